@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine:
+#   make lab    create .venv if needed, install, open JupyterLab on notebooks/
+#   make test   create .venv if needed, install, run every test and every notebook
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip
+PYTEST_WORKERS ?= 2
+
+.PHONY: install lab test test-fast bench strip clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the package's metadata or the pins change.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[notebook,dev]'
+	@# CI runs on a CPU-only machine: a CUDA build of torch there means the pin slipped.
+	@if [ -n "$$CI" ] && $(PIP) list --format=freeze | grep -i '^nvidia'; then \
+	  echo "error: nvidia-* packages were installed; torch must come from the pinned CPU wheel (constraints.txt)." >&2; \
+	  exit 1; \
+	fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+# Unit tests and every notebook under nbval; --dist loadfile keeps each notebook on one worker.
+test: install
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The unit tests alone, without the notebooks.
+test-fast: install
+	$(BIN)/python -m pytest tests
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+strip: install
+	$(BIN)/nbstripout notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) build *.egg-info
