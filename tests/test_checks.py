@@ -1,0 +1,73 @@
+"""course_lib.checks: right answers pass, wrong ones and stubs fail with a hint, never a traceback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib import checks
+from course_lib.checks import CheckFailed
+
+
+def count_digit(labels, digit):
+    return int((labels == digit).sum())
+
+
+def scale_pixels(images):
+    return images / 255.0
+
+
+def batches_per_epoch(n, b, drop_last):
+    return n // b if drop_last else -(-n // b)
+
+
+def stub(*args):
+    raise NotImplementedError("write your code here")
+
+
+RIGHT_AND_WRONG = [
+    (checks.check_count_digit, count_digit, lambda labels, digit: len(labels)),
+    (checks.check_count_digit, count_digit, lambda labels, digit: (labels == digit).sum() > 0),
+    (checks.check_scale_pixels, scale_pixels, lambda images: images // 255),
+    (checks.check_scale_pixels, scale_pixels, lambda images: (images / 255.0)[:1]),
+    (checks.check_batches_per_epoch, batches_per_epoch, lambda n, b, drop_last: n // b),
+    (checks.check_batches_per_epoch, batches_per_epoch, lambda n, b, drop_last: -(-n // b)),
+]
+
+
+@pytest.mark.parametrize(("check", "right", "wrong"), RIGHT_AND_WRONG)
+def test_right_passes_and_wrong_fails_with_a_hint(check, right, wrong, capsys):
+    check(right)
+    assert "passed all" in capsys.readouterr().out
+    with pytest.raises(CheckFailed) as err:
+        check(wrong)
+    message = str(err.value)
+    assert "Hint:" in message and "expected" in message
+
+
+@pytest.mark.parametrize("check", [checks.check_count_digit, checks.check_scale_pixels, checks.check_batches_per_epoch])
+def test_a_stub_fails_with_the_hint_not_a_traceback(check):
+    with pytest.raises(CheckFailed, match="not written yet") as err:
+        check(stub)
+    assert "Hint:" in str(err.value)
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+
+
+def test_an_exception_in_the_learners_code_is_reported_with_its_input():
+    def broken(labels, digit):
+        return labels.count(digit)  # a list method, not a NumPy one
+
+    with pytest.raises(CheckFailed, match=r"broken\(array\(\[3, 1, 3, 3, 0\]\), 3\) raised AttributeError"):
+        checks.check_count_digit(broken)
+
+
+def test_check_failures_are_assertion_errors():
+    assert issubclass(CheckFailed, AssertionError)
+    with pytest.raises(AssertionError):
+        checks.check_batches_per_epoch(lambda n, b, d: 0)
+
+
+def test_a_non_integer_count_is_explained():
+    with pytest.raises(CheckFailed, match="whole number"):
+        checks.check_count_digit(lambda labels, digit: float((labels == digit).sum()))
+    np.testing.assert_equal(count_digit(np.array([1, 1]), 1), 2)

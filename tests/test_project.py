@@ -1,0 +1,118 @@
+"""The project's promises about itself: install routes agree, pins hold, notebooks are clean."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+
+# Names that differ between PyPI and conda-forge.
+CONDA_NAMES = {"torch": "pytorch"}
+
+
+def _requirement(spec: str) -> tuple[str, str]:
+    """'torch>=2.3' -> ('torch', '>=2.3'); conda's 'pytorch>=2.3' alike."""
+    name, version = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(.*)", spec.strip()).groups()
+    return name.lower(), version.replace(" ", "")
+
+
+def test_environment_yml_installs_what_pyproject_declares():
+    declared = PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["notebook"]
+    expected = {CONDA_NAMES.get(n, n): v for n, v in map(_requirement, declared)}
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    conda = dict(_requirement(d) for d in env["dependencies"] if isinstance(d, str))
+    assert conda.pop("python") == "=3.11"
+    assert conda.pop("pip") == ""
+    assert conda == expected
+    assert env["channels"] == ["conda-forge"]
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip_section
+
+
+def test_python_version_agrees():
+    assert PYPROJECT["project"]["requires-python"] == ">=3.11"
+
+
+def test_every_install_uses_the_torch_pin():
+    pins = [line for line in (REPO / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert pins == ["torch==2.13.0"]
+    assert dict(map(_requirement, PYPROJECT["project"]["dependencies"]))["torch"] == ">=2.3"
+    makefile = (REPO / "Makefile").read_text()
+    installs = [line for line in makefile.splitlines() if "pip install" in line or "$(PIP) install" in line]
+    package_installs = [line for line in installs if "-e " in line]
+    assert package_installs and all("-c constraints.txt" in line for line in package_installs)
+    assert "grep -i '^nvidia'" in makefile
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert ci[-1] == "make test"
+    readme = (REPO / "README.md").read_text()
+    assert "make lab" in readme and "make test" in readme
+
+
+def test_pytest_markers_and_nbval_mode():
+    options = PYPROJECT["tool"]["pytest"]["ini_options"]
+    assert {m.split(":")[0] for m in options["markers"]} >= {"cuda", "browser"}
+    assert "--nbval-lax" in options["addopts"] and "--nbval-current-env" in options["addopts"]
+    assert "notebooks" in options["testpaths"]
+
+
+# ---- notebooks -------------------------------------------------------------------------------
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS and NOTEBOOKS[0].name == "00_start_here.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_is_stripped(path):
+    nb = json.loads(path.read_text())
+    dirty = [
+        i
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} hold outputs or execution counts; run `make strip`"
+    assert "widgets" not in nb["metadata"], f"{path.name}: holds widget state; run `make strip`"
+
+
+def _text(cell) -> str:
+    return "".join(cell["source"])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_has_objectives_summary_and_checked_exercises(path):
+    cells = json.loads(path.read_text())["cells"]
+    headings = [line for c in cells if c["cell_type"] == "markdown" for line in _text(c).splitlines() if line.startswith("#")]
+    for required in ("Learning objectives", "Summary", "Exercises"):
+        assert any(required in h for h in headings), f"{path.name} lacks a '{required}' heading"
+    tags = [c.get("metadata", {}).get("tags", []) for c in cells]
+    exercises = [i for i, t in enumerate(tags) if "exercise" in t]
+    assert exercises, f"{path.name} has no cell tagged 'exercise'"
+    for i in exercises:
+        assert cells[i]["cell_type"] == "markdown", f"{path.name} cell {i}: an exercise states its task in markdown"
+        assert "solution" in tags[i + 1] and cells[i + 1]["cell_type"] == "code", f"{path.name} cell {i + 1}: expected the 'solution' cell"
+        assert "check" in tags[i + 2] and "check_" in _text(cells[i + 2]), f"{path.name} cell {i + 2}: expected a 'check' cell calling a self-check"
+    solutions = [i for i, t in enumerate(tags) if "solution" in t]
+    assert solutions == [i + 1 for i in exercises], f"{path.name}: every 'solution' cell follows an 'exercise' cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_stay_short_and_define_no_library_code(path):
+    cells = json.loads(path.read_text())["cells"]
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        lines = [line for line in _text(cell).splitlines() if line.strip()]
+        assert len(lines) <= 18, f"{path.name} cell {i} has {len(lines)} lines; keep cells short and call course_lib"
+        if "solution" not in cell.get("metadata", {}).get("tags", []):
+            assert not any(line.startswith(("def ", "class ")) for line in lines), f"{path.name} cell {i} defines library code"
