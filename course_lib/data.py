@@ -367,7 +367,7 @@ def load_mnist(
     Shape:
         X: (N, 784) or (N, 28, 28); y: (N,).
     """
-    if split not in MNIST_FILES:
+    if not isinstance(split, str) or split not in MNIST_FILES:
         raise ValueError(
             f"Unknown MNIST split {split!r}; expected 'train' (60000 images) or 'test' (10000 images)."
         )

@@ -8,6 +8,7 @@ over the epochs is then ``history["val_loss"]`` or ``history.val_loss``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
@@ -128,8 +129,8 @@ class History:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.epochs[-1].items()) if self.epochs else ""
         return f"History({len(self.epochs)} epochs, {len(self.steps)} steps{'; last: ' + last if last else ''})"
 
-    def plot(self, *, figsize: tuple[float, float] | None = None) -> "Figure":
-        """One panel per kind of metric (loss, accuracy, ...), train and validation together."""
+    def plot(self, *, kinds: Sequence[str] | None = None, figsize: tuple[float, float] | None = None) -> "Figure":
+        """One panel per kind of metric (loss and accuracy by default), train and validation together."""
         from course_lib.plotting import plot_history
 
-        return plot_history(self, figsize=figsize)
+        return plot_history(self, kinds=kinds, figsize=figsize)

@@ -6,10 +6,11 @@ Every helper sets a title, axis labels and, where there is more than one series,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
@@ -58,17 +59,29 @@ def plot_metric(history: "History", kind: str = "loss", ax: "Axes | None" = None
         ax.plot(history.epoch, history[name], marker="o", markersize=3, label=f"{_SPLIT_LABELS[split]} {_KIND_LABELS.get(kind, kind)}")
     label = _KIND_LABELS.get(kind, kind)
     ax.set(title=f"{label.capitalize()} per epoch", xlabel="epoch", ylabel=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.legend()
     return ax
 
 
-def plot_history(history: "History", *, figsize: tuple[float, float] | None = None) -> "Figure":
-    """One panel per kind of metric in ``history`` (loss, accuracy, ...), side by side."""
+def plot_history(
+    history: "History", *, kinds: Sequence[str] | None = None, figsize: tuple[float, float] | None = None
+) -> "Figure":
+    """One panel per kind of metric, side by side.
+
+    ``kinds`` picks the panels, e.g. ``("loss", "acc", "lr")``; by default loss and accuracy
+    (those present), or every kind when the History has neither.
+    """
     from matplotlib.figure import Figure
 
     if len(history) == 0:
         raise ValueError("This History has no epochs yet; train first, then plot.")
-    kinds = list(dict.fromkeys(_split_name(m)[1] for m in history.metrics))
+    present = list(dict.fromkeys(_split_name(m)[1] for m in history.metrics))
+    if kinds is None:
+        kinds = [k for k in present if k in ("loss", "acc")] or present
+    unknown = [k for k in kinds if k not in present]
+    if unknown:
+        raise ValueError(f"No {unknown} metrics in this History; it has the kinds {present}.")
     fig = Figure(figsize=figsize or (4.5 * len(kinds), 3.5), layout="constrained")
     for ax, kind in zip(np.atleast_1d(fig.subplots(1, len(kinds))), kinds):
         plot_metric(history, kind, ax=ax)

@@ -72,7 +72,7 @@ def digit_browser(images: NDArray, labels: NDArray, *, start: int = 0) -> Explor
         ax_row.clear()
         ax_row.plot(np.arange(784), flat[i], linewidth=0.8, label="pixel value")
         ax_row.set(title="the same image as one row of 784 numbers", xlabel="pixel index (row × 28 + column)", ylabel="value", xlim=(0, 783))
-        ax_row.legend(loc="upper right")
+        ax_row.legend(loc="best")
         _show(output, figure)
 
     index.observe(redraw, names="value")

@@ -132,7 +132,7 @@ def test_published_normalisation_constants_match_the_training_pixels():
     assert abs(Z.mean()) < 1e-3 and Z.std() == pytest.approx(1.0, abs=1e-3)
 
 
-@pytest.mark.parametrize("split", ["validation", "Train", "", None])
+@pytest.mark.parametrize("split", ["validation", "Train", "", None, ["train"]])
 def test_unknown_split_is_named(split):
     with pytest.raises(ValueError, match="Unknown MNIST split") as err:
         load_mnist(split)

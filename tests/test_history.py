@@ -79,6 +79,16 @@ def test_plot_has_one_labelled_panel_per_kind(history):
     assert labels == ["training loss per step", "training loss", "validation loss"]
     assert loss_ax.get_xlabel() == "epoch" and acc_ax.get_ylabel() == "accuracy"
     assert loss_ax.get_legend() is not None
+    assert all(float(t).is_integer() for t in loss_ax.get_xticks())
+
+
+def test_plot_shows_loss_and_accuracy_unless_asked_for_more(history):
+    history.log_epoch(train_loss=0.2, val_loss=0.9, val_acc=0.86, lr=0.01, seconds=1.5)
+    assert len(history.plot().axes) == 2
+    fig = history.plot(kinds=("loss", "lr"))
+    assert [ax.get_title() for ax in fig.axes] == ["Loss per epoch", "Learning rate per epoch"]
+    with pytest.raises(ValueError, match="kinds"):
+        history.plot(kinds=("perplexity",))
 
 
 def test_plotting_nothing_is_an_error():

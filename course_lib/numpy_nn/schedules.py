@@ -1,0 +1,275 @@
+"""Learning-rate schedules for the NumPy optimizers: closed-form functions, and torch-like classes.
+
+A schedule is a function of the step count t (torch calls it ``last_epoch``): the learning rate
+at step t is ``schedule(t, base_lr, ...)``. The pure functions below give it in closed form; the
+classes keep t, and on ``.step()`` set ``optimizer.lr`` to the schedule's value, as torch's
+schedulers set ``group["lr"]``. Their learning rates equal ``torch.optim.lr_scheduler``'s to 1e-12.
+
+As in torch, building a schedule already sets the learning rate for step 0 (so ``last_epoch`` is 0),
+and ``scheduler.step()`` is called after ``optimizer.step()``, once per epoch (or per batch, if the
+schedule is counted in batches)::
+
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = CosineAnnealingLR(opt, T_max=epochs)
+    for epoch in range(epochs):
+        train_one_epoch(model, opt)       # calls opt.step() for every batch
+        sched.step()
+
+Unlike torch, which updates the current lr recursively (lr ← lr·factor), these classes recompute
+the closed form from ``base_lr`` (the optimizer's lr when the schedule was built) at every step,
+so a learning rate you set by hand is overwritten at the next ``step()``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LinearWarmup",
+    "StepLR",
+    "cosine_annealing_lr",
+    "exponential_lr",
+    "linear_warmup_lr",
+    "step_lr",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation, shared with course_lib.torch_nn.schedules so the messages are the same.
+# --------------------------------------------------------------------------------------------------
+
+
+def _check_positive_int(name: str, value: Any, hint: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}; {hint}")
+
+
+def _check_gamma(gamma: Any) -> None:
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
+        raise ValueError(
+            f"gamma must be a number > 0, got {gamma!r}; it multiplies the learning rate, so a value "
+            f"just below 1 (e.g. 0.95) decays it and 1 keeps it constant."
+        )
+
+
+def _check_step(t: Any) -> None:
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+        raise ValueError(f"the step t must be an integer >= 0, got {t!r}; t counts the schedule's steps from 0.")
+
+
+def _check_base_lr(base_lr: Any) -> None:
+    if isinstance(base_lr, bool) or not isinstance(base_lr, numbers.Real) or not base_lr >= 0:
+        raise ValueError(f"base_lr must be a number >= 0, got {base_lr!r}; it is the learning rate at step 0.")
+
+
+def _validate_step_lr(step_size: Any, gamma: Any) -> None:
+    _check_positive_int("step_size", step_size, "the learning rate is multiplied by gamma every step_size steps.")
+    _check_gamma(gamma)
+
+
+def _validate_cosine(T_max: Any, eta_min: Any) -> None:
+    _check_positive_int("T_max", T_max, "it is the number of steps from the base lr down to eta_min.")
+    if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real) or not eta_min >= 0:
+        raise ValueError(f"eta_min must be a number >= 0, got {eta_min!r}; it is the lowest learning rate.")
+
+
+def _validate_linear_warmup(warmup_steps: Any, start_factor: Any) -> None:
+    _check_positive_int("warmup_steps", warmup_steps, "it is the number of steps to reach the base lr.")
+    if isinstance(start_factor, bool) or not isinstance(start_factor, numbers.Real) or not 0 < start_factor <= 1:
+        raise ValueError(
+            f"start_factor must be in (0, 1], got {start_factor!r}; the warm-up starts at "
+            f"start_factor * base_lr (0 would waste the first step), e.g. start_factor=0.1."
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# The schedules in closed form
+# --------------------------------------------------------------------------------------------------
+
+
+def step_lr(t: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float:
+    """Step decay: multiply by gamma every ``step_size`` steps.
+
+    lr(t) = base_lr · gamma^⌊t / step_size⌋
+    """
+    _check_step(t)
+    _check_base_lr(base_lr)
+    _validate_step_lr(step_size, gamma)
+    return base_lr * gamma ** (t // step_size)
+
+
+def exponential_lr(t: int, base_lr: float, gamma: float) -> float:
+    """Exponential decay: multiply by gamma every step.
+
+    lr(t) = base_lr · gamma^t
+    """
+    _check_step(t)
+    _check_base_lr(base_lr)
+    _check_gamma(gamma)
+    return base_lr * gamma**t
+
+
+def cosine_annealing_lr(t: int, base_lr: float, T_max: int, eta_min: float = 0.0) -> float:
+    """Cosine annealing (Loshchilov & Hutter 2017, SGDR, without restarts): half a cosine from base_lr to eta_min.
+
+    lr(t) = eta_min + (base_lr − eta_min) · (1 + cos(π t / T_max)) / 2
+
+    It reaches eta_min at t = T_max. Past T_max the cosine simply continues and the learning rate
+    rises again (period 2·T_max), exactly as torch's ``CosineAnnealingLR`` does; stop at T_max or
+    choose T_max as the total number of steps.
+    """
+    _check_step(t)
+    _check_base_lr(base_lr)
+    _validate_cosine(T_max, eta_min)
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
+def linear_warmup_lr(t: int, base_lr: float, warmup_steps: int, start_factor: float = 1 / 3) -> float:
+    """Linear warm-up: from start_factor · base_lr at t = 0 up to base_lr at t = warmup_steps, then flat.
+
+    lr(t) = base_lr · (start_factor + (1 − start_factor) · min(t, warmup_steps) / warmup_steps)
+
+    This equals torch's ``LinearLR(optimizer, start_factor, end_factor=1.0, total_iters=warmup_steps)``,
+    including its default ``start_factor=1/3``. Warm-up keeps the first updates small while Adam's
+    second-moment estimate, or batch-norm statistics, are still noisy (Goyal et al. 2017).
+    """
+    _check_step(t)
+    _check_base_lr(base_lr)
+    _validate_linear_warmup(warmup_steps, start_factor)
+    return base_lr * (start_factor + (1 - start_factor) * min(t, warmup_steps) / warmup_steps)
+
+
+# --------------------------------------------------------------------------------------------------
+# The classes
+# --------------------------------------------------------------------------------------------------
+
+
+class _Schedule:
+    """Keeps the step count and writes ``lr_at(last_epoch)`` into ``optimizer.lr``."""
+
+    def __init__(self, optimizer: Any) -> None:
+        name = type(self).__name__
+        if hasattr(optimizer, "param_groups"):
+            raise TypeError(
+                f"{name} from course_lib.numpy_nn.schedules drives a course_lib.numpy_nn optimizer, "
+                f"got a torch optimizer ({type(optimizer).__name__}); use course_lib.torch_nn.schedules."
+            )
+        if not hasattr(optimizer, "lr"):
+            raise TypeError(
+                f"{name} expects a course_lib.numpy_nn optimizer (an object with an .lr attribute), "
+                f"got {type(optimizer).__name__}; build one first, e.g. SGD(model.parameters(), lr=0.1)."
+            )
+        self.optimizer = optimizer
+        self.base_lr: float = optimizer.lr
+        self.last_epoch: int = 0
+        self._last_lr: float = self.lr_at(0)
+        optimizer.lr = self._last_lr
+
+    def lr_at(self, t: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one step and set ``optimizer.lr`` to the schedule's value there."""
+        self.last_epoch += 1
+        self._last_lr = self.lr_at(self.last_epoch)
+        self.optimizer.lr = self._last_lr
+
+    def get_last_lr(self) -> float:
+        """The learning rate this schedule set last (torch returns a list, one per group)."""
+        return self._last_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"base_lr": ..., "last_epoch": ...}`` and the schedule's settings, for checkpoints."""
+        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved; the optimizer's lr is set to match."""
+        own = self.state_dict()
+        if set(state_dict) != set(own):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict expects keys {sorted(own)}, got {sorted(state_dict)}; "
+                f"was it saved from another kind of schedule?"
+            )
+        vars(self).update(state_dict)
+        self.optimizer.lr = self._last_lr
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "optimizer")
+        return f"{type(self).__name__}({settings})"
+
+
+class StepLR(_Schedule):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` steps: :func:`step_lr`.
+
+    Args:
+        optimizer: a ``course_lib.numpy_nn`` optimizer; its current lr is the base lr.
+        step_size: steps between decays, > 0.
+        gamma: the factor, > 0 (torch's default 0.1).
+    """
+
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
+        _validate_step_lr(step_size, gamma)
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return step_lr(t, self.base_lr, self.step_size, self.gamma)
+
+
+class ExponentialLR(_Schedule):
+    """Multiply the learning rate by ``gamma`` every step: :func:`exponential_lr`.
+
+    Args:
+        optimizer: a ``course_lib.numpy_nn`` optimizer; its current lr is the base lr.
+        gamma: the factor per step, > 0.
+    """
+
+    def __init__(self, optimizer: Any, gamma: float) -> None:
+        _check_gamma(gamma)
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return exponential_lr(t, self.base_lr, self.gamma)
+
+
+class CosineAnnealingLR(_Schedule):
+    """Half a cosine from the base lr down to ``eta_min`` over ``T_max`` steps: :func:`cosine_annealing_lr`.
+
+    Args:
+        optimizer: a ``course_lib.numpy_nn`` optimizer; its current lr is the base lr.
+        T_max: steps from the base lr to eta_min, > 0.
+        eta_min: the lowest learning rate, >= 0.
+    """
+
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:
+        _validate_cosine(T_max, eta_min)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return cosine_annealing_lr(t, self.base_lr, self.T_max, self.eta_min)
+
+
+class LinearWarmup(_Schedule):
+    """Raise the learning rate linearly to the base lr over ``warmup_steps``: :func:`linear_warmup_lr`.
+
+    Equal to torch's ``LinearLR(optimizer, start_factor, end_factor=1.0, total_iters=warmup_steps)``.
+
+    Args:
+        optimizer: a ``course_lib.numpy_nn`` optimizer; its current lr is the base lr.
+        warmup_steps: steps to reach the base lr, > 0.
+        start_factor: the first lr is start_factor · base lr; in (0, 1], torch's default 1/3.
+    """
+
+    def __init__(self, optimizer: Any, warmup_steps: int, start_factor: float = 1 / 3) -> None:
+        _validate_linear_warmup(warmup_steps, start_factor)
+        self.warmup_steps, self.start_factor = warmup_steps, start_factor
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return linear_warmup_lr(t, self.base_lr, self.warmup_steps, self.start_factor)

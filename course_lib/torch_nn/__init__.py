@@ -1,0 +1,36 @@
+"""The PyTorch twins of course_lib.numpy_nn: same module names, class names and hyperparameters.
+
+Where torch.nn already is the twin (layers, losses, schedules) it is re-exported; the optimizers
+are written out as torch.optim.Optimizer subclasses. Importing this package imports torch.
+"""
+
+from course_lib.torch_nn.layers import (
+    ELU,
+    GELU,
+    BatchNorm1d,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from course_lib.torch_nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
+from course_lib.torch_nn.models import CNN, MLP, copy_weights_numpy_to_torch, copy_weights_torch_to_numpy
+from course_lib.torch_nn.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from course_lib.torch_nn.regularization import EarlyStopping, clip_grad_norm_
+from course_lib.torch_nn.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, StepLR
+from course_lib.torch_nn.training import TrainingDivergedError, evaluate, fit, to_device
+
+__all__ = [
+    "CNN", "ELU", "GELU", "MLP", "SGD", "Adagrad", "Adam", "AdamW", "BCEWithLogitsLoss", "BatchNorm1d",
+    "CosineAnnealingLR", "CrossEntropyLoss", "Dropout", "EarlyStopping", "ExponentialLR", "Flatten",
+    "HuberLoss", "L1Loss", "LeakyReLU", "Linear", "LinearWarmup", "LogSoftmax", "MSELoss", "RMSprop",
+    "ReLU", "Sequential", "Sigmoid", "Softmax", "StepLR", "Tanh", "TrainingDivergedError",
+    "clip_grad_norm_", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy", "evaluate", "fit",
+    "to_device",
+]

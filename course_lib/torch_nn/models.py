@@ -1,0 +1,207 @@
+"""Ready-made torch models for MNIST, and weight copying between NumPy and torch twins.
+
+``MLP`` is laid out exactly like the NumPy builder :func:`course_lib.numpy_nn.layers.mlp` with
+the same arguments, so both have the same state_dict keys (``"0.weight"``, ``"1.running_mean"``,
+...) and :func:`copy_weights_numpy_to_torch` / :func:`copy_weights_torch_to_numpy` move weights
+one tensor per key. ``CNN`` has no NumPy twin: it is where the PyTorch lesson goes beyond it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib.numpy_nn.layers import Layer
+
+__all__ = ["ACTIVATIONS", "CNN", "MLP", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy"]
+
+# The same names as course_lib.numpy_nn.layers.ACTIVATIONS (tests/test_models.py checks it).
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+}
+
+_IMAGE = (1, 28, 28)
+_PIXELS = 28 * 28
+
+
+class MLP(nn.Sequential):
+    """A multilayer perceptron: Linear, [BatchNorm1d], activation, [Dropout], ..., Linear.
+
+    BatchNorm1d comes only with ``batch_norm=True`` and Dropout only with ``dropout > 0``; the
+    last Linear outputs logits. The layout and state_dict keys are those of the NumPy
+    ``mlp(sizes, ...)`` with the same arguments. An input with more than two dimensions, such as
+    MNIST images (N, 1, 28, 28), is flattened to (N, sizes[0]) first.
+
+    Args:
+        sizes: ``(in, hidden_1, ..., out)``, at least two sizes.
+        activation: one of ``"relu"``, ``"leaky_relu"``, ``"elu"``, ``"gelu"``, ``"sigmoid"``, ``"tanh"``.
+        dropout: drop probability after each hidden activation, in [0, 1).
+        batch_norm: put a BatchNorm1d after each hidden Linear.
+
+    Shape:
+        x: (N, sizes[0]) or (N, *dims) with prod(dims) = sizes[0] -> logits: (N, sizes[-1]).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int] = (784, 256, 128, 10),
+        *,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ) -> None:
+        sizes = list(sizes)
+        if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
+            raise ValueError(f"MLP: sizes must be at least two positive integers (in, ..., out); got {sizes}.")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MLP: dropout must be in [0, 1); got {dropout}.")
+        layers: list[nn.Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out))
+            if i == len(sizes) - 2:
+                break
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(n_out))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        super().__init__(*layers)
+        self.sizes = tuple(int(s) for s in sizes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n_in = self.sizes[0]
+        if x.dim() > 2 and x[0].numel() == n_in:
+            x = x.flatten(1)
+        if x.dim() != 2 or x.shape[1] != n_in:
+            raise ValueError(
+                f"MLP{self.sizes} expects input of shape (N, {n_in}), or (N, ...) with {n_in} values "
+                f"per example such as (N, 1, 28, 28) for 784; got {tuple(x.shape)}."
+            )
+        return super().forward(x)
+
+
+class CNN(nn.Module):
+    """A small convolutional network for 28×28 grey images (MNIST).
+
+    Each block is conv 3×3 (padding 1) → ReLU → max-pool 2, halving the image (28 → 14 → 7);
+    then flatten → Linear(channels[-1]·7·7, hidden) → ReLU → Dropout → Linear(hidden, num_classes).
+    The convolutions are in ``.features``, the rest in ``.classifier``.
+
+    Args:
+        channels: output channels of each conv block (two blocks by default).
+        hidden: width of the hidden fully connected layer.
+        dropout: drop probability before the last Linear, in [0, 1).
+        num_classes: number of outputs (logits).
+
+    Shape:
+        x: (N, 784) or (N, 1, 28, 28) -> logits: (N, num_classes).
+    """
+
+    def __init__(
+        self, channels: Sequence[int] = (16, 32), hidden: int = 128, dropout: float = 0.25, num_classes: int = 10
+    ) -> None:
+        super().__init__()
+        channels = list(channels)
+        if not channels or any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1 for c in channels):
+            raise ValueError(f"CNN: channels must be one or more positive integers; got {channels}.")
+        if len(channels) > 4:
+            raise ValueError(f"CNN: at most 4 blocks fit a 28×28 image (each halves it); got {len(channels)}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"CNN: dropout must be in [0, 1); got {dropout}.")
+        blocks: list[nn.Module] = []
+        c_in, side = 1, 28
+        for c_out in channels:
+            blocks += [nn.Conv2d(c_in, c_out, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            c_in, side = c_out, side // 2
+        self.features = nn.Sequential(*blocks)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(c_in * side * side, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2 and x.shape[1] == _PIXELS:
+            x = x.reshape(-1, *_IMAGE)
+        elif not (x.dim() == 4 and tuple(x.shape[1:]) == _IMAGE):
+            raise ValueError(
+                f"CNN expects MNIST images of shape (N, 1, 28, 28) or flattened (N, 784); got "
+                f"{tuple(x.shape)}."
+            )
+        return self.classifier(self.features(x))
+
+
+# ------------------------------------------------------------------------------------------------
+# Copying weights between twins
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_fit(source: Mapping[str, Any], target: Mapping[str, Any], direction: str) -> None:
+    missing, unexpected = target.keys() - source.keys(), source.keys() - target.keys()
+    if missing or unexpected:
+        raise KeyError(
+            f"Cannot copy weights {direction}: the state_dict keys differ. Missing in the source: "
+            f"{sorted(missing)}; not in the target: {sorted(unexpected)}. Build both models with the "
+            f"same layers in the same order (e.g. mlp(sizes, ...) and MLP(sizes, ...) with the same arguments)."
+        )
+    for key, value in source.items():
+        if tuple(np.shape(value)) != tuple(target[key].shape):
+            raise ValueError(
+                f"Cannot copy weights {direction}: {key!r} has shape {tuple(np.shape(value))} in the "
+                f"source but {tuple(target[key].shape)} in the target."
+            )
+
+
+def copy_weights_numpy_to_torch(np_model: Layer, torch_model: nn.Module) -> nn.Module:
+    """Copy every parameter and buffer of a NumPy model into its torch twin, key by key.
+
+    Each value keeps the torch model's dtype and device.
+
+    Args:
+        np_model: the source, a course_lib.numpy_nn Layer.
+        torch_model: the destination, with the same state_dict keys and shapes.
+
+    Returns:
+        ``torch_model``, changed in place.
+    """
+    source, target = np_model.state_dict(), torch_model.state_dict()
+    _check_fit(source, target, "from NumPy to torch")
+    with torch.no_grad():
+        for key, tensor in target.items():  # state_dict tensors share memory with the model
+            tensor.copy_(torch.as_tensor(np.asarray(source[key])))
+    return torch_model
+
+
+def copy_weights_torch_to_numpy(torch_model: nn.Module, np_model: Layer) -> Layer:
+    """Copy every parameter and buffer of a torch model into its NumPy twin, key by key.
+
+    Each value keeps the NumPy model's dtype.
+
+    Args:
+        torch_model: the source.
+        np_model: the destination, a course_lib.numpy_nn Layer with the same keys and shapes.
+
+    Returns:
+        ``np_model``, changed in place.
+    """
+    source = {}
+    for key, tensor in torch_model.state_dict().items():
+        tensor = tensor.detach().cpu()
+        source[key] = (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
+    target = np_model.state_dict()
+    _check_fit(source, target, "from torch to NumPy")
+    np_model.load_state_dict(source)
+    return np_model
