@@ -29,9 +29,9 @@ install: $(STAMP)
 lab: install
 	$(BIN)/jupyter lab notebooks/
 
-# Unit tests and every notebook under nbval; --dist loadfile keeps each notebook on one worker.
+# Unit tests and every notebook under nbval (pyproject.toml adds --dist loadfile: one notebook, one worker).
 test: install
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The unit tests alone, without the notebooks.
 test-fast: install

@@ -63,6 +63,7 @@ def test_pytest_markers_and_nbval_mode():
     options = PYPROJECT["tool"]["pytest"]["ini_options"]
     assert {m.split(":")[0] for m in options["markers"]} >= {"cuda", "browser"}
     assert "--nbval-lax" in options["addopts"] and "--nbval-current-env" in options["addopts"]
+    assert "--dist loadfile" in options["addopts"], "with -n, a notebook's cells must stay on one worker"
     assert "notebooks" in options["testpaths"]
 
 

@@ -1,43 +1,15 @@
-"""Interactive explorers: controls wired to library calls and a redrawn figure, no maths here.
-
-Each explorer returns an :class:`Explorer`, which displays as its widget in a notebook and exposes
-the figure and controls so tests can move a control and check what was redrawn.
-"""
+"""Lesson 00's explorer: browse the MNIST digits as pictures and as rows of 784 numbers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Explorer", "digit_browser"]
+from course_lib.widgets.core import Explorer, reset_button, show_figure
 
-
-@dataclass
-class Explorer:
-    """A displayed widget, the Figure it redraws, its named controls and the redraw function."""
-
-    widget: Any
-    figure: Any
-    controls: dict[str, Any] = field(default_factory=dict)
-    redraw: Callable[..., None] = lambda *_: None
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _show(output: Any, figure: Any) -> None:
-    """Replace what ``output`` shows with the current state of ``figure`` (only inside IPython)."""
-    from IPython import get_ipython
-    from IPython.display import display
-
-    if get_ipython() is None:  # plain Python or pytest: the figure object is the state to check
-        return
-    with output:
-        output.clear_output(wait=True)
-        display(figure)
+__all__ = ["digit_browser"]
 
 
 def digit_browser(images: NDArray, labels: NDArray, *, start: int = 0) -> Explorer:
@@ -61,7 +33,6 @@ def digit_browser(images: NDArray, labels: NDArray, *, start: int = 0) -> Explor
     figure = Figure(figsize=(9, 3.2), layout="constrained")
     ax_img, ax_row = figure.subplots(1, 2, width_ratios=[1, 2.6])
     index = widgets.IntSlider(value=start, min=0, max=n - 1, description="image i", continuous_update=False)
-    reset = widgets.Button(description="reset", tooltip=f"back to image {start}")
     output = widgets.Output()
 
     def redraw(change: Any = None) -> None:
@@ -73,10 +44,10 @@ def digit_browser(images: NDArray, labels: NDArray, *, start: int = 0) -> Explor
         ax_row.plot(np.arange(784), flat[i], linewidth=0.8, label="pixel value")
         ax_row.set(title="the same image as one row of 784 numbers", xlabel="pixel index (row × 28 + column)", ylabel="value", xlim=(0, 783))
         ax_row.legend(loc="best")
-        _show(output, figure)
+        show_figure(output, figure)
 
     index.observe(redraw, names="value")
-    reset.on_click(lambda _: setattr(index, "value", start))
+    reset = reset_button({"index": index})
     redraw()
     box = widgets.VBox([widgets.HBox([index, reset]), output])
     return Explorer(box, figure, {"index": index, "reset": reset}, redraw)

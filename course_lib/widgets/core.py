@@ -1,0 +1,77 @@
+"""What every explorer shares: the Explorer record, the redraw into an Output, and one look.
+
+The look, so that every lesson's explorer feels the same:
+- sliders are labelled with the symbol used in the text (``α``, ``β₁``, ``λ``) and, where one
+  exists, a unit; learning rates and regularisation strengths use :func:`log_slider`;
+- every explorer has a **reset** button (:func:`reset_button`) that restores its defaults;
+- expensive redraws wait for the slider to be let go (``continuous_update=False``);
+- a setting that diverges or is meaningless is reported on the plot with :func:`draw_message`,
+  never by raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Explorer", "draw_message", "log_slider", "reset_button", "show_figure"]
+
+
+@dataclass
+class Explorer:
+    """A displayed widget, the Figure it redraws, its named controls and the redraw function."""
+
+    widget: Any
+    figure: Any
+    controls: dict[str, Any] = field(default_factory=dict)
+    redraw: Callable[..., None] = lambda *_: None
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def show_figure(output: Any, figure: Any) -> None:
+    """Replace what ``output`` shows with the current state of ``figure`` (only inside IPython)."""
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is None:  # plain Python or pytest: the figure object is the state to check
+        return
+    with output:
+        output.clear_output(wait=True)
+        display(figure)
+
+
+def log_slider(description: str, value: float, min_exp: float, max_exp: float, *, tooltip: str = "") -> Any:
+    """A slider moving over powers of ten, 10**min_exp .. 10**max_exp, for rates and strengths."""
+    import ipywidgets as widgets
+
+    return widgets.FloatLogSlider(
+        value=value, base=10, min=min_exp, max=max_exp, step=0.1, description=description,
+        readout_format=".2g", continuous_update=False, tooltip=tooltip,
+        style={"description_width": "initial"},
+    )
+
+
+def reset_button(controls: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> Any:
+    """A button that puts every control back to its value at creation (or to ``defaults``)."""
+    import ipywidgets as widgets
+
+    start = dict(defaults) if defaults is not None else {name: c.value for name, c in controls.items() if hasattr(c, "value")}
+    button = widgets.Button(description="reset", tooltip="back to the starting values", icon="undo")
+
+    def reset(_: Any) -> None:
+        for name, value in start.items():
+            controls[name].value = value
+
+    button.on_click(reset)
+    return button
+
+
+def draw_message(ax: Any, text: str, *, color: str = "crimson") -> Any:
+    """Write a warning across the middle of ``ax`` (e.g. "diverged: the loss reached 1e+12")."""
+    return ax.text(
+        0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=11, color=color,
+        wrap=True, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": color, "alpha": 0.9},
+    )
