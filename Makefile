@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(STAMP)
 
+# Workshop machines and containers often run as root, which JupyterLab refuses without --allow-root.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/
 
 # Unit tests and every notebook under nbval (pyproject.toml adds --dist loadfile: one notebook, one worker).
 test: install
