@@ -104,6 +104,17 @@ def _version(distribution: str) -> str:
         return "not installed"
 
 
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment_info() -> dict[str, str]:
     """Versions, hardware and the chosen device, as an ordered ``{what: value}`` dictionary."""
     import torch
@@ -111,6 +122,7 @@ def environment_info() -> dict[str, str]:
     info = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu": _cpu_model(),
         "cpu cores": str(os.cpu_count()),
         "course-lib": _version("course-lib"),
         "numpy": np.__version__,
