@@ -43,12 +43,20 @@ def show_figure(output: Any, figure: Any) -> None:
         display(figure)
 
 
-def log_slider(description: str, value: float, min_exp: float, max_exp: float, *, tooltip: str = "") -> Any:
-    """A slider moving over powers of ten, 10**min_exp .. 10**max_exp, for rates and strengths."""
+def log_slider(
+    description: str, value: float, min_exp: float, max_exp: float, *, step: float = 0.1, tooltip: str = ""
+) -> Any:
+    """A slider moving over powers of ten, 10**min_exp .. 10**max_exp, for rates and strengths.
+
+    ``step`` is in exponents: 0.1 moves by a factor 10**0.1 ≈ 1.26 per notch; use a smaller step
+    where the lesson needs to straddle a threshold closely. Beware in tests: the slider's ``.min``
+    and ``.max`` are these exponents, not values; its extreme values are ``10 ** slider.min`` and
+    ``10 ** slider.max``.
+    """
     import ipywidgets as widgets
 
     return widgets.FloatLogSlider(
-        value=value, base=10, min=min_exp, max=max_exp, step=0.1, description=description,
+        value=value, base=10, min=min_exp, max=max_exp, step=step, description=description,
         readout_format=".2g", continuous_update=False, tooltip=tooltip,
         style={"description_width": "initial"},
     )
