@@ -426,3 +426,17 @@ def test_numerical_gradients_survive_outputs_that_are_views_of_x(rng):
     dy = rng.standard_normal(6)
     np.testing.assert_allclose(numerical_gradient_array(lambda: x.reshape(-1), x, dy), dy.reshape(2, 3))
     np.testing.assert_allclose(numerical_gradient(lambda: x[0, :1], x), [[1, 0, 0], [0, 0, 0]])
+
+
+def test_check_layer_leaves_the_callers_gradients_alone():
+    from course_lib.numpy_nn.layers import mlp
+
+    rng = np.random.default_rng(0)
+    model = mlp((3, 4, 2), activation="tanh", rng=rng)
+    x = rng.standard_normal((5, 3))
+    model(x)
+    model.backward(np.ones((5, 2)))
+    before = [p.grad.copy() for p in model.parameters()]
+    check_layer(model, x, rng=rng)
+    for grad, p in zip(before, model.parameters()):
+        np.testing.assert_array_equal(p.grad, grad)

@@ -117,3 +117,12 @@ def test_code_cells_stay_short_and_define_no_library_code(path):
         assert len(lines) <= 18, f"{path.name} cell {i} has {len(lines)} lines; keep cells short and call course_lib"
         if "solution" not in cell.get("metadata", {}).get("tags", []):
             assert not any(line.startswith(("def ", "class ")) for line in lines), f"{path.name} cell {i} defines library code"
+
+
+def test_every_subpackage_is_installed():
+    from setuptools import find_packages
+
+    spec = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    found = set(find_packages(where=str(REPO), include=spec["include"]))
+    on_disk = {str(p.parent.relative_to(REPO)).replace("/", ".") for p in (REPO / "course_lib").rglob("__init__.py")}
+    assert on_disk <= found, f"not packaged: {sorted(on_disk - found)}"

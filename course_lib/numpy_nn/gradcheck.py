@@ -203,10 +203,12 @@ def check_layer(layer: Layer, x: NDArray, *, rng: np.random.Generator, eps: floa
     Returns:
         ``{"input": err, "weight": err, "bias": err, ...}``: :func:`rel_error` for dx and for each
         parameter, keyed by the names ``named_parameters()`` gives. A parameter whose ``.grad``
-        backward left as None gets ``inf``. The errors are returned, not asserted.
+        backward left as None gets ``inf``. The errors are returned, not asserted. The layer's
+        weights, buffers and ``.grad`` are as they were before the call.
     """
     x = np.array(x, dtype=np.float64, copy=True)
     saved_state = layer.state_dict()
+    saved_grads = [(p, p.grad) for p in layer.parameters()]  # the caller's gradients, put back at the end
     try:
         y = np.asarray(layer(x))
         if not np.array_equal(np.asarray(layer(x)), y, equal_nan=True):
@@ -232,9 +234,10 @@ def check_layer(layer: Layer, x: NDArray, *, rng: np.random.Generator, eps: floa
                 continue
             numerical = numerical_gradient_array(output, p.data, dy, eps=eps)
             errors[name] = rel_error(analytic[name], numerical)
-        # The parameters' .grad are still the analytic ones: the numerical side never calls backward.
     finally:
         layer.load_state_dict(saved_state)
+        for p, grad in saved_grads:
+            p.grad = grad
     return errors
 
 

@@ -77,9 +77,12 @@ def reset_button(controls: Mapping[str, Any], defaults: Mapping[str, Any] | None
     return button
 
 
-def draw_message(ax: Any, text: str, *, color: str = "crimson") -> Any:
-    """Write a warning across the middle of ``ax`` (e.g. "diverged: the loss reached 1e+12")."""
+def draw_message(ax: Any, text: str, *, color: str = "crimson", x: float = 0.5, y: float = 0.5) -> Any:
+    """Write a warning on ``ax`` (e.g. "diverged: the loss reached 1e+12"), above everything else.
+
+    ``x`` and ``y`` place its centre in axes coordinates (0..1); the middle by default.
+    """
     return ax.text(
-        0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=11, color=color,
-        wrap=True, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": color, "alpha": 0.9},
+        x, y, text, transform=ax.transAxes, ha="center", va="center", fontsize=11, color=color,
+        wrap=True, zorder=10, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": color, "alpha": 0.9},
     )
