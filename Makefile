@@ -33,8 +33,12 @@ lab: install
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/
 
 # Unit tests and every notebook under nbval (pyproject.toml adds --dist loadfile: one notebook, one worker).
+# One BLAS/OpenMP thread per process: with two workers on two cores, multithreaded OpenBLAS and torch
+# oversubscribe the cores and small matrix products slow down a hundredfold.
+TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 test: install
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	$(TEST_THREADS) $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The unit tests alone, without the notebooks.
 test-fast: install

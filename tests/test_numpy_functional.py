@@ -343,3 +343,12 @@ def test_gelu_is_monotonic_on_each_side_of_its_minimum(approximate, x, step):
         assert _value("gelu", x + step, approximate=approximate) >= _value("gelu", x, approximate=approximate)
     if x + step <= -1.0:
         assert _value("gelu", x + step, approximate=approximate) <= _value("gelu", x, approximate=approximate)
+
+
+def test_relu_keeps_nan_like_torch_and_maps_minus_inf_to_zero():
+    x = np.array([np.nan, -np.inf, -1.0, 0.0, 2.0, np.inf])
+    y, _ = F.relu_forward(x)
+    expected = torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(y, expected)
+    assert np.isnan(y[0]) and y[1] == 0.0
+    assert F.relu_forward(x.astype(np.float32))[0].dtype == np.float32

@@ -136,7 +136,9 @@ def relu_forward(x: NDArray) -> tuple[NDArray, NDArray]:
     """
     x = np.asarray(x)
     mask = x > 0
-    return np.where(mask, x, 0), mask  # not x * mask: that would turn -inf into nan
+    # np.maximum keeps NaN as NaN (as torch.relu does, so an overflow upstream stays visible
+    # instead of passing for a "dead" unit) and maps -inf to 0; x * mask would turn -inf into NaN.
+    return np.maximum(x, 0), mask
 
 
 def relu_backward(dy: NDArray, cache: NDArray) -> NDArray:
