@@ -23,13 +23,12 @@ requested number of steps. A run that diverges stops early and says so in the re
 Also here: :func:`make_optimizer`, which builds any of the lesson's optimizers by name for either
 library; :func:`race`, which gives each optimizer its best learning rate from a grid; the *flawed*
 Adam of the source material (:func:`flawed_adam_update`, :class:`FlawedAdam`), kept as a lesson in
-what bias correction is for; and :class:`WarmupCosineLR`, linear warm-up followed by cosine decay.
+what bias correction is for. (Warm-up followed by cosine decay is ``numpy_nn.schedules.WarmupCosineLR``.)
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -50,14 +49,6 @@ from course_lib.numpy_nn.optimizers import (
     _validate_adam,
     adam_init,
 )
-from course_lib.numpy_nn.schedules import (
-    _check_step,
-    _Schedule,
-    _validate_cosine,
-    _validate_linear_warmup,
-    cosine_annealing_lr,
-    linear_warmup_lr,
-)
 
 __all__ = [
     "FLAWED_ADAM",
@@ -66,13 +57,11 @@ __all__ = [
     "FlawedAdam",
     "OptimizerRun",
     "Surface",
-    "WarmupCosineLR",
     "flawed_adam_update",
     "make_optimizer",
     "race",
     "run_optimizer",
     "run_torch_optimizer",
-    "warmup_cosine_lr",
 ]
 
 
@@ -614,57 +603,3 @@ def race(
             label = f"{name} (lr={lr:.2g})"
         best[name] = replace(run, label=label)
     return best
-
-
-# --------------------------------------------------------------------------------------------------
-# Warm-up followed by cosine decay
-# --------------------------------------------------------------------------------------------------
-
-
-def warmup_cosine_lr(
-    t: int, base_lr: float, warmup_steps: int, total_steps: int, *, start_factor: float = 0.1, eta_min: float = 0.0
-) -> float:
-    """Linear warm-up for ``warmup_steps`` steps, then half a cosine down to ``eta_min`` at ``total_steps``.
-
-    lr(t) = linear_warmup_lr(t, base_lr, W, start_factor)              for t < W
-    lr(t) = cosine_annealing_lr(t − W, base_lr, total_steps − W, eta_min)  for t ≥ W
-
-    This is torch's ``SequentialLR([LinearLR(opt, start_factor, total_iters=W),
-    CosineAnnealingLR(opt, T_max=total_steps − W, eta_min)], milestones=[W])`` in closed form,
-    the schedule of many transformer recipes (warm-up: Goyal et al. 2017; cosine: Loshchilov & Hutter 2017).
-    """
-    _check_step(t)
-    _validate_linear_warmup(warmup_steps, start_factor)
-    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps <= warmup_steps:
-        raise ValueError(
-            f"total_steps must be a whole number larger than warmup_steps={warmup_steps}, got {total_steps!r}."
-        )
-    _validate_cosine(total_steps - warmup_steps, eta_min)
-    if t < warmup_steps:
-        return linear_warmup_lr(t, base_lr, warmup_steps, start_factor)
-    return cosine_annealing_lr(t - warmup_steps, base_lr, total_steps - warmup_steps, eta_min)
-
-
-class WarmupCosineLR(_Schedule):
-    """Linear warm-up, then cosine decay: :func:`warmup_cosine_lr`, stepped like the numpy_nn schedules.
-
-    Args:
-        optimizer: a ``course_lib.numpy_nn`` optimizer; its current lr is the peak (base) lr.
-        warmup_steps: steps of linear warm-up, > 0.
-        total_steps: the step at which the lr reaches ``eta_min``, > warmup_steps.
-        start_factor: the first lr is start_factor · base lr, in (0, 1].
-        eta_min: the final lr, ≥ 0.
-    """
-
-    def __init__(
-        self, optimizer: Any, warmup_steps: int, total_steps: int, *, start_factor: float = 0.1, eta_min: float = 0.0
-    ) -> None:
-        warmup_cosine_lr(0, 1.0, warmup_steps, total_steps, start_factor=start_factor, eta_min=eta_min)  # validates
-        self.warmup_steps, self.total_steps = warmup_steps, total_steps
-        self.start_factor, self.eta_min = start_factor, eta_min
-        super().__init__(optimizer)
-
-    def lr_at(self, t: int) -> float:
-        return warmup_cosine_lr(
-            t, self.base_lr, self.warmup_steps, self.total_steps, start_factor=self.start_factor, eta_min=self.eta_min
-        )

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from course_lib import __version__
 from course_lib.data import MNIST_FILES, mnist_dir
 

@@ -84,4 +84,4 @@ def test_environment_report_names_versions_and_device():
     assert info["device"] == str(get_device())
     report = describe_environment()
     assert report.count("\n") == len(info) - 1
-    assert f"device" in report and torch.__version__ in report
+    assert "device" in report and torch.__version__ in report

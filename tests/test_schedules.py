@@ -225,3 +225,39 @@ def test_a_schedule_needs_the_right_kind_of_optimizer():
         np_sched.StepLR(torch_optimizer, step_size=2)
     with pytest.raises(TypeError, match=r"expects a course_lib.numpy_nn optimizer \(an object with an .lr attribute\)"):
         np_sched.ExponentialLR(object(), gamma=0.9)
+
+
+# ---- warm-up + cosine --------------------------------------------------------------------------
+
+
+def test_warmup_cosine_twins_agree_with_each_other_and_the_closed_form():
+    from course_lib.numpy_nn.schedules import WarmupCosineLR, warmup_cosine_lr
+    from course_lib.torch_nn.schedules import WarmupCosineLR as TorchWarmupCosineLR
+
+    base, warmup, total = 0.5, 5, 30
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
+    theirs = TorchWarmupCosineLR(opt, warmup, total, eta_min=0.01)
+    ours = WarmupCosineLR(np_opt.SGD([Parameter(np.zeros(1))], lr=base), warmup, total, eta_min=0.01)
+    for t in range(total + 1):
+        expected = warmup_cosine_lr(t, base, warmup, total, eta_min=0.01)
+        assert ours.optimizer.lr == pytest.approx(expected, abs=1e-12)
+        assert opt.param_groups[0]["lr"] == pytest.approx(expected, abs=1e-12)
+        opt.step()
+        theirs.step()
+        ours.step()
+    assert warmup_cosine_lr(0, base, warmup, total) == pytest.approx(0.1 * base)
+    assert warmup_cosine_lr(warmup, base, warmup, total) == base and warmup_cosine_lr(total, base, warmup, total) == 0.0
+
+
+def test_warmup_cosine_refuses_bad_settings():
+    from course_lib.numpy_nn.schedules import WarmupCosineLR, warmup_cosine_lr
+    from course_lib.torch_nn.schedules import WarmupCosineLR as TorchWarmupCosineLR
+
+    with pytest.raises(ValueError, match="larger than warmup_steps"):
+        warmup_cosine_lr(0, 0.1, 10, 10)
+    with pytest.raises(ValueError, match="start_factor"):
+        WarmupCosineLR(np_opt.SGD([Parameter(np.zeros(1))], lr=0.1), 5, 20, start_factor=0.0)
+    with pytest.raises(ValueError, match="larger than warmup_steps"):
+        TorchWarmupCosineLR(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), 5, 5)
+    with pytest.raises(ValueError, match="step t"):
+        warmup_cosine_lr(-1, 0.1, 5, 20)

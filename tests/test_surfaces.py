@@ -20,13 +20,11 @@ from course_lib.surfaces import (
     SURFACES,
     FlawedAdam,
     OptimizerRun,
-    WarmupCosineLR,
     flawed_adam_update,
     make_optimizer,
     race,
     run_optimizer,
     run_torch_optimizer,
-    warmup_cosine_lr,
 )
 
 NAMES = list(SURFACES)
@@ -261,40 +259,6 @@ def test_race_says_when_no_learning_rate_is_steady():
     assert runs["SGD"].label == "SGD (lr=1, no steady lr)" and runs["SGD"].diverged
     with pytest.raises(ValueError, match="at least one"):
         race("bowl", ["SGD"], lrs=[])
-
-
-# ---- warm-up + cosine --------------------------------------------------------------------------
-
-
-def test_warmup_cosine_matches_torch_sequential_lr():
-    base, warmup, total = 0.5, 5, 30
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
-    sched = torch.optim.lr_scheduler.SequentialLR(
-        opt,
-        [
-            torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=warmup),
-            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total - warmup),
-        ],
-        milestones=[warmup],
-    )
-    ours = WarmupCosineLR(SGD([Parameter(np.zeros(1))], lr=base), warmup, total)
-    for t in range(total + 1):
-        assert ours.optimizer.lr == pytest.approx(opt.param_groups[0]["lr"], abs=1e-12)
-        assert warmup_cosine_lr(t, base, warmup, total) == pytest.approx(opt.param_groups[0]["lr"], abs=1e-12)
-        opt.step()
-        sched.step()
-        ours.step()
-    assert warmup_cosine_lr(0, base, warmup, total) == pytest.approx(0.1 * base)
-    assert warmup_cosine_lr(warmup, base, warmup, total) == base and warmup_cosine_lr(total, base, warmup, total) == 0.0
-
-
-def test_warmup_cosine_refuses_bad_settings():
-    with pytest.raises(ValueError, match="larger than warmup_steps"):
-        warmup_cosine_lr(0, 0.1, 10, 10)
-    with pytest.raises(ValueError, match="start_factor"):
-        WarmupCosineLR(SGD([Parameter(np.zeros(1))], lr=0.1), 5, 20, start_factor=0.0)
-    with pytest.raises(ValueError, match="step t"):
-        warmup_cosine_lr(-1, 0.1, 5, 20)
 
 
 def test_optimizer_run_is_a_plain_record():

@@ -26,7 +26,7 @@ from course_lib.numpy_nn.layers import (
 from course_lib.numpy_nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 from course_lib.numpy_nn.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from course_lib.numpy_nn.regularization import EarlyStopping, clip_grad_norm_
-from course_lib.numpy_nn.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, StepLR
+from course_lib.numpy_nn.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, StepLR, WarmupCosineLR
 from course_lib.numpy_nn.training import TrainingDivergedError, evaluate, fit
 
 __all__ = [
@@ -34,5 +34,5 @@ __all__ = [
     "CosineAnnealingLR", "CrossEntropyLoss", "Dropout", "EarlyStopping", "ExponentialLR", "Flatten",
     "HuberLoss", "L1Loss", "Layer", "LeakyReLU", "Linear", "LinearWarmup", "LogSoftmax", "MSELoss",
     "Parameter", "RMSprop", "ReLU", "Sequential", "Sigmoid", "Softmax", "StepLR", "Tanh",
-    "TrainingDivergedError", "clip_grad_norm_", "evaluate", "fit", "functional", "gradcheck", "mlp",
+    "TrainingDivergedError", "WarmupCosineLR", "clip_grad_norm_", "evaluate", "fit", "functional", "gradcheck", "mlp",
 ]

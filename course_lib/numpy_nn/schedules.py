@@ -26,8 +26,11 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "CosineAnnealingLR",
+    "WarmupCosineLR",
     "ExponentialLR",
     "LinearWarmup",
     "StepLR",
@@ -35,6 +38,7 @@ __all__ = [
     "exponential_lr",
     "linear_warmup_lr",
     "step_lr",
+    "warmup_cosine_lr",
 ]
 
 
@@ -273,3 +277,52 @@ class LinearWarmup(_Schedule):
 
     def lr_at(self, t: int) -> float:
         return linear_warmup_lr(t, self.base_lr, self.warmup_steps, self.start_factor)
+
+
+def warmup_cosine_lr(
+    t: int, base_lr: float, warmup_steps: int, total_steps: int, *, start_factor: float = 0.1, eta_min: float = 0.0
+) -> float:
+    """Linear warm-up for ``warmup_steps`` steps, then half a cosine down to ``eta_min`` at ``total_steps``.
+
+    lr(t) = linear_warmup_lr(t, base_lr, W, start_factor)              for t < W
+    lr(t) = cosine_annealing_lr(t − W, base_lr, total_steps − W, eta_min)  for t ≥ W
+
+    This is torch's ``SequentialLR([LinearLR(opt, start_factor, total_iters=W),
+    CosineAnnealingLR(opt, T_max=total_steps − W, eta_min)], milestones=[W])`` in closed form,
+    the schedule of many transformer recipes (warm-up: Goyal et al. 2017; cosine: Loshchilov & Hutter 2017).
+    """
+    _check_step(t)
+    _validate_linear_warmup(warmup_steps, start_factor)
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps <= warmup_steps:
+        raise ValueError(
+            f"total_steps must be a whole number larger than warmup_steps={warmup_steps}, got {total_steps!r}."
+        )
+    _validate_cosine(total_steps - warmup_steps, eta_min)
+    if t < warmup_steps:
+        return linear_warmup_lr(t, base_lr, warmup_steps, start_factor)
+    return cosine_annealing_lr(t - warmup_steps, base_lr, total_steps - warmup_steps, eta_min)
+
+
+class WarmupCosineLR(_Schedule):
+    """Linear warm-up, then cosine decay: :func:`warmup_cosine_lr`, stepped like the numpy_nn schedules.
+
+    Args:
+        optimizer: a ``course_lib.numpy_nn`` optimizer; its current lr is the peak (base) lr.
+        warmup_steps: steps of linear warm-up, > 0.
+        total_steps: the step at which the lr reaches ``eta_min``, > warmup_steps.
+        start_factor: the first lr is start_factor · base lr, in (0, 1].
+        eta_min: the final lr, ≥ 0.
+    """
+
+    def __init__(
+        self, optimizer: Any, warmup_steps: int, total_steps: int, *, start_factor: float = 0.1, eta_min: float = 0.0
+    ) -> None:
+        warmup_cosine_lr(0, 1.0, warmup_steps, total_steps, start_factor=start_factor, eta_min=eta_min)  # validates
+        self.warmup_steps, self.total_steps = warmup_steps, total_steps
+        self.start_factor, self.eta_min = start_factor, eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return warmup_cosine_lr(
+            t, self.base_lr, self.warmup_steps, self.total_steps, start_factor=self.start_factor, eta_min=self.eta_min
+        )

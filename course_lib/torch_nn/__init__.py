@@ -23,14 +23,14 @@ from course_lib.torch_nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, Hube
 from course_lib.torch_nn.models import CNN, MLP, copy_weights_numpy_to_torch, copy_weights_torch_to_numpy
 from course_lib.torch_nn.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from course_lib.torch_nn.regularization import EarlyStopping, clip_grad_norm_
-from course_lib.torch_nn.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, StepLR
+from course_lib.torch_nn.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, StepLR, WarmupCosineLR
 from course_lib.torch_nn.training import TrainingDivergedError, evaluate, fit, to_device
 
 __all__ = [
     "CNN", "ELU", "GELU", "MLP", "SGD", "Adagrad", "Adam", "AdamW", "BCEWithLogitsLoss", "BatchNorm1d",
     "CosineAnnealingLR", "CrossEntropyLoss", "Dropout", "EarlyStopping", "ExponentialLR", "Flatten",
     "HuberLoss", "L1Loss", "LeakyReLU", "Linear", "LinearWarmup", "LogSoftmax", "MSELoss", "RMSprop",
-    "ReLU", "Sequential", "Sigmoid", "Softmax", "StepLR", "Tanh", "TrainingDivergedError",
+    "ReLU", "Sequential", "Sigmoid", "Softmax", "StepLR", "Tanh", "TrainingDivergedError", "WarmupCosineLR",
     "clip_grad_norm_", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy", "evaluate", "fit",
     "to_device",
 ]

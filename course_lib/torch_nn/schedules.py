@@ -3,7 +3,8 @@
 torch's own schedulers already are the twins of ``StepLR``, ``ExponentialLR`` and
 ``CosineAnnealingLR`` (same names, same arguments, same learning rates), so they are re-exported as
 they are. ``LinearWarmup`` has no torch class of that name; it is torch's ``LinearLR`` with
-``end_factor=1.0`` and ``total_iters=warmup_steps``, under the NumPy twin's signature.
+``end_factor=1.0`` and ``total_iters=warmup_steps``, under the NumPy twin's signature, and
+``WarmupCosineLR`` is torch's ``SequentialLR`` chaining ``LinearLR`` into ``CosineAnnealingLR``.
 
 They work with any ``torch.optim.Optimizer``, the from-scratch ones in
 ``course_lib.torch_nn.optimizers`` included: they set ``group["lr"]`` in each parameter group.
@@ -13,11 +14,11 @@ They work with any ``torch.optim.Optimizer``, the from-scratch ones in
 from __future__ import annotations
 
 import torch
-from torch.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LinearLR, StepLR
+from torch.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR
 
-from course_lib.numpy_nn.schedules import _validate_linear_warmup
+from course_lib.numpy_nn.schedules import _validate_linear_warmup, warmup_cosine_lr
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LinearWarmup", "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LinearWarmup", "StepLR", "WarmupCosineLR"]
 
 
 class LinearWarmup(LinearLR):
@@ -35,3 +36,27 @@ class LinearWarmup(LinearLR):
         _validate_linear_warmup(warmup_steps, start_factor)
         self.warmup_steps = warmup_steps
         super().__init__(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
+
+
+class WarmupCosineLR(SequentialLR):
+    """Linear warm-up for ``warmup_steps`` steps, then half a cosine down to ``eta_min`` at ``total_steps``.
+
+    The twin of ``course_lib.numpy_nn.schedules.WarmupCosineLR``, built from torch's own pieces:
+    ``SequentialLR([LinearLR(start_factor, total_iters=W), CosineAnnealingLR(T_max=total_steps − W,
+    eta_min)], milestones=[W])``.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        total_steps: int,
+        *,
+        start_factor: float = 0.1,
+        eta_min: float = 0.0,
+    ) -> None:
+        warmup_cosine_lr(0, 1.0, warmup_steps, total_steps, start_factor=start_factor, eta_min=eta_min)  # validates
+        self.warmup_steps, self.total_steps = warmup_steps, total_steps
+        warmup = LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
+        cosine = CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=eta_min)
+        super().__init__(optimizer, schedulers=[warmup, cosine], milestones=[warmup_steps])

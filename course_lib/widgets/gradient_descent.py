@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradient_descent import critical_learning_rate, gradient_descent, least_squares, linear_loss, loss_grid
