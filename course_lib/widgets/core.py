@@ -11,6 +11,8 @@ The look, so that every lesson's explorer feels the same:
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,12 +79,16 @@ def reset_button(controls: Mapping[str, Any], defaults: Mapping[str, Any] | None
     return button
 
 
-def draw_message(ax: Any, text: str, *, color: str = "crimson", x: float = 0.5, y: float = 0.5) -> Any:
+def draw_message(
+    ax: Any, text: str, *, color: str = "crimson", x: float = 0.5, y: float = 0.5, width: int = 48
+) -> Any:
     """Write a warning on ``ax`` (e.g. "diverged: the loss reached 1e+12"), above everything else.
 
-    ``x`` and ``y`` place its centre in axes coordinates (0..1); the middle by default.
+    ``x`` and ``y`` place its centre in axes coordinates (0..1); the middle by default. Lines
+    longer than ``width`` characters are wrapped, so the message stays inside the plot.
     """
+    wrapped = "\n".join(textwrap.fill(line, width) for line in text.splitlines())
     return ax.text(
-        x, y, text, transform=ax.transAxes, ha="center", va="center", fontsize=11, color=color,
-        wrap=True, zorder=10, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": color, "alpha": 0.9},
+        x, y, wrapped, transform=ax.transAxes, ha="center", va="center", fontsize=11, color=color,
+        zorder=10, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": color, "alpha": 0.9},
     )
