@@ -24,7 +24,7 @@ from course_lib.widgets.backprop import gradcheck_explorer, neuron_explorer
 finite = st.floats(-3, 3, allow_nan=False)
 
 
-def _axes():
+def axes_or_current():
     return Figure().subplots()
 
 
@@ -218,24 +218,24 @@ def test_graph_layout_runs_left_to_right_without_overlaps():
 def test_draw_graph_shows_values_then_gradients():
     g = neuron_graph()
     g.forward(w=0.5, x=2.0, b=-0.5, t=1.0)
-    ax = draw_graph(g, ax=_axes())
+    ax = draw_graph(g, ax=axes_or_current())
     texts = [t.get_text() for t in ax.texts]
     assert "w = 0.5" in texts and "s = σ(z)\n= 0.622" in texts
     assert not any("∂L/∂" in t for t in texts) and ax.get_title() == "L = 0.1425: forward values"
     g.backward()
-    ax = draw_graph(g, ax=_axes())
+    ax = draw_graph(g, ax=axes_or_current())
     texts = [t.get_text() for t in ax.texts]
     assert "∂L/∂w = -0.355" in texts and "∂L/∂b = -0.177" in texts and "0.235" in texts  # σ'(z) on its arrow
     assert ax.get_title().endswith("forward values and gradients")
     assert len(ax.get_legend().get_texts()) == 3
-    assert len([t for t in draw_graph(g, ax=_axes(), show_grads=False).texts if t.get_text()]) == len(g)
+    assert len([t for t in draw_graph(g, ax=axes_or_current(), show_grads=False).texts if t.get_text()]) == len(g)
 
 
 def test_draw_graph_routes_a_reused_value_over_the_top():
     g = _shared_graph()
     g.forward(x=2.0, y=1.0)
     g.backward()
-    ax = draw_graph(g, ax=_axes(), title="reuse")
+    ax = draw_graph(g, ax=axes_or_current(), title="reuse")
     lane = ax.get_lines()[0]
     assert list(lane.get_xdata()) == [0, 2] and lane.get_ydata()[0] > max(p[1] for p in graph_layout(g).values())
     assert "∂f/∂x = 5" in [t.get_text() for t in ax.texts] and ax.get_title() == "reuse"
@@ -244,7 +244,7 @@ def test_draw_graph_routes_a_reused_value_over_the_top():
 def test_plot_step_size_errors_draws_each_series_and_the_mark():
     hs = np.array([1e-6, 1e-4, 1e-2])
     ax = plot_step_size_errors(hs, {"central": np.array([0.0, 1e-9, 1e-5]), "forward": np.array([1e-8, 1e-6, 1e-3])},
-                               ax=_axes(), model={"truncation": hs**2}, mark=(1e-4, 1e-9))
+                               ax=axes_or_current(), model={"truncation": hs**2}, mark=(1e-4, 1e-9))
     lines = ax.get_lines()
     assert [line.get_label() for line in lines[:3]] == ["central", "forward", "truncation"]
     assert np.isnan(lines[0].get_ydata()[0])  # an exact zero cannot sit on a log axis
@@ -256,7 +256,7 @@ def test_plot_step_size_errors_draws_each_series_and_the_mark():
 @pytest.mark.parametrize("scheme", ["central", "forward"])
 def test_plot_secant_draws_tangent_and_secant_slopes(scheme):
     fn = FUNCTIONS["sin(x) at x = 1"]
-    ax = plot_secant(fn, 0.5, ax=_axes(), scheme=scheme)
+    ax = plot_secant(fn, 0.5, ax=axes_or_current(), scheme=scheme)
     f_line, tangent, secant, ends, _ = ax.get_lines()
     slope = lambda line: np.diff(line.get_ydata()[[0, -1]])[0] / np.diff(line.get_xdata()[[0, -1]])[0]  # noqa: E731
     assert slope(tangent) == pytest.approx(np.cos(1.0))
@@ -268,7 +268,7 @@ def test_plot_secant_draws_tangent_and_secant_slopes(scheme):
 
 def test_plot_tangent_has_the_given_slope():
     ws = np.linspace(-2, 2, 41)
-    ax = plot_tangent(ws, ws**2, 1.0, 1.0, 2.0, ax=_axes())
+    ax = plot_tangent(ws, ws**2, 1.0, 1.0, 2.0, ax=axes_or_current())
     curve, tangent, point = ax.get_lines()
     (x0, x1), (y0, y1) = tangent.get_xdata(), tangent.get_ydata()
     assert (y1 - y0) / (x1 - x0) == pytest.approx(2.0) and list(point.get_ydata()) == [1.0]

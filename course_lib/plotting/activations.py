@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-def _axes(ax: "Axes | None") -> "Axes":
+def axes_or_current(ax: "Axes | None") -> "Axes":
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -61,7 +61,7 @@ def plot_activation(
         x: the points (default: 601 points on [−6, 6]).
         saturation: the derivative below which a region is shaded.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     x = np.linspace(-6.0, 6.0, 601) if x is None else np.asarray(x, dtype=np.float64)
     y, dy_dx = activation_and_derivative(name, x)
     ax.plot(x, y, linewidth=2, label="f(x)")
@@ -84,7 +84,7 @@ def plot_softmax_sweep(
 
     Shape: values (K,); probs (K, C), e.g. from ``initialization.softmax_sweep``.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     values, probs = np.asarray(values), np.asarray(probs)
     if probs.ndim != 2 or len(probs) != len(values):
         raise ValueError(f"probs must be shaped (len(values), C) = ({len(values)}, C); got {probs.shape}.")
@@ -116,7 +116,7 @@ def plot_softmax_temperatures(
 
     Shape: each probability vector (C,), one per temperature.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     z = np.asarray(logits)
     ticks = [f"class {k + 1}\n$z_{k + 1}$ = {v:g}" for k, v in enumerate(z)]
     _grouped_bars(ax, {f"T = {t:g}": p for t, p in probs_by_temperature.items()}, ticks)
@@ -130,7 +130,7 @@ def plot_dead_fractions(fractions: Mapping[str, NDArray], ax: "Axes | None" = No
 
     Shape: each array (n_layers,), e.g. from ``initialization.dead_unit_fractions``.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     n_layers = {len(np.atleast_1d(f)) for f in fractions.values()}
     if len(n_layers) != 1:
         raise ValueError(f"Every network needs the same number of layers to share the bars; got {sorted(n_layers)}.")
@@ -149,7 +149,7 @@ def plot_decision_regions(
     ``model(points)`` must return one score per class, shape (M, C); the predicted class is the
     largest score. The model is run in evaluation mode and left in the mode it was in.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_regions needs 2-D inputs, X of shape (N, 2); got {X.shape}.")
@@ -211,7 +211,7 @@ def plot_layer_activation_std(
     stats: LayerStatistics | Sequence[LayerStatistics], ax: "Axes | None" = None, *, title: str = ""
 ) -> "Axes":
     """The standard deviation of each layer's activations h_l, one line per network, log scale."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     runs = _as_list(stats)
     for s in runs:
         _log_series(ax, s.layers, s.act_std, s.label)
@@ -224,7 +224,7 @@ def plot_layer_grad_norms(
     stats: LayerStatistics | Sequence[LayerStatistics], ax: "Axes | None" = None, *, title: str = ""
 ) -> "Axes":
     """The norm of each layer's weight gradient ‖∂L/∂W_l‖, one line per network, log scale."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     runs = _as_list(stats)
     for s in runs:
         _log_series(ax, s.layers, s.grad_norm, s.label)

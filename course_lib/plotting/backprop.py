@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.backprop import Graph, ScalarFunction, finite_difference
-from course_lib.plotting.core import _axes
+from course_lib.plotting.core import axes_or_current
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -83,7 +83,7 @@ def draw_graph(
     """
     from matplotlib.patches import Patch
 
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     pos = graph_layout(graph)
     have_grads = show_grads and not any(np.isnan(node.grad) for node in graph.nodes)
     ax.set_axis_off()
@@ -167,7 +167,7 @@ def plot_step_size_errors(
     Returns:
         The Axes.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     hs = np.asarray(hs, dtype=np.float64)
     for label, err in errors.items():
         err = np.asarray(err, dtype=np.float64)
@@ -207,7 +207,7 @@ def plot_secant(
     Returns:
         The Axes.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     x0 = fn.x0
     xs = np.linspace(x0 - half_width, x0 + half_width, 200)
     exact = float(fn.df(x0))
@@ -251,7 +251,7 @@ def plot_tangent(
     Returns:
         The Axes.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     values, outputs = np.asarray(values, dtype=np.float64), np.asarray(outputs, dtype=np.float64)
     y_at = float(value)
     span = 0.15 * (values[-1] - values[0])

@@ -19,14 +19,15 @@ if TYPE_CHECKING:
 
     from course_lib.history import History
 
-__all__ = ["plot_dataset", "plot_digit_grid", "plot_history", "plot_label_counts", "plot_metric"]
+__all__ = ["axes_or_current", "plot_dataset", "plot_digit_grid", "plot_history", "plot_label_counts", "plot_metric"]
 
 _SPLITS = ("train", "val", "test")
 _KIND_LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "lr": "learning rate"}
 _SPLIT_LABELS = {"train": "training", "val": "validation", "test": "test", "": "value"}
 
 
-def _axes(ax: "Axes | None") -> "Axes":
+def axes_or_current(ax: "Axes | None") -> "Axes":
+    """``ax`` itself, or pyplot's current Axes when it is None: how every plot helper starts."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -46,7 +47,7 @@ def plot_metric(history: "History", kind: str = "loss", ax: "Axes | None" = None
     For ``kind="loss"`` the per-step losses, if recorded, are drawn faintly behind, spread over the
     epochs they belong to.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     names = [m for m in history.metrics if _split_name(m)[1] == kind]
     if not names:
         raise ValueError(f"This History has no {kind!r} metric; it has {history.metrics}.")
@@ -112,7 +113,7 @@ def plot_digit_grid(
         )
     if len(labels) != n or (predictions is not None and len(predictions) != n):
         raise ValueError(f"Need one label (and prediction) per image: {n} images, {len(labels)} labels.")
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     cell, pad = 28, 6  # pixels per digit, gap for the caption
@@ -138,7 +139,7 @@ def plot_digit_grid(
 
 def plot_label_counts(labels_by_split: Mapping[str, NDArray], ax: "Axes | None" = None) -> "Axes":
     """Bars of how often each digit occurs, as a percentage of its split, one colour per split."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     classes = np.arange(10)
     width = 0.8 / max(len(labels_by_split), 1)
     for k, (split, labels) in enumerate(labels_by_split.items()):
@@ -152,7 +153,7 @@ def plot_label_counts(labels_by_split: Mapping[str, NDArray], ax: "Axes | None" 
 def plot_dataset(X: NDArray, y: NDArray, ax: "Axes | None" = None, *, title: str = "") -> "Axes":
     """A scatter of a small data set: y against x for regression (one feature, real targets),
     or the two features coloured by class for classification (integer labels)."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     X, y = np.asarray(X), np.asarray(y)
     if np.issubdtype(y.dtype, np.integer):
         if X.ndim != 2 or X.shape[1] != 2:

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def _axes(ax: "Axes | None") -> "Axes":
+def axes_or_current(ax: "Axes | None") -> "Axes":
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -62,7 +62,7 @@ def plot_loss_contours(
     """
     if not isinstance(grid, LossGrid):
         raise TypeError(f"plot_loss_contours needs a LossGrid from loss_grid(...), got {type(grid).__name__}.")
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     lv = _levels(grid.loss, levels)
     filled = ax.contourf(grid.w, grid.b, grid.loss, levels=lv, norm=LogNorm(), cmap="viridis_r", alpha=0.85, extend="both")
     ax.contour(grid.w, grid.b, grid.loss, levels=lv, colors="white", linewidths=0.4, alpha=0.6)
@@ -92,7 +92,7 @@ def plot_descent_path(
     path = np.asarray(path, dtype=float)
     if path.ndim != 2 or path.shape[1] != 2 or len(path) == 0:
         raise ValueError(f"plot_descent_path expects (w, b) points of shape (k, 2), k >= 1; got {path.shape}.")
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     (line,) = ax.plot(path[:, 0], path[:, 1], marker="o", markersize=markersize, linewidth=1.2, color=color, label=label)
     ax.plot(*path[0], marker="o", markersize=8, markerfacecolor="none", color=line.get_color(), linestyle="none")
     ax.set(xlabel="slope w", ylabel="intercept b")
@@ -119,7 +119,7 @@ def plot_loss_curves(
         raise ValueError("plot_loss_curves needs at least one named DescentResult.")
     if x not in ("step", "examples"):
         raise ValueError(f"x must be 'step' or 'examples', got {x!r}.")
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     for name, result in results.items():
         clock = np.arange(len(result.losses)) if x == "step" else result.examples_seen
         ax.plot(clock, result.losses, linewidth=1.2, label=name)
@@ -138,7 +138,7 @@ def plot_gradient_norms(
     """‖∇J‖ after every step of each run (log scale), with the tolerance of a stopping rule."""
     if not results:
         raise ValueError("plot_gradient_norms needs at least one named DescentResult.")
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     for name, result in results.items():
         ax.plot(np.arange(len(result.grad_norms)), result.grad_norms, linewidth=1.2, label=name)
     if tol is not None:
@@ -162,7 +162,7 @@ def plot_fitted_lines(
     if x.shape[1] != 1:
         raise ValueError(f"plot_fitted_lines needs one feature, X of shape (N, 1); got {np.shape(X)}.")
     x = x[:, 0]
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     ax.scatter(x, y, s=12, color="0.55", label="data")
     grid = np.linspace(min(0.0, x.min()), x.max(), 50)
     for name, (w, b) in lines.items():
@@ -207,7 +207,7 @@ def plot_loss_slice(
 
     With ``lr``, an arrow shows one step of gradient descent, w0 → w0 − lr · ∂J/∂w.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     ws = np.linspace(*w_range, 200)
     ax.plot(ws, [linear_loss(w, b, X, y) for w in ws], linewidth=2, label=f"J(w, b = {b:g})")
     j0 = linear_loss(w0, b, X, y)
@@ -230,7 +230,7 @@ def plot_learning_rate_scale(
     lr: float, critical: float, ax: "Axes | None" = None, *, lr_range: tuple[float, float] = (1e-3, 10**0.5)
 ) -> "Axes":
     """A strip with the learning rate α on a log scale: the stable and the diverging side of 2/λ_max."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     low, high = lr_range
     ax.axvspan(low, critical, color="seagreen", alpha=0.15)
     ax.axvspan(critical, high, color="crimson", alpha=0.15)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from course_lib.plotting.core import _axes
+from course_lib.plotting.core import axes_or_current
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -50,7 +50,7 @@ def plot_loss_curves(
     """
     if kind not in ("loss", "grad"):
         raise ValueError(f"kind must be 'loss' or 'grad', got {kind!r}.")
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     labels = dict(labels or {})
     values = curves.loss if kind == "loss" else curves.grad
     for k, (name, y) in enumerate(values.items()):
@@ -79,7 +79,7 @@ def plot_constant_fits(
 
     ``fits`` maps a legend name to the constant, e.g. ``{"MSE": 2.9, "MAE": 2.1}``.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     y = np.asarray(y, dtype=np.float64)
     ax.scatter(np.arange(len(y)), y, s=25, color="0.3", zorder=3, label="targets $y_i$")
     for k, (name, c) in enumerate(fits.items()):
@@ -102,7 +102,7 @@ def plot_line_fits(
 
     ``highlight`` circles one point, e.g. the index of an outlier.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     y = np.asarray(y, dtype=np.float64)
     ax.scatter(x, y, s=16, color="0.3", zorder=3, label="samples")
@@ -129,7 +129,7 @@ def plot_probability_bars(
 
     ``target`` marks the correct class on the x axis.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     series = {name: np.asarray(p, dtype=np.float64).reshape(-1) for name, p in probabilities.items()}
     n_classes = max(len(p) for p in series.values())
     classes = np.arange(n_classes)

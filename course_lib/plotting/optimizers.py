@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from numpy.typing import NDArray
 
-from course_lib.plotting.core import _axes
+from course_lib.plotting.core import axes_or_current
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -76,7 +76,7 @@ def plot_surface(surface: "Surface", ax: "Axes | None" = None, *, resolution: in
 
     The log spacing shows the flat floor of a valley as well as its steep walls.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     x = np.linspace(*surface.xlim, resolution)
     y = np.linspace(*surface.ylim, resolution)
     X, Y = np.meshgrid(x, y)
@@ -133,7 +133,7 @@ def plot_loss_per_step(
     runs: "Mapping[str, OptimizerRun] | Iterable[OptimizerRun]", ax: "Axes | None" = None, *, title: str | None = None
 ) -> "Axes":
     """f − f_min after each step, on a log scale: how far above the lowest point each run still is."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     pairs = _runs(runs)
     for label, run in pairs:
         ax.plot(np.arange(len(run.gap)), np.maximum(run.gap, _FLOOR), **_style(label), label=_label(label, run))
@@ -151,7 +151,7 @@ def plot_step_lengths(
     title: str = "Length of each step",
 ) -> "Axes":
     """|p_t − p_{t−1}| for t = 1, 2, ...: how far each step moved the point, on a log scale."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     pairs = _runs(runs)
     for label, run in pairs:
         lengths = run.step_lengths
@@ -170,7 +170,7 @@ def plot_lr_schedules(
 ) -> "Axes":
     """Each schedule's learning rate against the step (or epoch) it applies to, as a staircase:
     the rate set at step t holds until step t + 1."""
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     if not curves:
         raise ValueError("nothing to draw: pass {name: learning rates}.")
     for label, lrs in curves.items():
@@ -195,7 +195,7 @@ def plot_training_curves(
     Mini-batch losses jump from step to step; the running mean shows the trend (the first
     ``smooth − 1`` steps average over fewer values).
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     if not curves:
         raise ValueError("nothing to draw: pass {name: losses per step}.")
     if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:

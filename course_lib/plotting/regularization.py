@@ -35,7 +35,7 @@ __all__ = [
 TRAIN_COLOR, VAL_COLOR, TRUE_COLOR, FIT_COLOR = "tab:blue", "tab:orange", "0.35", "tab:red"
 
 
-def _axes(ax: "Axes | None") -> "Axes":
+def axes_or_current(ax: "Axes | None") -> "Axes":
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -67,7 +67,7 @@ def plot_polynomial_fit(
         ax: where to draw.
         title: default: the degree and λ, and below them the two mean squared errors.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     x, y = (np.asarray(a, dtype=np.float64).reshape(-1) for a in train)
     grid = np.linspace(-1, 1, 400)
     if val is not None:
@@ -121,7 +121,7 @@ def plot_loss_curve(
         ax: where to draw.
         title: default "Training and validation loss".
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     values = np.asarray(curve.values, dtype=np.float64)
     ax.plot(values, np.maximum(curve.train, floor), "o-", color=TRAIN_COLOR, markersize=3, label="training MSE")
     ax.plot(values, np.maximum(curve.val, floor), "o-", color=VAL_COLOR, markersize=3, label="validation MSE")
@@ -148,7 +148,7 @@ def plot_coefficients(coefficients: Mapping[str, ArrayLike], ax: "Axes | None" =
         ax: where to draw.
         title: default "Fitted coefficients".
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     arrays = {name: np.asarray(w, dtype=np.float64) for name, w in coefficients.items()}
     k = np.arange(len(next(iter(arrays.values()))))
     width = 0.8 / len(arrays)
@@ -185,7 +185,7 @@ def plot_coefficient_path(
     """
     import matplotlib as mpl
 
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     strengths, path = np.asarray(strengths, dtype=np.float64), np.asarray(path, dtype=np.float64)
     if path.ndim != 2 or path.shape[0] != strengths.shape[0]:
         raise ValueError(f"path must be (len(strengths), d + 1); got {path.shape} for {strengths.shape[0]} strengths.")
@@ -216,7 +216,7 @@ def plot_shrinkage(threshold: float, ax: "Axes | None" = None, *, title: str | N
     L1: w ↦ sign(w)·max(|w| − t, 0), flat at exactly 0 for |w| <= t. L2: w ↦ w / (1 + t), a line
     through 0 that is never flat.
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     w = np.linspace(-2, 2, 401)
     ax.plot(w, w, ":", color="0.5", label="no penalty: $w$")
     ax.plot(w, w / (1 + threshold), color=TRAIN_COLOR, linewidth=2, label="L2: $w/(1+t)$")
@@ -247,7 +247,7 @@ def plot_before_after(
         ax: where to draw.
         title: default "Training and validation {metric}".
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     label = {"loss": "loss", "acc": "accuracy"}.get(metric, metric)
     for i, (name, history) in enumerate(histories.items()):
         color = f"C{i}"
@@ -287,7 +287,7 @@ def plot_clipping_runs(
     """
     if quantity not in ("loss", "grad_norm"):
         raise ValueError(f"quantity must be 'loss' or 'grad_norm'; got {quantity!r}.")
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     for i, (name, run) in enumerate(runs.items()):
         values = np.asarray(getattr(run, quantity), dtype=np.float64)
         finite = np.isfinite(values)
@@ -324,7 +324,7 @@ def plot_gradient_norms_by_depth(
         ax: where to draw.
         title: default "Gradient norm at initialisation".
     """
-    ax = _axes(ax)
+    ax = axes_or_current(ax)
     depths = np.asarray(depths)
     for name, values in norms.items():
         ax.plot(depths, np.asarray(values, dtype=np.float64), "o-", markersize=4, label=name)
