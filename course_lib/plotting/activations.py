@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.initialization import LayerStatistics, activation_and_derivative
-from course_lib.plotting.core import plot_dataset
+from course_lib.plotting.core import axes_or_current, plot_dataset
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,14 +28,6 @@ __all__ = [
     "plot_softmax_sweep",
     "plot_softmax_temperatures",
 ]
-
-
-def axes_or_current(ax: "Axes | None") -> "Axes":
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.gca()
 
 
 _TITLES = {

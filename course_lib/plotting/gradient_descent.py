@@ -15,6 +15,7 @@ from matplotlib.colors import LogNorm
 from numpy.typing import ArrayLike, NDArray
 
 from course_lib.gradient_descent import DescentResult, LossGrid, linear_gradient, linear_loss
+from course_lib.plotting.core import axes_or_current
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -29,14 +30,6 @@ __all__ = [
     "plot_loss_slice",
     "plot_loss_surface",
 ]
-
-
-def axes_or_current(ax: "Axes | None") -> "Axes":
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.gca()
 
 
 def _levels(loss: NDArray, n: int) -> NDArray:

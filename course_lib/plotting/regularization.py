@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 from course_lib.overfitting import ClippingRun, LossCurve, PolynomialFit, soft_threshold
+from course_lib.plotting.core import axes_or_current
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -33,14 +34,6 @@ __all__ = [
 ]
 
 TRAIN_COLOR, VAL_COLOR, TRUE_COLOR, FIT_COLOR = "tab:blue", "tab:orange", "0.35", "tab:red"
-
-
-def axes_or_current(ax: "Axes | None") -> "Axes":
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.gca()
 
 
 def plot_polynomial_fit(
