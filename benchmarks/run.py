@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_data", "bench_training"]
+BENCHMARKS = ["bench_data", "bench_training", "bench_mnist"]
 
 
 def _table(rows: list[dict[str, str]]) -> str:

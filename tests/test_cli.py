@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import torch
 
 from course_lib import __version__
 from course_lib.data import MNIST_FILES, mnist_dir
@@ -51,3 +55,104 @@ def test_version_and_usage_errors():
     assert result.returncode == 2 and "COMMAND" in result.stderr
     result = run("fly")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+# ---- course-lib train ----------------------------------------------------------------------------
+
+# One BLAS/OpenMP thread, as `make test` runs: two runs with the same seed then print the same digits
+# (a sum split over other thread counts rounds differently), and a busy 2-core machine stays usable.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+REPORT_KEYS = {"test_accuracy", "test_loss", "seconds", "samples_per_second", "device", "train_losses", "epochs_run", "train_samples", "config"}
+TIME_KEYS = {"seconds", "samples_per_second"}
+
+
+def train(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return run("train", *args, **{**ONE_THREAD, **env})
+
+
+def _loss_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("epoch ")]
+
+
+def _report(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert set(report) == REPORT_KEYS
+    return report
+
+
+def test_train_the_issue_command_twice_prints_identical_losses():
+    first, second = (train("--impl", "numpy", "--epochs", "1", "--seed", "0") for _ in range(2))
+    a, b = _report(first), _report(second)
+    assert _loss_lines(first.stdout) == _loss_lines(second.stdout)
+    (line,) = _loss_lines(first.stdout)
+    assert line == f"epoch 1: train loss {a['train_losses'][0]!r}"
+    assert {k: v for k, v in a.items() if k not in TIME_KEYS} == {k: v for k, v in b.items() if k not in TIME_KEYS}
+    assert a["test_accuracy"] > 0.9 and a["device"] == "cpu" and a["train_samples"] == 60000
+    assert a["config"] == {
+        "impl": "numpy", "model": "mlp", "epochs": 1, "batch_size": 128, "lr": 0.05, "seed": 0, "device": None,
+        "optimizer": "sgd", "hidden": [256, 128], "limit": None, "amp": False, "target_accuracy": None,
+    }
+    assert a["samples_per_second"] == pytest.approx(60000 / a["seconds"])
+    assert "test accuracy:" in first.stdout and "samples/s on cpu" in first.stdout
+    assert "469/469" in first.stderr, "the progress bar counts the epoch's 469 steps on stderr"
+
+
+def test_train_json_only_prints_one_line_and_another_seed_other_losses():
+    runs = [train("--limit", "2000", "--seed", seed, "--json-only", "--no-progress") for seed in ("1", "2")]
+    for result in runs:
+        assert len(result.stdout.splitlines()) == 1 and result.stderr == ""
+    one, two = map(_report, runs)
+    assert one["train_samples"] == 2000 and one["config"]["limit"] == 2000
+    assert one["train_losses"] != two["train_losses"]
+
+
+def test_train_torch_on_the_cpu():
+    result = train("--impl", "torch", "--device", "cpu", "--hidden", "64", "--limit", "1000", "--batch-size", "50", "--no-progress")
+    report = _report(result)
+    assert report["device"] == "cpu" and report["config"]["hidden"] == [64] and report["test_accuracy"] > 0.5
+    assert result.stdout.startswith("training torch mlp 784-64-10 on 1000 MNIST images")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--impl", "jax"], "argument --impl: invalid choice: 'jax'"),
+        (["--epochs", "0"], "argument --epochs: must be a whole number of at least 1, got '0'"),
+        (["--lr", "-1"], "argument --lr: must be a positive number, got '-1'"),
+        (["--lr", "inf"], "argument --lr: must be a positive number, got 'inf'"),
+        (["--batch-size", "abc"], "argument --batch-size: must be a whole number, got 'abc'"),
+        (["--seed", "-1"], "argument --seed: must be a whole number between 0 and 4294967295"),
+        (["--impl", "numpy", "--model", "cnn"], "argument --model: cnn needs --impl torch"),
+        (["--impl", "numpy", "--device", "cuda"], "argument --device: --impl numpy runs on the CPU only"),
+        (["--limit", "60001"], "argument --limit: must be a whole number between 1 and 60000"),
+    ],
+)
+def test_train_bad_arguments_are_argparse_errors(args, message):
+    result = train(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "usage: course-lib train" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_train_on_cuda_without_a_gpu_says_so():
+    result = train("--impl", "torch", "--device", "cuda")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "course-lib train: error: --device cuda was requested but torch sees no CUDA device on this "
+        "machine; use --device cpu"
+    )
+
+
+@pytest.mark.cuda
+def test_train_on_cuda():
+    report = _report(train("--impl", "torch", "--model", "cnn", "--device", "cuda", "--amp", "--limit", "2000", "--no-progress"))
+    assert report["device"].startswith("cuda") and report["config"]["amp"] is True
+
+
+def test_train_a_diverging_run_fails_with_advice():
+    result = train("--lr", "1000", "--limit", "3000", "--no-progress")
+    assert result.returncode == 1
+    assert "course-lib train: error: The loss became nan" in result.stderr and "lower the learning rate" in result.stderr
+    assert "RuntimeWarning" not in result.stderr and not result.stdout.strip().endswith("}")
