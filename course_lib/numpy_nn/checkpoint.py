@@ -1,0 +1,115 @@
+"""Save a NumPy model's weights to an ``.npz`` file and load them back.
+
+An ``.npz`` file is a zip archive with one ``.npy`` array per entry, the format ``np.savez``
+writes; here each entry is one entry of ``model.state_dict()`` (``"0.weight"``, ``"0.bias"``,
+...), the same names torch uses, so the file is easy to inspect::
+
+    save_weights(model, "mnist_mlp.npz")
+    fresh = mlp([784, 256, 128, 10], rng=rng).astype(np.float32)
+    load_weights(fresh, "mnist_mlp.npz")          # now fresh(X) == model(X)
+
+Only arrays are stored, never pickled Python objects, so loading a file cannot run code.
+The file holds the weights, not the architecture: build the same model first, then load into it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CheckpointError", "load_weights", "save_weights"]
+
+
+class CheckpointError(ValueError):
+    """A weights file that cannot be loaded into this model: unreadable, or it does not fit."""
+
+
+def save_weights(model: Any, path: str | os.PathLike) -> Path:
+    """Write ``model.state_dict()`` to ``path`` as an uncompressed ``.npz``; return the path.
+
+    The file is written atomically: first to a temporary file in the same folder, then renamed
+    over ``path`` with ``os.replace``. A crash half-way leaves the old file (or none), never a
+    half-written one. The name is used exactly as given (``np.savez`` would add ``.npz``).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"save_weights: {path} is a folder; give a file name such as {path / 'weights.npz'}.")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"save_weights: the folder {path.parent} does not exist; create it first (Path(...).mkdir(parents=True)).")
+    state = model.state_dict()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **state)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; weights are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    if not path.exists():
+        raise FileNotFoundError(f"No weights file at {path}. Save one first with save_weights(model, {str(path)!r}), or check the path.")
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a weights file; pass the .npz file inside it.")
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise CheckpointError(
+                f"{path} holds a single array (a .npy file), not a set of named weights; write "
+                f"weights with save_weights(model, path), which stores an .npz archive."
+            )
+        with archive:
+            return {name: archive[name] for name in archive.files}
+    except CheckpointError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise CheckpointError(
+            f"{path} is not a readable .npz weights file ({type(err).__name__}: {err}). It may be "
+            f"damaged or cut short, or be another kind of file: save the weights again with save_weights."
+        ) from err
+
+
+def load_weights(model: Any, path: str | os.PathLike) -> Any:
+    """Copy the weights stored in ``path`` into ``model``; return the model.
+
+    Everything is checked before anything is copied, so a file that does not fit leaves the
+    model exactly as it was. Values are cast to the model's dtype (a float64 file loads into a
+    float32 model).
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+        CheckpointError: the file is not a readable ``.npz``; or its names or shapes differ from
+            the model's (the message names each key and both shapes).
+    """
+    path = Path(path)
+    stored = _read(path)
+    own = model.state_dict()
+    missing, unexpected = sorted(own.keys() - stored.keys()), sorted(stored.keys() - own.keys())
+    if missing or unexpected:
+        raise CheckpointError(
+            f"The weights in {path} do not fit this model: the model's {sorted(own)} against the "
+            f"file's {sorted(stored)}; missing from the file: {missing}, in the file but not in the "
+            f"model: {unexpected}. Build the model with the same layers (sizes, batch norm, dropout) "
+            f"as the one that was saved, then load again."
+        )
+    for name, value in stored.items():
+        if value.shape != own[name].shape:
+            raise CheckpointError(
+                f"{name}: the file {path} holds shape {value.shape} but the model expects "
+                f"{own[name].shape}. The file was saved from a model of other sizes; build the model "
+                f"with the sizes it was saved with."
+            )
+        if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
+            raise CheckpointError(f"{name}: the file {path} holds a {value.dtype} array, not numbers; it is not a weights file.")
+    model.load_state_dict(stored)
+    return model

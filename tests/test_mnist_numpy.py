@@ -1,0 +1,528 @@
+"""Lesson 07, MNIST from scratch: the recipe reaches its promised accuracy; the analysis helpers,
+plots, widgets and self-checks do what they say."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_rgba
+
+from course_lib.checks.core import CheckFailed
+from course_lib.checks.mnist import check_accuracy, check_confusion_matrix, check_standardise
+from course_lib.data import load_mnist
+from course_lib.history import History
+from course_lib.mnist_numpy import (
+    DEFAULT_RECIPE,
+    MnistSplits,
+    Recipe,
+    accuracy,
+    build_model,
+    build_optimizer,
+    build_scheduler,
+    confusion_matrix,
+    count_parameters,
+    evaluate_model,
+    load_splits,
+    most_confident_mistakes,
+    predict_one_at_a_time,
+    train_mlp,
+)
+from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW
+from course_lib.numpy_nn.schedules import CosineAnnealingLR, StepLR
+from course_lib.plotting.mnist import (
+    plot_confusion_matrix,
+    plot_mistakes,
+    plot_pixel_histogram,
+    plot_pixel_statistics,
+    plot_probabilities,
+    plot_training_curves,
+)
+from course_lib.widgets.mnist import LiveCurves, mistake_browser
+
+TARGET_ACCURACY = 0.982
+
+
+@pytest.fixture(scope="module")
+def few_test_images():
+    X, y = load_mnist("test", normalize="standard")
+    return X[:300], y[:300]
+
+
+@pytest.fixture(scope="module")
+def tiny_splits():
+    """2 000 training and 500 validation images: enough for a quick run that clearly learns."""
+    X, y = load_mnist("train", normalize="standard")
+    X_test, y_test = load_mnist("test", normalize="standard")
+    return MnistSplits((X[:2000], y[:2000]), (X[2000:2500], y[2000:2500]), (X_test[:1000], y_test[:1000]))
+
+
+def fake_probs(rng, n=60, classes=10):
+    """Probabilities with known mistakes: softmax of random logits, labels right about half the time."""
+    logits = rng.normal(scale=3.0, size=(n, classes))
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.where(rng.uniform(size=n) < 0.5, probs.argmax(axis=1), rng.integers(0, classes, size=n))
+    return probs, y
+
+
+# --------------------------------------------------------------------------------------------------
+# The promise of the lesson: the notebook's recipe reaches the target accuracy
+# --------------------------------------------------------------------------------------------------
+
+
+def test_default_recipe_reaches_the_target_test_accuracy():
+    """Trains exactly as the notebook does (DEFAULT_RECIPE, full data) and checks the promised accuracy."""
+    splits = load_splits(DEFAULT_RECIPE)
+    model, history = train_mlp(DEFAULT_RECIPE, splits=splits, progress=False)
+    predictions, _ = evaluate_model(model, splits.test[0])
+    test_acc = accuracy(predictions, splits.test[1])
+    assert len(history) == DEFAULT_RECIPE.epochs
+    assert test_acc >= TARGET_ACCURACY, f"test accuracy {test_acc:.2%} < {TARGET_ACCURACY:.1%}"
+    assert history["val_acc"][-1] > 0.975
+    assert history["train_loss"][-1] < history["train_loss"][0] / 5
+
+
+# --------------------------------------------------------------------------------------------------
+# Recipe and building blocks
+# --------------------------------------------------------------------------------------------------
+
+
+def test_recipe_is_frozen_and_replace_makes_a_changed_copy():
+    changed = DEFAULT_RECIPE.replace(seed=3, epochs=2)
+    assert (changed.seed, changed.epochs) == (3, 2) and DEFAULT_RECIPE.seed == 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_RECIPE.seed = 1  # type: ignore[misc]
+    with pytest.raises(TypeError, match="no setting"):
+        DEFAULT_RECIPE.replace(learning_rate=0.1)
+    assert Recipe(sizes=[784, 10]).sizes == (784, 10)
+    assert "weight_decay" in DEFAULT_RECIPE.describe() and str(DEFAULT_RECIPE.lr) in DEFAULT_RECIPE.describe()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"optimizer": "rmsprop"}, "optimizer must be one of"),
+        ({"schedule": "linear"}, "schedule must be one of"),
+        ({"lr": 0.0}, "lr must be a number > 0"),
+        ({"lr": float("nan")}, "lr must be a number > 0"),
+        ({"sizes": (784, 0, 10)}, "sizes must be"),
+        ({"sizes": (100, 10)}, "start with 784"),
+        ({"epochs": 0}, "epochs must be a whole number"),
+        ({"batch_size": 12.5}, "batch_size must be"),
+        ({"weight_decay": -1e-4}, "weight_decay must be"),
+        ({"activation": "swish"}, "activation must be one of"),
+        ({"init": "he"}, "init must be one of"),
+        ({"dtype": "float16"}, "dtype must be"),
+        ({"val_size": 60000}, "val_size must be"),
+        ({"seed": -1}, "seed must be"),
+    ],
+)
+def test_a_bad_setting_is_named(changes, message):
+    with pytest.raises(ValueError, match=message):
+        DEFAULT_RECIPE.replace(**changes)
+
+
+def test_build_model_follows_the_recipe_and_its_seed():
+    model = build_model(DEFAULT_RECIPE)
+    shapes = [p.shape for p in model.parameters()]
+    assert shapes == [(256, 784), (256,), (128, 256), (128,), (10, 128), (10,)]
+    assert all(p.data.dtype == np.float32 for p in model.parameters())
+    assert count_parameters(model) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10 == 235_146
+    # He (kaiming) normal: std sqrt(2 / fan_in); biases start at 0
+    assert np.std(model[0].weight.data) == pytest.approx(np.sqrt(2 / 784), rel=0.02)
+    assert not model[0].bias.data.any()
+    again, other = build_model(DEFAULT_RECIPE), build_model(DEFAULT_RECIPE.replace(seed=1))
+    np.testing.assert_array_equal(again[0].weight.data, model[0].weight.data)
+    assert not np.array_equal(other[0].weight.data, model[0].weight.data)
+    assert build_model(DEFAULT_RECIPE.replace(dtype="float64")).parameters()[0].data.dtype == np.float64
+
+
+def test_build_optimizer_and_scheduler():
+    model = build_model(DEFAULT_RECIPE)
+    sgd = build_optimizer(DEFAULT_RECIPE, model)
+    assert isinstance(sgd, SGD) and sgd.defaults["nesterov"] and sgd.defaults["momentum"] == DEFAULT_RECIPE.momentum
+    assert sgd.defaults["weight_decay"] == DEFAULT_RECIPE.weight_decay
+    assert isinstance(build_optimizer(DEFAULT_RECIPE.replace(optimizer="adam", lr=1e-3), model), Adam)
+    adamw = build_optimizer(DEFAULT_RECIPE.replace(optimizer="adamw", lr=1e-3, betas=(0.8, 0.99)), model)
+    assert isinstance(adamw, AdamW) and adamw.defaults["betas"] == (0.8, 0.99)
+
+    cosine = build_scheduler(DEFAULT_RECIPE, sgd)
+    assert isinstance(cosine, CosineAnnealingLR) and cosine.T_max == DEFAULT_RECIPE.epochs
+    for _ in range(DEFAULT_RECIPE.epochs):
+        cosine.step()
+    assert sgd.lr == pytest.approx(0.0, abs=1e-12)
+    opt = build_optimizer(DEFAULT_RECIPE, model)
+    step = build_scheduler(DEFAULT_RECIPE.replace(schedule="step", epochs=9), opt)
+    assert isinstance(step, StepLR) and step.step_size == 3
+    assert build_scheduler(DEFAULT_RECIPE.replace(schedule="constant"), opt) is None
+
+
+def test_load_splits_standardises_and_holds_out_validation():
+    splits = load_splits(DEFAULT_RECIPE)
+    (X_tr, y_tr), (X_val, y_val), (X_te, y_te) = splits
+    assert X_tr.shape == (60000 - DEFAULT_RECIPE.val_size, 784) and X_val.shape == (DEFAULT_RECIPE.val_size, 784)
+    assert X_te.shape == (10000, 784) and X_tr.dtype == np.float32
+    full = np.concatenate([X_tr, X_val])
+    assert abs(full.mean()) < 1e-3 and abs(full.std() - 1) < 1e-3
+    assert len(np.unique(np.concatenate([y_tr, y_val]))) == 10
+    np.testing.assert_array_equal(load_splits(DEFAULT_RECIPE).val[1], y_val)  # the seed decides the split
+    assert not np.array_equal(load_splits(DEFAULT_RECIPE.replace(seed=1)).val[1], y_val)
+    assert load_splits(DEFAULT_RECIPE.replace(val_size=0)).val is None
+
+
+def test_train_mlp_is_repeatable_and_reports_every_epoch(tiny_splits):
+    recipe = DEFAULT_RECIPE.replace(epochs=2, val_size=500)
+    model_a, history_a = train_mlp(recipe, splits=tiny_splits, progress=False)
+    model_b, _ = train_mlp(recipe, splits=tiny_splits, progress=False)
+    for p, q in zip(model_a.parameters(), model_b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert not model_a.training
+    assert {"train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"} <= set(history_a.metrics)
+    assert history_a["lr"][0] == recipe.lr and history_a["lr"][1] == pytest.approx(recipe.lr / 2)  # cosine, halfway
+    assert history_a["val_acc"][-1] > 0.8
+    assert history_a["seconds"].sum() > 0
+
+
+def test_train_mlp_calls_the_callbacks_each_epoch(tiny_splits):
+    seen = []
+
+    class Spy:
+        def on_epoch_end(self, epoch, logs, model):
+            seen.append((epoch, round(logs["val_acc"], 6)))
+
+    _, history = train_mlp(DEFAULT_RECIPE.replace(epochs=2, optimizer="adam", lr=1e-3), splits=tiny_splits,
+                           progress=False, callbacks=[Spy()])
+    assert seen == [(1, round(history["val_acc"][0], 6)), (2, round(history["val_acc"][1], 6))]
+
+
+def test_train_mlp_wants_a_recipe():
+    with pytest.raises(TypeError, match="expects a Recipe"):
+        train_mlp({"epochs": 1})  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------------
+# Evaluation helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def test_evaluate_model_matches_the_forward_pass(few_test_images):
+    X, _ = few_test_images
+    model = build_model(DEFAULT_RECIPE).train()
+    predictions, probs = evaluate_model(model, X, batch_size=128)
+    logits = model(X)
+    np.testing.assert_array_equal(predictions, logits.argmax(axis=1))
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(probs, shifted / shifted.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
+    assert model.training  # the mode is restored
+    with pytest.raises(ValueError, match="non-empty batch"):
+        evaluate_model(model, X[0])
+
+
+def test_accuracy():
+    assert accuracy(np.array([1, 2, 3, 4]), np.array([1, 2, 0, 4])) == 0.75
+    assert isinstance(accuracy(np.array([1]), np.array([1])), float)
+    with pytest.raises(ValueError, match="argmax"):
+        accuracy(np.zeros((4, 10)), np.zeros(4, dtype=int))
+
+
+def brute_force_confusion(y_true, y_pred, n):
+    cm = np.zeros((n, n), dtype=np.int64)
+    for t, p in zip(y_true, y_pred):
+        cm[t, p] += 1
+    return cm
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=60))))
+def test_confusion_matrix_counts_every_pair(case):
+    n, pairs = case
+    y_true = np.array([t for t, _ in pairs], dtype=np.int64)
+    y_pred = np.array([p for _, p in pairs], dtype=np.int64)
+    cm = confusion_matrix(y_true, y_pred, n_classes=n)
+    np.testing.assert_array_equal(cm, brute_force_confusion(y_true, y_pred, n))
+    assert cm.sum() == len(pairs)
+    np.testing.assert_array_equal(cm.sum(axis=1), np.bincount(y_true, minlength=n))
+
+
+def test_confusion_matrix_orientation_and_errors():
+    cm = confusion_matrix(np.array([3, 3, 5]), np.array([5, 3, 5]))
+    assert cm.shape == (10, 10) and cm[3, 5] == 1 and cm[5, 3] == 0 and np.trace(cm) == 2
+    with pytest.raises(TypeError, match="argmax"):
+        confusion_matrix(np.array([0.0, 1.0]), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"class indices must be in \[0, 10\)"):
+        confusion_matrix(np.array([0, 10]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="same shape"):
+        confusion_matrix(np.array([0, 1]), np.array([0]))
+
+
+def test_most_confident_mistakes_orders_by_the_wrong_class_probability():
+    probs = np.array([
+        [0.9, 0.1, 0.0],   # right
+        [0.2, 0.7, 0.1],   # wrong (label 0), confidence 0.7
+        [0.05, 0.0, 0.95],  # wrong (label 1), confidence 0.95
+        [0.6, 0.4, 0.0],   # wrong (label 1), confidence 0.6
+        [0.1, 0.2, 0.7],   # wrong (label 0), confidence 0.7: a tie, the lower index first
+    ])
+    y = np.array([0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(most_confident_mistakes(probs, y, k=10), [2, 1, 4, 3])
+    np.testing.assert_array_equal(most_confident_mistakes(probs, y, k=2), [2, 1])
+    assert most_confident_mistakes(probs, probs.argmax(axis=1), k=5).size == 0
+    with pytest.raises(ValueError, match="k must be"):
+        most_confident_mistakes(probs, y, k=-1)
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        most_confident_mistakes(probs[0], y)
+
+
+def test_most_confident_mistakes_against_a_sort_by_hand(rng):
+    probs, y = fake_probs(rng, n=200)
+    got = most_confident_mistakes(probs, y, k=200)
+    wrong = [i for i in range(200) if probs[i].argmax() != y[i]]
+    expected = sorted(wrong, key=lambda i: (-probs[i].max(), i))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_one_at_a_time_gives_the_batch_predictions(few_test_images):
+    X, _ = few_test_images
+    model = build_model(DEFAULT_RECIPE)
+    np.testing.assert_array_equal(predict_one_at_a_time(model, X[:100]), model(X[:100]).argmax(axis=1))
+    assert predict_one_at_a_time(model, X[:0]).shape == (0,)
+    with pytest.raises(ValueError, match=r"\(N, 784\)"):
+        predict_one_at_a_time(model, X[0])
+
+
+# --------------------------------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------------------------------
+
+
+def test_plot_pixel_statistics_draws_the_mean_and_std_images(few_test_images):
+    X, _ = few_test_images
+    fig, axes = plt.subplots(1, 2)
+    plot_pixel_statistics(X, ax=axes[0])
+    plot_pixel_statistics(X.reshape(-1, 28, 28), ax=axes[1], statistic="std")
+    np.testing.assert_allclose(axes[0].images[0].get_array(), X.mean(axis=0).reshape(28, 28), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(axes[1].images[0].get_array(), X.std(axis=0).reshape(28, 28), rtol=1e-4, atol=1e-5)
+    assert axes[0].get_title().startswith("Mean of each pixel (300 images)")
+    assert axes[1].get_title().startswith("Standard deviation") and axes[0].get_xlabel() == "column"
+    assert len(fig.axes) == 4  # each image has its colour bar
+    with pytest.raises(ValueError, match="statistic"):
+        plot_pixel_statistics(X, statistic="median")
+    with pytest.raises(ValueError, match="784"):
+        plot_pixel_statistics(np.zeros((3, 10)))
+
+
+def test_plot_pixel_histogram_marks_mean_and_std(few_test_images):
+    X, _ = few_test_images
+    ax = plot_pixel_histogram(X)
+    mean, std = float(X.mean()), float(X.std())
+    xs = sorted(line.get_xdata()[0] for line in ax.lines)
+    np.testing.assert_allclose(xs, [mean - std, mean, mean + std], rtol=1e-4)
+    assert ax.get_yscale() == "log" and "pixel value" in ax.get_xlabel()
+    assert len(ax.get_legend().get_texts()) == 3
+
+
+def test_plot_confusion_matrix_writes_every_nonzero_count():
+    cm = np.diag([50, 40, 30]).astype(np.int64)
+    cm[0, 2], cm[2, 1] = 3, 1
+    ax = plot_confusion_matrix(cm)
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    assert set(texts) == {(0, 0), (1, 1), (2, 2), (0, 2), (2, 1)}  # zero cells stay empty
+    assert texts[(0, 2)].get_text() == "3" and texts[(0, 0)].get_text() == "50"
+    assert to_rgba(texts[(0, 2)].get_color()) == to_rgba("crimson")  # a mistake stands out
+    assert ax.get_xlabel() == "predicted digit" and ax.get_ylabel() == "true digit"
+    assert "4 mistakes in 124" in ax.get_title() and "96.77% right" in ax.get_title()
+    assert ax.images[0].norm.vmin == 1  # log colour scale
+    plt.close("all")
+    ax = plot_confusion_matrix(cm, log_scale=False, title="linear")
+    assert ax.get_title() == "linear"
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_matrix(np.zeros((3, 4)))
+
+
+def test_plot_mistakes_captions_true_predicted_and_confidence(rng, few_test_images):
+    X, _ = few_test_images
+    probs = np.full((3, 10), 0.01)
+    probs[[0, 1, 2], [7, 2, 4]] = [0.91, 0.55, 0.99]
+    ax = plot_mistakes(X[:3], np.array([1, 2, 9]), np.array([7, 2, 4]), probs, ncols=3)
+    captions = [t.get_text() for t in ax.texts]
+    assert captions == ["1→7 91%", "2→2 55%", "9→4 99%"]
+    assert to_rgba(ax.texts[0].get_color()) == to_rgba("crimson")
+    assert ax.get_title() == "The most confident mistakes"
+    with pytest.raises(ValueError, match="one label"):
+        plot_mistakes(X[:3], np.array([1, 2]), np.array([7, 2, 4]), probs)
+
+
+def test_plot_probabilities_colours_truth_and_prediction():
+    probs = np.array([0.05, 0.8, 0.15])
+    ax = plot_probabilities(probs, label=2)
+    colors = [to_rgba(b.get_facecolor()) for b in ax.patches]
+    assert colors[1] == to_rgba("crimson") and colors[2] == to_rgba("tab:green")
+    assert ax.get_title() == "Predicted 1 with probability 80.0%"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["predicted 1", "true digit 2"]
+    plt.close("all")
+    ax = plot_probabilities(probs, label=1)
+    assert to_rgba(ax.patches[1].get_facecolor()) == to_rgba("tab:green") and ax.get_legend() is None
+
+
+def test_plot_training_curves_fixes_the_frame_for_a_live_plot():
+    history = History()
+    for loss, acc in [(0.5, 0.9), (0.3, 0.95)]:
+        history.log_epoch(train_loss=loss, val_loss=loss + 0.1, train_acc=acc, val_acc=acc - 0.01)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2)
+    plot_training_curves(history, "loss", ax=ax_loss, epochs=10)
+    plot_training_curves(history, "acc", ax=ax_acc)
+    assert ax_loss.get_xlim() == (0.5, 10.5) and ax_loss.get_yscale() == "log"
+    np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), [89.0, 94.0])
+    assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == ["training: 95 %", "validation: 94 %"]
+    assert ax_loss.get_title() == "Loss after epoch 2" and ax_acc.get_ylabel() == "accuracy (%)"
+    with pytest.raises(ValueError, match="kind"):
+        plot_training_curves(history, "time")
+    with pytest.raises(ValueError, match="no lr"):
+        plot_training_curves(history, "lr")
+    history.epochs[0]["lr"], history.epochs[1]["lr"] = 0.1, 0.05
+    ax_lr = plot_training_curves(history, "lr", ax=plt.figure().gca())
+    np.testing.assert_allclose(ax_lr.lines[0].get_ydata(), [0.1, 0.05])
+    assert ax_lr.get_ylim()[0] == 0 and ax_lr.get_title() == "Learning rate of each epoch"
+    with pytest.raises(ValueError, match="no train_acc"):
+        plot_training_curves(History(), "acc")
+
+
+# --------------------------------------------------------------------------------------------------
+# Widgets, headless
+# --------------------------------------------------------------------------------------------------
+
+
+def test_live_curves_record_and_redraw_each_epoch():
+    live = LiveCurves(epochs=5)
+    live.redraw()
+    assert "waiting" in live.axes[0].texts[0].get_text()
+    live.on_train_begin(None)
+    for epoch, (loss, acc) in enumerate([(0.5, 0.9), (0.3, 0.95), (0.2, 0.97)], start=1):
+        stop = live.on_epoch_end(epoch, {"train_loss": loss, "val_loss": loss, "train_acc": acc, "val_acc": acc,
+                                         "lr": 0.1, "seconds": 1.0}, model=None)
+        assert stop is False
+    assert len(live.history) == 3 and "lr" not in live.history.metrics
+    loss_ax, acc_ax = live.axes
+    np.testing.assert_allclose(loss_ax.lines[0].get_ydata(), [0.5, 0.3, 0.2])
+    assert loss_ax.get_xlim() == (0.5, 5.5) and acc_ax.get_title() == "Accuracy after epoch 3"
+    assert live._repr_mimebundle_() is not None
+
+
+def test_live_curves_work_as_a_fit_callback(tiny_splits):
+    live = LiveCurves(epochs=2)
+    _, history = train_mlp(DEFAULT_RECIPE.replace(epochs=2), splits=tiny_splits, progress=False, callbacks=[live])
+    np.testing.assert_allclose(live.history["val_acc"], history["val_acc"])
+
+
+def test_mistake_browser_moves_through_every_control(rng, few_test_images):
+    X, _ = few_test_images
+    probs, y = fake_probs(rng, n=60)
+    y[probs.argmax(axis=1) == 9] = 9            # no mistakes on the digit 9...
+    y[(y == 9) & (probs.argmax(axis=1) != 9)] = 0
+    order = most_confident_mistakes(probs, y, k=60)
+    explorer = mistake_browser(X[:60], y, probs)
+    ax_img, ax_bar = explorer.figure.axes[:2]
+    rank, digit = explorer.controls["rank"], explorer.controls["digit"]
+    assert rank.min == 1 and rank.max == len(order)
+    assert ax_img.get_title().startswith(f"image {order[0]}: true {y[order[0]]}")
+
+    rank.value = rank.max                                  # the least confident mistake
+    assert ax_img.get_title().startswith(f"image {order[-1]}:") and f"mistake {len(order)} of {len(order)}" in ax_img.get_xlabel()
+    rank.value = rank.min
+    assert ax_img.get_title().startswith(f"image {order[0]}:")
+
+    for d in range(10):
+        digit.value = d
+        mine = order[y[order] == d]
+        if len(mine):
+            assert rank.max == len(mine) and ax_img.get_title().startswith(f"image {mine[0]}: true {d}")
+            rank.value = rank.max
+            assert ax_img.get_title().startswith(f"image {mine[-1]}:")
+        else:
+            assert "no mistakes on the digit" in ax_bar.texts[-1].get_text()
+    explorer.controls["reset"].click()
+    assert digit.value == -1 and rank.value == 1 and ax_img.get_title().startswith(f"image {order[0]}:")
+
+
+def test_mistake_browser_without_any_mistake_draws_a_message(few_test_images):
+    X, y = few_test_images
+    probs = np.eye(10)[y[:20]]
+    explorer = mistake_browser(X[:20], y[:20], probs)
+    assert "no mistakes on any digit" in explorer.figure.axes[1].texts[-1].get_text()
+    explorer.controls["rank"].value = explorer.controls["rank"].max  # the slider still moves, nothing raises
+
+
+def test_mistake_browser_rejects_bad_input(few_test_images):
+    X, y = few_test_images
+    with pytest.raises(ValueError, match="784"):
+        mistake_browser(np.zeros((3, 5)), y[:3], np.eye(10)[:3])
+    with pytest.raises(ValueError, match="one label"):
+        mistake_browser(X[:3], y[:2], np.eye(10)[:3])
+
+
+# --------------------------------------------------------------------------------------------------
+# Self-checks: a right answer passes, typical wrong ones fail with a hint, a stub says "not written yet"
+# --------------------------------------------------------------------------------------------------
+
+
+def standardise(X_train, X):
+    return (X - X_train.mean()) / X_train.std()
+
+
+def accuracy_right(logits, y):
+    return float(np.mean(logits.argmax(axis=1) == y))
+
+
+def confusion_right(y_true, y_pred):
+    cm = np.zeros((10, 10), dtype=int)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+RIGHT_AND_WRONG = [
+    (check_standardise, standardise, lambda X_train, X: (X - X.mean()) / X.std(), "training"),
+    (check_standardise, standardise, lambda X_train, X: X - X_train.mean(), "not scaled"),
+    (check_standardise, standardise, lambda X_train, X: (X - X_train.mean(axis=0)) / X_train.std(axis=0), "per-pixel"),
+    (check_standardise, standardise, lambda X_train, X: (X - X_train.mean()) / X_train.var(), "variance"),
+    (check_accuracy, accuracy_right, lambda logits, y: int(np.sum(logits.argmax(axis=1) == y)), "number of correct rows"),
+    (check_accuracy, accuracy_right, lambda logits, y: float(np.mean(logits.argmax(axis=0) == y)), "axis=1"),
+    (check_accuracy, accuracy_right, lambda logits, y: 100 * float(np.mean(logits.argmax(axis=1) == y)), "percentage"),
+    (check_accuracy, accuracy_right, lambda logits, y: logits.argmax(axis=1) == y, "one number"),
+    (check_confusion_matrix, confusion_right, lambda t, p: confusion_right(p, t), "swapped"),
+    (check_confusion_matrix, confusion_right, lambda t, p: confusion_right(t, p)[: max(t.max(), p.max()) + 1, : max(t.max(), p.max()) + 1], "10 x 10"),
+    (check_confusion_matrix, confusion_right, lambda t, p: np.diag(np.bincount(t, minlength=10)), "row is the"),
+]
+
+
+@pytest.mark.parametrize(("check", "right", "wrong", "diagnosis"), RIGHT_AND_WRONG,
+                         ids=[f"{c.__name__}-{d}" for c, _, _, d in RIGHT_AND_WRONG])
+def test_right_passes_and_wrong_fails_with_a_hint(check, right, wrong, diagnosis, capsys):
+    check(right)
+    assert "passed all" in capsys.readouterr().out
+    with pytest.raises(CheckFailed) as err:
+        check(wrong)
+    message = str(err.value)
+    assert "Hint:" in message and diagnosis in message
+
+
+@pytest.mark.parametrize("check", [check_standardise, check_accuracy, check_confusion_matrix])
+def test_a_stub_fails_with_not_written_yet(check):
+    with pytest.raises(CheckFailed, match="not written yet") as err:
+        check(stub)
+    assert "Hint:" in str(err.value)
+
+
+def test_checks_compare_with_the_library():
+    # The confusion-matrix check's right answer is the library's: a brute-force count agrees with it.
+    y_true, y_pred = np.array(list(itertools.chain(range(10), range(10)))), np.array([0] * 20)
+    np.testing.assert_array_equal(confusion_right(y_true, y_pred), confusion_matrix(y_true, y_pred))
