@@ -17,8 +17,6 @@ one vectorised call.
 
 from __future__ import annotations
 
-import dataclasses
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -34,6 +32,7 @@ from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW
 from course_lib.numpy_nn.schedules import CosineAnnealingLR, StepLR
 from course_lib.numpy_nn.training import fit
+from course_lib.recipes import FrozenRecipe, is_real, is_whole
 
 __all__ = [
     "DEFAULT_RECIPE",
@@ -59,16 +58,8 @@ SCHEDULES = ("constant", "cosine", "step")
 _INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-
-
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(FrozenRecipe):
     """Every setting of one MNIST training run; frozen, so a recipe cannot drift after it is shown.
 
     Change a setting with :meth:`replace`, e.g. ``DEFAULT_RECIPE.replace(seed=1, epochs=5)``.
@@ -116,7 +107,7 @@ class Recipe:
         object.__setattr__(self, "sizes", tuple(self.sizes))
         object.__setattr__(self, "betas", tuple(self.betas))
         problems = []
-        if len(self.sizes) < 2 or not all(_is_int(s) and s >= 1 for s in self.sizes):
+        if len(self.sizes) < 2 or not all(is_whole(s) and s >= 1 for s in self.sizes):
             problems.append(f"sizes must be at least two positive whole numbers, got {self.sizes!r}")
         elif self.sizes[0] != 784 or self.sizes[-1] != 10:
             problems.append(f"sizes must start with 784 (pixels) and end with 10 (digits), got {self.sizes!r}")
@@ -128,33 +119,23 @@ class Recipe:
             problems.append(f"optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
-        if not (_is_real(self.lr) and self.lr > 0):
+        if not (is_real(self.lr) and self.lr > 0):
             problems.append(f"lr must be a number > 0, got {self.lr!r}")
         for name in ("momentum", "weight_decay", "label_smoothing"):
-            if not (_is_real(getattr(self, name)) and getattr(self, name) >= 0):
+            if not (is_real(getattr(self, name)) and getattr(self, name) >= 0):
                 problems.append(f"{name} must be a number >= 0, got {getattr(self, name)!r}")
         for name in ("epochs", "batch_size"):
-            if not (_is_int(getattr(self, name)) and getattr(self, name) >= 1):
+            if not (is_whole(getattr(self, name)) and getattr(self, name) >= 1):
                 problems.append(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        if not (_is_int(self.seed) and 0 <= self.seed < 2**32):
+        if not (is_whole(self.seed) and 0 <= self.seed < 2**32):
             problems.append(f"seed must be a whole number in [0, 2**32), got {self.seed!r}")
-        if not (_is_int(self.val_size) and 0 <= self.val_size < 60000):
+        if not (is_whole(self.val_size) and 0 <= self.val_size < 60000):
             problems.append(f"val_size must be a whole number in [0, 60000), got {self.val_size!r}")
         if self.dtype not in ("float32", "float64"):
             problems.append(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if problems:
             raise ValueError("Invalid Recipe: " + "; ".join(problems) + ".")
 
-    def replace(self, **changes: Any) -> "Recipe":
-        """A copy with some settings changed (the recipe itself is frozen)."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise TypeError(f"Recipe has no setting(s) {sorted(unknown)}; its settings are {[f.name for f in dataclasses.fields(self)]}.")
-        return dataclasses.replace(self, **changes)
-
-    def describe(self) -> str:
-        """The settings as aligned ``name : value`` lines, for printing."""
-        return "\n".join(f"{f.name:15}: {getattr(self, f.name)!r}" for f in dataclasses.fields(self))
 
 
 #: The lesson's recipe. Reaches at least 98.2 % test accuracy from scratch (see tests/test_mnist_numpy.py).
@@ -335,7 +316,7 @@ def most_confident_mistakes(probs: ArrayLike, y: ArrayLike, k: int = 16) -> NDAr
     probs, y = np.asarray(probs), np.asarray(y)
     if probs.ndim != 2 or y.shape != (len(probs),):
         raise ValueError(f"most_confident_mistakes expects probs of shape (N, C) and labels (N,); got {probs.shape} and {y.shape}.")
-    if not _is_int(k) or k < 0:
+    if not is_whole(k) or k < 0:
         raise ValueError(f"k must be a whole number >= 0, got {k!r}.")
     predicted = probs.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y)
