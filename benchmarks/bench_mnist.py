@@ -10,6 +10,11 @@ them alike; each time is the median over the rounds, and so is the accuracy. A w
 each on 2048 images comes first, so that no timed run pays for first calls (and, on CUDA, for
 loading kernels). "time" is the training loop alone: no data loading, no final test; for the
 run to 99.0 % it includes the test after each epoch, since that is how the training knows to stop.
+
+Then the lessons' own recipes, trained whole as the notebooks train them: lesson 07's NumPy MLP
+(``mnist_numpy.DEFAULT_RECIPE``, goal: at least 98.2 % within 15 s of training on a 2-core CPU)
+and lesson 08's one-epoch CPU CNN (``mnist_torch.CNN_CPU_RECIPE``, goal: at least 98.5 % within
+90 s), seeds 0 to ROUNDS - 1. Their time includes the validation pass after each epoch.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ import statistics
 
 import torch
 
+from course_lib.mnist_numpy import DEFAULT_RECIPE, load_splits, train_mlp
+from course_lib.mnist_torch import CNN_CPU_RECIPE, load_cnn_splits, train_cnn
+from course_lib.numpy_nn.losses import CrossEntropyLoss
+from course_lib.numpy_nn.training import evaluate
 from course_lib.runs import RunConfig, RunReport, train_run
 
 ROUNDS = 3
@@ -66,8 +75,40 @@ def _measure(runs: dict[str, RunConfig], rounds: int) -> list[dict[str, str]]:
     return [_row(name, reports[name]) for name in runs]
 
 
+def _recipe_row(name: str, goal: str, seconds: list[float], accuracies: list[float], epochs: int, n_train: int) -> dict[str, str]:
+    return {
+        "run": f"{name} (goal: {goal})",
+        "device": "cpu",
+        "time (median)": f"{statistics.median(seconds):.2f} s",
+        "samples/s": f"{epochs * n_train / statistics.median(seconds):,.0f}",
+        "test accuracy": f"{100 * statistics.median(accuracies):.2f} % (min {100 * min(accuracies):.2f} %)",
+        "epochs": ", ".join([str(epochs)] * len(seconds)),
+        "all times (s)": ", ".join(f"{s:.2f}" for s in seconds),
+    }
+
+
+def _lesson_recipes(rounds: int) -> list[dict[str, str]]:
+    """Lesson 07's NumPy MLP and lesson 08's CPU CNN, each trained whole, seed = round."""
+    mlp_s, mlp_acc, cnn_s, cnn_acc = [], [], [], []
+    for seed in range(rounds):
+        recipe = DEFAULT_RECIPE.replace(seed=seed)
+        splits = load_splits(recipe)
+        model, history = train_mlp(recipe, splits=splits, progress=False)
+        mlp_s.append(float(history["seconds"].sum()))
+        mlp_acc.append(evaluate(model, CrossEntropyLoss(), splits.test)["acc"])
+        cnn = train_cnn(CNN_CPU_RECIPE.replace(seed=seed), device="cpu", splits=load_cnn_splits(CNN_CPU_RECIPE.replace(seed=seed)), progress=False)
+        cnn_s.append(cnn.seconds)
+        cnn_acc.append(cnn.test_acc)
+    return [
+        _recipe_row(f"lesson 07 recipe: NumPy MLP {DEFAULT_RECIPE.sizes}, {DEFAULT_RECIPE.epochs} epochs", "≥ 98.2 % in ≤ 15 s",
+                    mlp_s, mlp_acc, DEFAULT_RECIPE.epochs, 60_000 - DEFAULT_RECIPE.val_size),
+        _recipe_row(f"lesson 08 CPU recipe: CNN {CNN_CPU_RECIPE.channels}, {CNN_CPU_RECIPE.epochs} epoch", "≥ 98.5 % in ≤ 90 s",
+                    cnn_s, cnn_acc, CNN_CPU_RECIPE.epochs, 60_000 - CNN_CPU_RECIPE.val_size),
+    ]
+
+
 def run(rounds: int = ROUNDS) -> list[dict[str, str]]:
-    rows = _measure(CPU_RUNS, rounds)
+    rows = _measure(CPU_RUNS, rounds) + _lesson_recipes(rounds)
     if torch.cuda.is_available():  # the CUDA rows appear only on a machine with an NVIDIA GPU
         rows += _measure(CUDA_RUNS, rounds)
     return rows
