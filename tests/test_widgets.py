@@ -1,12 +1,26 @@
-"""course_lib.widgets without a browser: moving a control redraws the figure."""
+"""course_lib.widgets without a browser: moving a control redraws the figure; the shared toolkit in core."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import importlib.util
+import io
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+import ipywidgets as widgets
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from PIL import Image
 
 from course_lib.data import load_mnist
 from course_lib.widgets import digit_browser
+from course_lib.widgets.core import Redraw, assemble_explorer, clear_axes, render_png, show_figure
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +66,154 @@ def test_digit_browser_refuses_bad_input(test_set):
         digit_browser(X[:4], y[:3])
     with pytest.raises(ValueError, match="start must index an image"):
         digit_browser(X[:4], y[:4], start=4)
+
+
+# ---- the shared toolkit in course_lib.widgets.core ---------------------------------------------
+
+
+def _figure(**kwargs):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4, 3), **kwargs)
+    return figure, figure.subplots()
+
+
+def test_clear_axes_empties_like_clear_but_keeps_the_tick_objects():
+    figure, ax = _figure()
+    ax.plot([1, 10, 100], label="a")
+    ax.bar([0, 1], [1, 2])
+    ax.text(0.5, 0.5, "message")
+    ax.legend()
+    ax.set(title="before", xlabel="x", ylabel="y", yscale="log", xlim=(0, 5), aspect="equal")
+    render_png(figure)
+    tick = ax.xaxis.get_major_ticks()[0]
+    clear_axes(ax)
+    assert not (ax.lines or ax.patches or ax.texts or ax.containers) and ax.get_legend() is None
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("", "", "")
+    assert ax.get_yscale() == "linear" and ax.get_autoscalex_on() and ax.get_aspect() == "auto"
+    assert ax.xaxis.get_major_ticks()[0] is tick
+    (line,) = ax.plot([2.0, 3.0])
+    assert to_hex(line.get_color()) == "#1f77b4", "the colour cycle starts again, as on a fresh Axes"
+    ax.autoscale_view()
+    assert ax.get_ylim()[0] > 1.9 and ax.get_ylim()[1] < 3.1, "old data no longer counts for the limits"
+
+
+def test_clear_axes_keeps_what_it_is_told_to_keep():
+    figure, ax = _figure()
+    background = ax.contourf(np.arange(4), np.arange(4), np.arange(16.0).reshape(4, 4))
+    ax.plot([0, 1])
+    clear_axes(ax, keep=[background])
+    assert ax.collections[:] == [background] and not ax.lines
+
+
+def test_redraw_held_draws_once_when_released():
+    draws = []
+    redraw = Redraw(lambda: draws.append(1))
+    redraw({"new": 1})
+    assert len(draws) == 1
+    with redraw.held():
+        redraw()
+        with redraw.held():
+            redraw()
+        assert len(draws) == 1, "an inner release must not draw while an outer hold lasts"
+    assert len(draws) == 2
+    with redraw.held():
+        pass
+    assert len(draws) == 2, "nothing was due: no redraw"
+
+
+def test_render_png_is_the_figure_at_its_size_and_can_keep_its_layout():
+    figure, ax = _figure(layout="constrained")
+    ax.set_title("one line")
+    png = render_png(figure)
+    picture = Image.open(io.BytesIO(png))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and picture.size == (400, 300) and picture.mode == "RGB"
+    laid_out = ax.get_position().bounds
+    ax.set_title("a title\non three\nlines")
+    render_png(figure, relayout=False)
+    assert ax.get_position().bounds == laid_out
+    assert figure.get_layout_engine() is not None, "keeping the layout must not switch the engine off"
+    render_png(figure)
+    assert ax.get_position().height < laid_out[3], "relayout makes room for the longer title"
+
+
+@pytest.fixture
+def notebook():
+    """An IPython shell that keeps what is displayed, as a notebook would show it."""
+    from IPython.core.displaypub import CapturingDisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    with tempfile.TemporaryDirectory() as ipython_dir, contextlib.redirect_stdout(io.StringIO()):
+        shell = InteractiveShell.instance(config=config, ipython_dir=ipython_dir)
+        shell.display_pub = CapturingDisplayPublisher()
+        yield shell.display_pub
+        InteractiveShell.clear_instance()
+
+
+def test_show_figure_sends_one_png_in_a_notebook(notebook, test_set):
+    X, y = test_set
+    explorer = digit_browser(X[:5], y[:5])
+    explorer.controls["index"].value = 3
+    assert len(notebook.outputs) == 1, "the Output shows the new picture only"
+    png = base64.b64decode(notebook.outputs[0]["data"]["image/png"])
+    assert Image.open(io.BytesIO(png)).size == (900, 320)
+
+
+def test_show_figure_outside_ipython_draws_nothing():
+    figure, ax = _figure()
+    show_figure(widgets.Output(), figure)
+    assert not isinstance(figure.canvas, FigureCanvasAgg), "no PNG is made when nobody can see it"
+
+
+def test_assemble_explorer_wires_resets_and_lays_out():
+    figure, ax = _figure()
+    a = widgets.IntSlider(value=1, min=0, max=5, description="a", continuous_update=False)
+    b = widgets.IntSlider(value=2, min=0, max=5, description="b", continuous_update=False)
+    draws = []
+    explorer = assemble_explorer(figure, {"a": a, "b": b}, lambda: draws.append((a.value, b.value)),
+                                 widgets.Output(), [["a", "reset"], ["b"]], observe=["a"])
+    assert draws == [(1, 2)], "drawn once when built"
+    a.value, b.value = 4, 5
+    assert draws[-1] == (4, 2) and len(draws) == 2, "b is not observed: it does not redraw"
+    explorer.controls["reset"].click()
+    assert (a.value, b.value) == (1, 2) and len(draws) == 3
+    first_row, second_row, output = explorer.widget.children
+    assert list(first_row.children) == [a, explorer.controls["reset"]] and list(second_row.children) == [b]
+    assert isinstance(output, widgets.Output) and isinstance(explorer.redraw, Redraw)
+
+
+# ---- benchmarks/run.py: running only the widget benchmark keeps the other results -------------
+
+
+def _bench_runner():
+    spec = importlib.util.spec_from_file_location("bench_runner", Path(__file__).parents[1] / "benchmarks" / "run.py")
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    return runner
+
+
+def test_bench_run_with_names_replaces_only_their_sections(tmp_path, monkeypatch):
+    runner = _bench_runner()
+    for name, value in (("bench_fake_a", "1"), ("bench_fake_b", "2")):
+        module = types.ModuleType(name, f"Fake benchmark {name}.")
+        module.run = lambda value=value: [{"what": "x", "value": value}]
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(runner, "BENCHMARKS", ["bench_fake_a", "bench_fake_b"])
+    monkeypatch.setattr(runner, "RESULTS", tmp_path / "RESULTS.md")
+    with contextlib.redirect_stdout(io.StringIO()):
+        runner.main([])
+        first = runner.split_sections(runner.RESULTS.read_text())[1]
+        assert list(first) == ["Machine", "bench_fake_a", "bench_fake_b"] and "| x | 1 |" in first["bench_fake_a"]
+        text = runner.RESULTS.read_text().replace("| x | 1 |", "| x | kept |").replace("| x | 2 |", "| x | old |")
+        runner.RESULTS.write_text(text + "\n## Notes\n\nwritten by hand\n")
+        runner.main(["fake_b"])
+    head, sections = runner.split_sections(runner.RESULTS.read_text())
+    assert head.startswith("# Benchmark results")
+    assert "| x | kept |" in sections["bench_fake_a"], "a benchmark not named is left as it was"
+    assert "| x | 2 |" in sections["bench_fake_b"] and "old" not in sections["bench_fake_b"]
+    assert sections["Notes"] == "written by hand"
+    with pytest.raises(SystemExit, match="unknown benchmark 'nope'; choose from bench_fake_a"):
+        runner.main(["nope"])

@@ -6,18 +6,19 @@ message says which input, what came back, what was expected, and a hint that tea
 not yet attempted (its body still raises NotImplementedError) fails the same way, with the hint.
 
 A check is written as: compute the right answer with the course's tested code, call the learner's
-function with :func:`run_learner`, compare, :func:`fail` with a hint on a mismatch, and finish
-with :func:`passed`.
+function with :func:`run_learner`, compare (:func:`close`), :func:`fail` with a hint on a mismatch
+(:func:`diagnose` picks the hint of a typical mistake the answer matches), and finish with
+:func:`passed`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckFailed", "describe", "fail", "passed", "run_learner"]
+__all__ = ["CheckFailed", "close", "describe", "diagnose", "fail", "passed", "run_learner"]
 
 
 class CheckFailed(AssertionError):
@@ -50,3 +51,24 @@ def fail(fn: Callable, args: tuple, got: Any, expected: Any, hint: str) -> None:
 
 def passed(fn: Callable, n_cases: int) -> None:
     print(f"✓ {getattr(fn, '__name__', 'your function')} passed all {n_cases} checks.")
+
+
+def close(got: Any, expected: Any, *, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
+    """True when ``got`` converts to a float array of ``expected``'s shape with the same values (within rounding).
+
+    Anything that does not convert (None, a string, a ragged list) is simply not close.
+    """
+    try:
+        a = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    b = np.asarray(expected, dtype=np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def diagnose(got: Any, mistakes: Sequence[tuple[Any, str]], default: str, *, rtol: float = 1e-7, atol: float = 1e-10) -> str:
+    """The hint of the first typical mistake whose answer ``got`` matches (:func:`close`), else ``default``."""
+    for wrong, hint in mistakes:
+        if close(got, wrong, rtol=rtol, atol=atol):
+            return hint
+    return default

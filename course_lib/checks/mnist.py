@@ -3,33 +3,20 @@ accuracy from logits, and the confusion matrix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.checks.core import fail, passed, run_learner
+from course_lib.checks.core import close, diagnose, fail, passed, run_learner
 from course_lib.data import load_mnist
 from course_lib.mnist_numpy import accuracy, confusion_matrix
 
 __all__ = ["check_accuracy", "check_confusion_matrix", "check_standardise"]
 
 
-def _same(a: object, b: NDArray, *, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
-    """True when ``a`` is an array of b's shape with the same values (within rounding)."""
-    try:
-        a = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
-
-
-def _diagnose(got: object, mistakes: Sequence[tuple[NDArray, str]], default: str) -> str:
-    """The hint of the first known mistake whose answer matches ``got``, else ``default``."""
-    for wrong, hint in mistakes:
-        if _same(got, wrong):
-            return hint
-    return default
+# Float32 work in the learner's code rounds more than float64: a looser tolerance than core.close's default.
+TOL = {"rtol": 1e-5, "atol": 1e-6}
 
 
 def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> None:
@@ -50,7 +37,7 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
         got = run_learner(standardise, args, hint)
         mu, sigma = X_tr.mean(), X_tr.std()
         expected = (X - mu) / sigma
-        if _same(got, expected):
+        if close(got, expected, **TOL):
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             per_pixel = (X - X_tr.mean(axis=0)) / X_tr.std(axis=0)
@@ -66,11 +53,11 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
              "these are per-pixel statistics (axis=0). Pixels at the border are 0 in every training image, "
              "so their std is 0 and dividing by it gives NaN or inf. Use one μ and one σ over all pixels."),
         ]
-        fail(standardise, args, got, expected, _diagnose(got, mistakes, hint))
+        fail(standardise, args, got, expected, diagnose(got, mistakes, hint, **TOL))
     # The training statistics of the full set are the constants load_mnist(normalize="standard") uses.
     got = np.asarray(run_learner(standardise, (X_train, X_test[:100].copy()), hint), dtype=np.float64)
     reference = load_mnist("test", normalize="standard")[0][:100]
-    if not _same(got, reference, rtol=0, atol=1e-3):
+    if not close(got, reference, rtol=0, atol=1e-3):
         fail(standardise, (X_train, X_test[:100]), got, reference, hint)
     passed(standardise, len(cases) + 1)
 
@@ -127,9 +114,9 @@ def check_confusion_matrix(confusion_matrix_fn: Callable[[NDArray, NDArray], NDA
         args = (t.copy(), p.copy())
         got = run_learner(confusion_matrix_fn, args, hint)
         expected = confusion_matrix(t, p)
-        if _same(got, expected, rtol=0, atol=0):
+        if close(got, expected, rtol=0, atol=0):
             continue
-        if _same(got, expected.T, rtol=0, atol=0):
+        if close(got, expected.T, rtol=0, atol=0):
             fail(confusion_matrix_fn, args, got, expected, "rows and columns are swapped: cm[i, j] counts "
                  "true digit i predicted as j, so the *row* index is the true label. " + hint)
         if np.shape(got) != (10, 10):

@@ -3,34 +3,17 @@ soft-thresholding operator of L1, and inverted dropout."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.checks.core import fail, passed, run_learner
+from course_lib.checks.core import close, diagnose, fail, passed, run_learner
 from course_lib.data import make_polynomial_regression
 from course_lib.numpy_nn.layers import Dropout
 from course_lib.overfitting import polynomial_features, ridge_gradient, soft_threshold
 
 __all__ = ["check_dropout_forward", "check_ridge_gradient", "check_soft_threshold"]
-
-
-def _close(a: object, b: NDArray) -> bool:
-    """True when ``a`` is an array of b's shape with the same values (within rounding)."""
-    try:
-        a = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
-
-
-def _diagnose(got: object, mistakes: Sequence[tuple[NDArray, str]], default: str) -> str:
-    """The hint of the first known mistake whose answer matches ``got``, else ``default``."""
-    for wrong, hint in mistakes:
-        if _close(got, wrong):
-            return hint
-    return default
 
 
 def check_ridge_gradient(ridge_gradient_fn: Callable[[NDArray, NDArray, NDArray, float], NDArray]) -> None:
@@ -48,7 +31,7 @@ def check_ridge_gradient(ridge_gradient_fn: Callable[[NDArray, NDArray, NDArray,
         args = (w.copy(), phi.copy(), target.copy(), lam)
         got = run_learner(ridge_gradient_fn, args, hint)
         expected = ridge_gradient(w, phi, target, lam)
-        if _close(got, expected):
+        if close(got, expected):
             continue
         n, residual = len(target), phi @ w - target
         data_term = 2.0 / n * phi.T @ residual
@@ -69,7 +52,7 @@ def check_ridge_gradient(ridge_gradient_fn: Callable[[NDArray, NDArray, NDArray,
             (-data_term + (expected - data_term),
              "the data term has the wrong sign: the residual is prediction minus target, Φw − y."),
         ]
-        fail(ridge_gradient_fn, args, got, expected, _diagnose(got, mistakes, hint))
+        fail(ridge_gradient_fn, args, got, expected, diagnose(got, mistakes, hint))
     passed(ridge_gradient_fn, len(cases))
 
 
@@ -85,7 +68,7 @@ def check_soft_threshold(soft_threshold_fn: Callable[[NDArray, float], NDArray])
         args = (values.copy(), t)
         got = run_learner(soft_threshold_fn, args, hint)
         expected = soft_threshold(values, t)
-        if _close(got, expected) and np.all(np.asarray(got)[expected == 0] == 0):
+        if close(got, expected) and np.all(np.asarray(got)[expected == 0] == 0):
             continue
         mistakes = [
             (values * (np.abs(values) > t),
@@ -97,7 +80,7 @@ def check_soft_threshold(soft_threshold_fn: Callable[[NDArray, float], NDArray])
             (values - np.sign(values) * t, "the shrink is right, but entries with |w| < t crossed 0 instead of stopping at 0: take max(|w| − t, 0)."),
             (np.clip(values, -t, t), "clipping caps |w| at t; soft-thresholding instead removes t from |w|, and 0 is where it stops."),
         ]
-        fail(soft_threshold_fn, args, got, expected, _diagnose(got, mistakes, hint))
+        fail(soft_threshold_fn, args, got, expected, diagnose(got, mistakes, hint))
     passed(soft_threshold_fn, len(cases))
 
 
@@ -138,7 +121,7 @@ def check_dropout_forward(dropout_forward: Callable[[NDArray, float, np.random.G
         args = (x.copy(), p, np.random.default_rng(0))
         got = run_learner(dropout_forward, args, hint)
         expected = Dropout(p, rng=np.random.default_rng(0)).forward(x)
-        if not _close(got, expected):
+        if not close(got, expected):
             fail(dropout_forward, args, got, expected,
                  "the statistics are right, but with the same seed the course's Dropout keeps other units. "
                  "Draw exactly one array `u = rng.random(x.shape)` and keep where `u >= p`." if p > 0 else

@@ -8,7 +8,7 @@ import numpy as np
 
 from course_lib.initialization import ACTIVATION_NAMES, gradient_warning, layer_statistics, signal_warning
 from course_lib.plotting.activations import plot_layer_activation_std, plot_layer_grad_norms
-from course_lib.widgets.core import Explorer, draw_message, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, show_figure
 
 __all__ = ["INIT_CHOICES", "init_explorer"]
 
@@ -53,25 +53,23 @@ def init_explorer(
     if not 1 <= depth <= 30 or not 16 <= width <= 128:
         raise ValueError(f"depth must be in 1..30 and width in 16..128; got depth={depth}, width={width}.")
 
-    slider = {"continuous_update": False, "style": {"description_width": "initial"}}
     controls: dict[str, Any] = {
-        "depth": widgets.IntSlider(value=depth, min=1, max=30, description="depth L (layers)", **slider),
+        "depth": widgets.IntSlider(value=depth, min=1, max=30, description="depth L (layers)", **SLIDER),
         "activation": widgets.Dropdown(options=list(ACTIVATION_NAMES), value=activation, description="activation f"),
         "init": widgets.Dropdown(options=list(INIT_CHOICES), value=init, description="initialisation"),
-        "width": widgets.IntSlider(value=width, min=16, max=128, step=16, description="width n (units)", **slider),
+        "width": widgets.IntSlider(value=width, min=16, max=128, step=16, description="width n (units)", **SLIDER),
     }
     figure = Figure(figsize=(10, 3.8), layout="constrained")
     ax_act, ax_grad = figure.subplots(1, 2)
     output = widgets.Output()
 
-    def redraw(change: Any = None) -> None:
+    def redraw() -> None:
         init_name, std = INIT_CHOICES[controls["init"].value]
         stats = layer_statistics(
             controls["depth"].value, controls["width"].value, activation=controls["activation"].value,
             init=init_name, std=std, n_samples=n_samples, rng=np.random.default_rng(seed),
         )
-        ax_act.clear()
-        ax_grad.clear()
+        clear_axes(ax_act, ax_grad)
         plot_layer_activation_std(stats, ax=ax_act)
         plot_layer_grad_norms(stats, ax=ax_grad)
         dead = stats.dead_fraction.max()
@@ -80,15 +78,6 @@ def init_explorer(
         for ax, warning in ((ax_act, signal_warning(stats)), (ax_grad, gradient_warning(stats))):
             if warning is not None:
                 draw_message(ax, warning)
-        show_figure(output, figure)
+        show_figure(output, figure, relayout=False)
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    controls["reset"] = reset_button(dict(controls))
-    redraw()
-    rows = widgets.VBox([
-        widgets.HBox([controls["depth"], controls["width"]]),
-        widgets.HBox([controls["activation"], controls["init"], controls["reset"]]),
-        output,
-    ])
-    return Explorer(rows, figure, controls, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["depth", "width", "reset"], ["activation", "init"]])

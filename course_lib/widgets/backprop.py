@@ -8,7 +8,7 @@ import numpy as np
 
 from course_lib.backprop import FUNCTIONS, best_step, error_model, neuron_graph, output_curve, step_size_errors, step_sizes
 from course_lib.plotting.backprop import draw_graph, plot_secant, plot_step_size_errors, plot_tangent
-from course_lib.widgets.core import Explorer, draw_message, log_slider, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure
 
 __all__ = ["gradcheck_explorer", "neuron_explorer"]
 
@@ -36,7 +36,7 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, t: float = 
 
     def slider(name: str, value: float, low: float, high: float, step: float) -> Any:
         return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=name,
-                                   continuous_update=False, readout_format=".2f")
+                                   readout_format=".2f", **SLIDER)
 
     controls: dict[str, Any] = {
         "w": slider("weight w", w, -6, 6, 0.1), "x": slider("input x", x, -6, 6, 0.1),
@@ -45,14 +45,13 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, t: float = 
     output = widgets.Output()
     ws = np.linspace(-6, 6, 121)
 
-    def redraw(change: Any = None) -> None:
+    def redraw() -> None:
         values = {name: controls[name].value for name in "wxbt"}
         curve = output_curve(graph, "w", ws, **{k: v for k, v in values.items() if k != "w"})
         loss = graph.forward(**values)
         grads = graph.backward()
-        ax_graph.clear()
+        clear_axes(ax_graph, ax_curve)
         draw_graph(graph, ax=ax_graph)
-        ax_curve.clear()
         plot_tangent(ws, curve, values["w"], loss, grads["w"], ax=ax_curve, xlabel="w", ylabel="L",
                      title=f"L(w) for x = {values['x']:.2f}, b = {values['b']:.2f}, t = {values['t']:.2f}")
         sigma_prime = graph.local_gradients("s")["z"]
@@ -60,15 +59,9 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, t: float = 
             draw_message(ax_curve, f"σ is saturated:\nσ'(z) = {sigma_prime:.1e} at z = {graph['z'].value:.1f},\n"
                                    f"so ∂L/∂w = {grads['w']:.1e}:\nhowever wrong s is, a gradient\nstep barely moves w and b.",
                          color="darkorange")
-        show_figure(output, figure)
+        show_figure(output, figure, relayout=False)
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    controls["reset"] = reset_button({k: c for k, c in controls.items()})
-    redraw()
-    box = widgets.VBox([widgets.HBox([controls["w"], controls["x"]]),
-                        widgets.HBox([controls["b"], controls["t"], controls["reset"]]), output])
-    return Explorer(box, figure, controls, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["w", "x", "reset"], ["b", "t"]])
 
 
 def gradcheck_explorer(function: str = "sin(x) at x = 1", h: float = 1e-5) -> Explorer:
@@ -96,30 +89,28 @@ def gradcheck_explorer(function: str = "sin(x) at x = 1", h: float = 1e-5) -> Ex
     }
     output = widgets.Output()
     hs = step_sizes()
-    curves: dict[tuple[str, str], np.ndarray] = {}  # measured once per function and scheme
+    # the measured curve, the two predicted terms and the best h: once per function and scheme
+    curves: dict[tuple[str, str], tuple[np.ndarray, tuple[np.ndarray, np.ndarray], float]] = {}
+    shown = {"function": function}
 
-    def redraw(change: Any = None) -> None:
+    def redraw() -> None:
         name, step, scheme = controls["function"].value, controls["h"].value, controls["scheme"].value
         if (name, scheme) not in curves:
-            curves[name, scheme] = step_size_errors(name, hs, scheme=scheme)
-        truncation, round_off = error_model(name, hs, scheme=scheme)
+            curves[name, scheme] = (step_size_errors(name, hs, scheme=scheme), error_model(name, hs, scheme=scheme),
+                                    best_step(name, scheme=scheme))
+        measured, (truncation, round_off), best = curves[name, scheme]
         error = float(step_size_errors(name, [step], scheme=scheme)[0])
         order = "h²" if scheme == "central" else "h"
-        ax_err.clear()
-        plot_step_size_errors(hs, {f"{scheme} difference, measured": curves[name, scheme]}, ax=ax_err,
+        clear_axes(ax_err, ax_fn)
+        plot_step_size_errors(hs, {f"{scheme} difference, measured": measured}, ax=ax_err,
                               model={f"truncation ∝ {order}": truncation, "round-off ∝ 1/h": round_off},
                               mark=(step, error), threshold=_ACCEPTED, title=f"Relative error of the {scheme} difference")
-        ax_fn.clear()
         plot_secant(FUNCTIONS[name], step, ax=ax_fn, scheme=scheme)
         if error > _ACCEPTED:
-            cause = ("h too large: truncation error dominates" if step > best_step(name, scheme=scheme)
+            cause = ("h too large: truncation error dominates" if step > best
                      else "h too small: round-off error dominates")
             draw_message(ax_fn, f"{cause}\n(relative error {error:.1e} > {_ACCEPTED:.0e})")
-        show_figure(output, figure)
+        new_function, shown["function"] = shown["function"] != name, name
+        show_figure(output, figure, relayout=new_function)  # another function has other tick labels
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    controls["reset"] = reset_button(dict(controls))
-    redraw()
-    box = widgets.VBox([widgets.HBox([controls["function"], controls["h"], controls["reset"]]), controls["scheme"], output])
-    return Explorer(box, figure, controls, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["function", "h", "reset"], ["scheme"]])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.widgets.core import Explorer, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, assemble_explorer, clear_axes, show_figure
 
 __all__ = ["digit_browser"]
 
@@ -30,24 +28,20 @@ def digit_browser(images: NDArray, labels: NDArray, *, start: int = 0) -> Explor
         raise ValueError(f"start must index an image, 0 <= start < {n}; got {start}.")
 
     flat = images.reshape(n, 784)
+    lo, hi = flat.min(), flat.max()  # one grey scale for every image, found once
     figure = Figure(figsize=(9, 3.2), layout="constrained")
     ax_img, ax_row = figure.subplots(1, 2, width_ratios=[1, 2.6])
-    index = widgets.IntSlider(value=start, min=0, max=n - 1, description="image i", continuous_update=False)
+    index = widgets.IntSlider(value=start, min=0, max=n - 1, description="image i", **SLIDER)
     output = widgets.Output()
 
-    def redraw(change: Any = None) -> None:
+    def redraw() -> None:
         i = index.value
-        ax_img.clear()
-        ax_img.imshow(flat[i].reshape(28, 28), cmap="gray_r", vmin=flat.min(), vmax=flat.max())
+        clear_axes(ax_img, ax_row)
+        ax_img.imshow(flat[i].reshape(28, 28), cmap="gray_r", vmin=lo, vmax=hi)
         ax_img.set(title=f"image {i}: label {labels[i]}", xlabel="column", ylabel="row")
-        ax_row.clear()
         ax_row.plot(np.arange(784), flat[i], linewidth=0.8, label="pixel value")
         ax_row.set(title="the same image as one row of 784 numbers", xlabel="pixel index (row × 28 + column)", ylabel="value", xlim=(0, 783))
         ax_row.legend(loc="best")
-        show_figure(output, figure)
+        show_figure(output, figure, relayout=False)
 
-    index.observe(redraw, names="value")
-    reset = reset_button({"index": index})
-    redraw()
-    box = widgets.VBox([widgets.HBox([index, reset]), output])
-    return Explorer(box, figure, {"index": index, "reset": reset}, redraw)
+    return assemble_explorer(figure, {"index": index}, redraw, output, [["index", "reset"]])

@@ -13,7 +13,7 @@ from course_lib.plotting.gradient_descent import (
     plot_loss_contours,
     plot_loss_curves,
 )
-from course_lib.widgets.core import Explorer, draw_message, log_slider, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure
 
 __all__ = ["lr_explorer"]
 
@@ -62,21 +62,23 @@ def lr_explorer(
     controls: dict[str, Any] = {
         # step 0.02, finer than the shared 0.1, so that values either side of 2/λ_max are reachable
         "lr": log_slider("learning rate α", lr, *LR_EXPONENTS, step=0.02, tooltip="the step size of θ ← θ − α∇J(θ)"),
-        "steps": widgets.IntSlider(value=steps, min=1, max=MAX_STEPS, description="steps", continuous_update=False),
+        "steps": widgets.IntSlider(value=steps, min=1, max=MAX_STEPS, description="steps", **SLIDER),
         "w0": widgets.FloatSlider(value=start[0], min=w_range[0], max=w_range[1], step=0.1, description="start w₀",
-                                  continuous_update=False),
+                                  **SLIDER),
         "b0": widgets.FloatSlider(value=start[1], min=b_range[0], max=b_range[1], step=0.1, description="start b₀",
-                                  continuous_update=False),
+                                  **SLIDER),
     }
     output = widgets.Output()
+    plot_loss_contours(grid, ax=ax_map, minimum=(w_star, b_star), colorbar=False)
+    background = [*ax_map.collections, *ax_map.lines]  # the contours and the minimum: no control moves them
 
-    def redraw(change: Any = None) -> None:
+    def redraw() -> None:
         alpha, n_steps = controls["lr"].value, controls["steps"].value
         result = gradient_descent(X, y, lr=alpha, steps=n_steps, start=(controls["w0"].value, controls["b0"].value))
-        for ax in (ax_map, ax_loss, ax_scale):
-            ax.clear()
-        plot_loss_contours(grid, ax=ax_map, minimum=(w_star, b_star), colorbar=False,
-                           title=f"α = {alpha:.3g}: after {result.steps} steps")
+        clear_axes(ax_map, ax_loss, ax_scale, keep=background)
+        ax_map.set(title=f"α = {alpha:.3g}: after {result.steps} steps", xlabel="slope w", ylabel="intercept b",
+                   xlim=(grid.w[0], grid.w[-1]), ylim=(grid.b[0], grid.b[-1]))
+        ax_map.set_autoscale_on(False)  # as plot_loss_contours leaves it: a runaway path leaves the frame
         plot_descent_path(result.path, ax=ax_map, color="crimson", label="path of (w, b)")
         ax_map.legend(loc="lower left", fontsize=8, title=f"ends at w = {result.w:.3g}, b = {result.b:.3g}",
                       title_fontsize=8)
@@ -89,12 +91,6 @@ def lr_explorer(
         elif result.loss_grew:
             draw_message(ax_map, f"diverging: the loss grew from {result.losses[0]:.3g} to {result.losses[-1]:.2e}\n"
                                  f"in {result.steps} steps; α = {alpha:.3g} > 2/λ_max = {critical:.3g}")
-        show_figure(output, figure)
+        show_figure(output, figure, relayout=False)
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    controls["reset"] = reset_button({k: c for k, c in controls.items()})
-    redraw()
-    box = widgets.VBox([widgets.HBox([controls["lr"], controls["steps"], controls["reset"]]),
-                        widgets.HBox([controls["w0"], controls["b0"]]), output])
-    return Explorer(box, figure, controls, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["lr", "steps", "reset"], ["w0", "b0"]])

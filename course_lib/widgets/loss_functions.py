@@ -9,7 +9,7 @@ import numpy as np
 from course_lib.loss_functions import classification_curves, regression_curves
 from course_lib.numpy_nn.functional import sigmoid_forward
 from course_lib.plotting.loss_functions import plot_loss_curves
-from course_lib.widgets.core import Explorer, draw_message, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, show_figure
 
 __all__ = ["loss_explorer"]
 
@@ -35,15 +35,14 @@ def loss_explorer(*, target: float = 0.0, label: float = 1.0) -> Explorer:
     if not 0.0 <= label <= 1.0:
         raise ValueError(f"label must be a probability in [0, 1] (usually 0 or 1), got {label!r}.")
     target = float(target)
-    slider = {"continuous_update": False, "style": {"description_width": "initial"}}
     view = widgets.ToggleButtons(options=["regression", "classification"], value="regression", description="view")
     prediction = widgets.FloatSlider(
         value=target + 1.5, min=target - _REGRESSION_RANGE, max=target + _REGRESSION_RANGE, step=0.05,
-        description="prediction ŷ", readout_format=".2f", **slider,
+        description="prediction ŷ", readout_format=".2f", **SLIDER,
     )
-    delta = widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1, description="Huber δ", readout_format=".1f", **slider)
+    delta = widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1, description="Huber δ", readout_format=".1f", **SLIDER)
     logit = widgets.FloatSlider(
-        value=-2.0, min=-_LOGIT_RANGE, max=_LOGIT_RANGE, step=0.1, description="logit z", readout_format=".1f", **slider
+        value=-2.0, min=-_LOGIT_RANGE, max=_LOGIT_RANGE, step=0.1, description="logit z", readout_format=".1f", **SLIDER
     )
     controls = {"view": view, "prediction": prediction, "delta": delta, "logit": logit}
 
@@ -88,22 +87,18 @@ def loss_explorer(*, target: float = 0.0, label: float = 1.0) -> Explorer:
                                             f"squared error's slope is only {squared:.1g}")
             message.set_y(0.8 if wrong_side_up else 0.2)
 
-    def redraw(change: Any = None) -> None:
+    shown = {"view": view.value}
+
+    def redraw() -> None:
         regression = view.value == "regression"
         prediction.layout.display = delta.layout.display = None if regression else "none"
         logit.layout.display = "none" if regression else None
-        ax_loss.clear()
-        ax_grad.clear()
+        clear_axes(ax_loss, ax_grad)
         if regression:
             draw_regression()
         else:
             draw_classification()
-        show_figure(output, figure)
+        new_view, shown["view"] = shown["view"] != view.value, view.value
+        show_figure(output, figure, relayout=new_view)  # the other view has other tick labels
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    reset = reset_button(controls)
-    controls["reset"] = reset
-    redraw()
-    box = widgets.VBox([view, widgets.HBox([prediction, delta, logit, reset]), output])
-    return Explorer(box, figure, controls, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["view", "reset"], ["prediction", "delta", "logit"]])

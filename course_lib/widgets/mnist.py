@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from course_lib.history import History
 from course_lib.mnist_numpy import most_confident_mistakes
 from course_lib.plotting.mnist import plot_probabilities, plot_training_curves
-from course_lib.widgets.core import Explorer, draw_message, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, show_figure
 
 __all__ = ["LiveCurves", "mistake_browser"]
 
@@ -52,8 +52,8 @@ class LiveCurves:
         return False  # never asks fit to stop
 
     def redraw(self) -> None:
+        clear_axes(*self.axes)
         for ax, kind in zip(self.axes, ("loss", "acc")):
-            ax.clear()
             if any(k.endswith(kind) for k in self.history.metrics):
                 plot_training_curves(self.history, kind, ax=ax, epochs=self.epochs)
             else:
@@ -90,15 +90,14 @@ def mistake_browser(images: ArrayLike, labels: ArrayLike, probs: ArrayLike, *, s
     ax_img, ax_bar = figure.subplots(1, 2, width_ratios=[1, 1.6])
     digit = widgets.Dropdown(options=[("all", -1)] + [(str(d), d) for d in range(probs.shape[1])], value=-1,
                              description="true digit")
-    rank = widgets.IntSlider(value=start + 1, min=1, max=max(len(order), 1), description="rank", continuous_update=False)
+    rank = widgets.IntSlider(value=start + 1, min=1, max=max(len(order), 1), description="rank", **SLIDER)
     output = widgets.Output()
 
     def chosen() -> np.ndarray:
         return order if digit.value == -1 else order[labels[order] == digit.value]
 
-    def redraw(change: Any = None) -> None:
-        ax_img.clear()
-        ax_bar.clear()
+    def draw() -> None:
+        clear_axes(ax_img, ax_bar)
         mistakes = chosen()
         if len(mistakes) == 0:
             which = "any digit" if digit.value == -1 else f"the digit {digit.value}"
@@ -108,25 +107,23 @@ def mistake_browser(images: ArrayLike, labels: ArrayLike, probs: ArrayLike, *, s
         else:
             k = min(rank.value, len(mistakes)) - 1
             i = mistakes[k]
-            ax_img.set_axis_on()
             ax_img.imshow(pictures[i], cmap="gray_r", interpolation="nearest")
             ax_img.set(title=f"image {i}: true {labels[i]}, predicted {predicted[i]}", xticks=[], yticks=[],
                        xlabel=f"mistake {k + 1} of {len(mistakes)}")
             plot_probabilities(probs[i], int(labels[i]), ax=ax_bar)
-        show_figure(output, figure)
+        show_figure(output, figure, relayout=False)
+
+    redraw = Redraw(draw)
 
     def on_digit(change: Any = None) -> None:
-        # Keep the slider inside the mistakes of the chosen digit; moving it redraws.
-        size = max(len(chosen()), 1)
-        before = rank.value
-        rank.max = max(size, rank.min)
-        rank.value = min(before, size)
-        redraw()
+        # Keep the slider inside the mistakes of the chosen digit, then redraw once.
+        with redraw.held():
+            size = max(len(chosen()), 1)
+            before = rank.value
+            rank.max = max(size, rank.min)
+            rank.value = min(before, size)
+            redraw()
 
     digit.observe(on_digit, names="value")
-    rank.observe(redraw, names="value")
     controls = {"digit": digit, "rank": rank}
-    reset = reset_button(controls)
-    redraw()
-    box = widgets.VBox([widgets.HBox([digit, rank, reset]), output])
-    return Explorer(box, figure, {**controls, "reset": reset}, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["digit", "rank", "reset"]], observe=["rank"])

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from course_lib.mnist_torch import ink_kept, predict, shift_standardized
 from course_lib.plotting.mnist import plot_probabilities
-from course_lib.widgets.core import Explorer, draw_message, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, show_figure
 
 __all__ = ["shift_explorer"]
 
@@ -44,18 +44,18 @@ def shift_explorer(models: Mapping[str, Any], images: ArrayLike, labels: ArrayLi
 
     figure = Figure(figsize=(4 + 3.6 * len(models), 3.4), layout="constrained")
     axes = figure.subplots(1, 1 + len(models), width_ratios=[1] + [1.25] * len(models))
-    slider = dict(continuous_update=False, style={"description_width": "initial"})
-    index = widgets.IntSlider(value=start, min=0, max=n - 1, description="image i", **slider)
-    dx = widgets.IntSlider(value=0, min=-max_shift, max=max_shift, description="Δx (px, right)", **slider)
-    dy = widgets.IntSlider(value=0, min=-max_shift, max=max_shift, description="Δy (px, down)", **slider)
+    index = widgets.IntSlider(value=start, min=0, max=n - 1, description="image i", **SLIDER)
+    dx = widgets.IntSlider(value=0, min=-max_shift, max=max_shift, description="Δx (px, right)", **SLIDER)
+    dy = widgets.IntSlider(value=0, min=-max_shift, max=max_shift, description="Δy (px, down)", **SLIDER)
     output = widgets.Output()
 
-    def redraw(change: Any = None) -> None:
+    lo, hi = images.min(), images.max()  # one grey scale for every image, found once
+
+    def redraw() -> None:
         i, label = index.value, int(labels[index.value])
         moved = shift_standardized(images[i], dx.value, dy.value)
-        for ax in axes:
-            ax.clear()
-        axes[0].imshow(moved, cmap="gray_r", vmin=images.min(), vmax=images.max())
+        clear_axes(*axes)
+        axes[0].imshow(moved, cmap="gray_r", vmin=lo, vmax=hi)
         axes[0].set(title=f"image {i} (a {label}) moved by ({dx.value:+d}, {dy.value:+d})", xlabel="column", ylabel="row")
         kept = ink_kept(images[i], moved)
         if kept < 0.995:
@@ -63,12 +63,7 @@ def shift_explorer(models: Mapping[str, Any], images: ArrayLike, labels: ArrayLi
         for ax, (name, model) in zip(axes[1:], models.items()):
             probs = predict(model, moved[None])[1][0]
             plot_probabilities(probs, label, ax=ax, title=f"{name}: {probs.argmax()} with p = {probs.max():.1%}")
-        show_figure(output, figure)
+        show_figure(output, figure, relayout=False)
 
-    for control in (index, dx, dy):
-        control.observe(redraw, names="value")
     controls = {"index": index, "dx": dx, "dy": dy}
-    reset = reset_button(controls)
-    redraw()
-    box = widgets.VBox([widgets.HBox([index, dx, dy, reset]), output])
-    return Explorer(box, figure, {**controls, "reset": reset}, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["index", "dx", "dy", "reset"]])

@@ -11,7 +11,8 @@ from typing import Any
 
 from course_lib.plotting.optimizers import plot_loss_per_step, plot_paths, plot_surface
 from course_lib.surfaces import FLAWED_ADAM, OPTIMIZER_NAMES, SURFACES, make_optimizer, run_optimizer
-from course_lib.widgets.core import Explorer, draw_message, log_slider, reset_button, show_figure
+from course_lib.widgets.core import (SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, log_slider,
+                                     show_figure)
 
 __all__ = ["optimizer_explorer"]
 
@@ -52,12 +53,12 @@ def optimizer_explorer(
     if surface not in SURFACES:
         raise ValueError(f"surface must be one of {list(SURFACES)}, got {surface!r}.")
     start = SURFACES[surface].start
-    slider = partial(widgets.FloatSlider, continuous_update=False, style={"description_width": "initial"})
+    slider = partial(widgets.FloatSlider, **SLIDER)
     chosen = SURFACES[surface]
     controls: dict[str, Any] = {
         "optimizer": widgets.Dropdown(options=_OPTIMIZER_LABELS, value=optimizer, description="optimizer"),
-        "lr": log_slider("η (learning rate)", lr, -4, 1),
-        "momentum": slider(value=0.9, min=0.0, max=0.99, step=0.01, description="μ (momentum)"),
+        "lr": log_slider("learning rate η", lr, -4, 1),
+        "momentum": slider(value=0.9, min=0.0, max=0.99, step=0.01, description="momentum μ"),
         "beta1": slider(value=0.9, min=0.0, max=0.999, step=0.001, readout_format=".3f", description="β₁"),
         "beta2": slider(
             value=0.999, min=0.0, max=0.999, step=0.001, readout_format=".3f", description="β₂ (RMSProp: α)"
@@ -67,17 +68,14 @@ def optimizer_explorer(
         ),
         "x0": slider(value=start[0], min=chosen.xlim[0], max=chosen.xlim[1], step=0.05, description="start x₀"),
         "y0": slider(value=start[1], min=chosen.ylim[0], max=chosen.ylim[1], step=0.05, description="start y₀"),
-        "steps": widgets.IntSlider(value=steps, min=10, max=300, step=10, description="steps", continuous_update=False),
+        "steps": widgets.IntSlider(value=steps, min=10, max=300, step=10, description="steps", **SLIDER),
     }
     figure = Figure(figsize=(11, 4.4))  # a fixed layout: constrained layout would double the redraw time
     ax_path, ax_loss = figure.subplots(1, 2)
     figure.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
     output = widgets.Output()
-    busy = {"moving start": False}
 
-    def redraw(change: Any = None) -> None:
-        if busy["moving start"]:
-            return
+    def draw() -> None:
         c = {name: control.value for name, control in controls.items() if name != "reset"}
         for name in ("momentum", "beta1", "beta2"):
             controls[name].disabled = name not in _USES[c["optimizer"]]
@@ -90,8 +88,7 @@ def optimizer_explorer(
             betas=(c["beta1"], c["beta2"]),
             alpha=c["beta2"],
         )
-        ax_path.clear()
-        ax_loss.clear()
+        clear_axes(ax_path, ax_loss)
         try:
             run = run_optimizer(chosen, factory, (c["x0"], c["y0"]), c["steps"])
         except ValueError as err:  # a setting the optimizer refuses, e.g. Nesterov with μ = 0
@@ -115,28 +112,18 @@ def optimizer_explorer(
             draw_message(ax_path, f"the path ends outside the window, at ({x:.3g}, {y:.3g})", color="darkorange")
         show_figure(output, figure)
 
+    redraw = Redraw(draw)
+
     def move_start(change: Any) -> None:
         chosen = SURFACES[change["new"]]
-        busy["moving start"] = True
-        try:
+        with redraw.held():  # one redraw once the start is inside the new surface's window
             for name, (lo, hi), value in (("x0", chosen.xlim, chosen.start[0]), ("y0", chosen.ylim, chosen.start[1])):
                 s = controls[name]
                 s.min, s.max = min(s.min, lo), max(s.max, hi)  # widen first, so the value is never clipped
                 s.value = value
                 s.min, s.max = lo, hi
-        finally:
-            busy["moving start"] = False
-        redraw()
+            redraw()
 
     controls["surface"].observe(move_start, names="value")
-    for name, control in controls.items():
-        if name != "surface":
-            control.observe(redraw, names="value")
-    controls["reset"] = reset_button(dict(controls))
-    redraw()
-    rows = [
-        widgets.HBox([controls["optimizer"], controls["lr"], controls["reset"]]),
-        widgets.HBox([controls["momentum"], controls["beta1"], controls["beta2"]]),
-        widgets.HBox([controls["surface"], controls["x0"], controls["y0"], controls["steps"]]),
-    ]
-    return Explorer(widgets.VBox([*rows, output]), figure, controls, redraw)
+    rows = [["optimizer", "lr", "reset"], ["momentum", "beta1", "beta2"], ["surface", "x0", "y0", "steps"]]
+    return assemble_explorer(figure, controls, redraw, output, rows, observe=[n for n in controls if n != "surface"])

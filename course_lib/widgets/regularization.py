@@ -10,7 +10,7 @@ import numpy as np
 from course_lib.data import make_polynomial_regression
 from course_lib.overfitting import fit_polynomial, losses_vs_degree
 from course_lib.plotting.regularization import plot_loss_curve, plot_polynomial_fit
-from course_lib.widgets.core import Explorer, draw_message, log_slider, reset_button, show_figure
+from course_lib.widgets.core import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure
 
 __all__ = ["polynomial_explorer"]
 
@@ -33,6 +33,7 @@ def polynomial_explorer(*, degree: int = 15, l2: float = 1e-3, penalty: bool = F
     """
     import ipywidgets as widgets
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
 
     if not 5 <= n <= max_n:
         raise ValueError(f"polynomial_explorer: n must be between 5 and max_n = {max_n}; got {n}.")
@@ -44,39 +45,32 @@ def polynomial_explorer(*, degree: int = 15, l2: float = 1e-3, penalty: bool = F
     ylim = (span[0] - 0.3 * (span[1] - span[0]), span[1] + 0.3 * (span[1] - span[0]))
 
     controls: dict[str, Any] = {
-        "degree": widgets.IntSlider(value=degree, min=0, max=MAX_DEGREE, description="degree d", continuous_update=False),
-        "l2": log_slider("λ (L2)", l2, -8, 1),
+        "degree": widgets.IntSlider(value=degree, min=0, max=MAX_DEGREE, description="degree d", **SLIDER),
+        "l2": log_slider("L2 strength λ", l2, -8, 1),
         "penalty": widgets.Checkbox(value=penalty, description="L2 penalty on (off: λ = 0)", indent=False),
-        "n": widgets.IntSlider(value=n, min=5, max=max_n, description="training points n", continuous_update=False, style={"description_width": "initial"}),
+        "n": widgets.IntSlider(value=n, min=5, max=max_n, description="training points n", **SLIDER),
     }
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     ax_fit, ax_loss = figure.subplots(1, 2)
     output = widgets.Output()
+    curves: dict[tuple[float, int], Any] = {}  # losses for every degree: they depend on λ and n, not on d
 
-    def redraw(change: Any = None) -> None:
+    def redraw() -> None:
         d, k = controls["degree"].value, controls["n"].value
         lam = controls["l2"].value if controls["penalty"].value else 0.0
         controls["l2"].disabled = not controls["penalty"].value
         train = (x_pool[:k], y_pool[:k])
         fit = fit_polynomial(*train, d, l2=lam)
-        ax_fit.clear()
+        clear_axes(ax_fit, ax_loss)
         plot_polynomial_fit(fit, train, val=val, true_coefficients=TRUE_COEFFICIENTS, ylim=ylim, ax=ax_fit)
         if fit.warning:
             draw_message(ax_fit, textwrap.fill(fit.warning, 44))
-        ax_loss.clear()
-        curve = losses_vs_degree(train, val, range(MAX_DEGREE + 1), l2=lam)
-        plot_loss_curve(curve, xlabel="polynomial degree d", mark=d, mark_label="current degree", floor=LOSS_RANGE[0],
+        if (lam, k) not in curves:
+            curves[lam, k] = losses_vs_degree(train, val, range(MAX_DEGREE + 1), l2=lam)
+        plot_loss_curve(curves[lam, k], xlabel="polynomial degree d", mark=d, mark_label="current degree", floor=LOSS_RANGE[0],
                         ax=ax_loss, title=f"Loss against degree (λ = {lam:.2g}, n = {k})")
         ax_loss.set_ylim(*LOSS_RANGE)
-        show_figure(output, figure)
+        ax_loss.yaxis.set_minor_locator(NullLocator())  # 80 minor ticks on 8 decades: a fifth of the redraw
+        show_figure(output, figure, relayout=False)
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    controls["reset"] = reset_button(controls)
-    redraw()
-    box = widgets.VBox([
-        widgets.HBox([controls["degree"], controls["n"]]),
-        widgets.HBox([controls["penalty"], controls["l2"], controls["reset"]]),
-        output,
-    ])
-    return Explorer(box, figure, controls, redraw)
+    return assemble_explorer(figure, controls, redraw, output, [["degree", "n", "reset"], ["penalty", "l2"]])
