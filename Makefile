@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip
 PYTEST_WORKERS ?= 2
 
-.PHONY: install lab test test-fast bench strip clean
+.PHONY: install browser-deps lab test test-fast bench strip clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,27 @@ lab: install
 # oversubscribe the cores and small matrix products slow down a hundredfold.
 TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-test: install
+test: install browser-deps
 	$(TEST_THREADS) $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+# tests/browser drives JupyterLab in Debian's chromium through Playwright (never `playwright install`,
+# which downloads a browser). Installed here when missing and allowed (root, or sudo without a password);
+# otherwise the browser tests are skipped, or fail when $CI is set.
+CHROMIUM ?= /usr/bin/chromium
+
+browser-deps:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif ! command -v apt-get >/dev/null; then \
+	  echo "note: $(CHROMIUM) is missing and there is no apt-get: the browser tests will be skipped." >&2; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "warning: apt-get could not install chromium: the browser tests will be skipped (CI: fail)." >&2; \
+	elif sudo -n true 2>/dev/null; then \
+	  (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "warning: apt-get could not install chromium: the browser tests will be skipped (CI: fail)." >&2; \
+	else \
+	  echo "note: $(CHROMIUM) is missing; run 'sudo apt-get install chromium' for the browser tests (skipped until then)." >&2; \
+	fi
 
 # The unit tests alone, without the notebooks.
 test-fast: install
