@@ -2,6 +2,8 @@
 
     course-lib doctor     versions, the compute device, and a check of the shipped MNIST files
     course-lib train      one MNIST training run (NumPy or torch, MLP or CNN), the runs of lessons 07-08
+    course-lib build-student OUT_DIR   the student edition: exercises blank, outputs stripped
+    course-lib build-site OUT_DIR      the lessons executed and rendered as static HTML, with an index
 
 ``train`` prints one line per epoch (its training loss in full precision, so that two runs with
 the same seed print the same text), a short report, and last a JSON line for scripts.
@@ -237,6 +239,82 @@ def _add_train_parser(commands) -> None:
     train.set_defaults(run=_train, parser=train)
 
 
+# --------------------------------------------------------------------------------------------
+# build-student, build-site: the workshop editions (course_lib.editions)
+# --------------------------------------------------------------------------------------------
+
+
+def _build_student(args: argparse.Namespace) -> int:
+    from course_lib.editions import EditionError, build_student
+
+    try:
+        report = build_student(Path(args.out_dir), notebook_dir=args.notebooks, force=args.force)
+    except (EditionError, OSError) as err:
+        print(f"course-lib build-student: error: {err}", file=sys.stderr)
+        return 1
+    print(f"student edition: {len(report.notebooks)} notebooks, {report.exercises} exercises left blank, in {report.out_dir}")
+    return 0
+
+
+def _build_site(args: argparse.Namespace) -> int:
+    from course_lib.editions import EditionError, build_site
+
+    try:
+        report = build_site(
+            Path(args.out_dir), notebook_dir=args.notebooks, only=args.only, timeout=args.timeout, force=args.force,
+            progress=lambda line: print(line, flush=True),
+        )
+    except (EditionError, OSError) as err:
+        print(f"course-lib build-site: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("course-lib build-site: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    for warning in report.warnings:
+        print(f"course-lib build-site: warning: {warning}", file=sys.stderr)
+    total = sum(report.seconds.values())
+    print(f"site: {len(report.pages) - 1} lessons in {report.out_dir} (notebooks ran {total:.0f} s in all); open {report.out_dir / 'index.html'}")
+    return 0
+
+
+def _add_edition_parsers(commands) -> None:
+    student = commands.add_parser(
+        "build-student",
+        help="write the student edition: every exercise's solution replaced by a stub",
+        description=(
+            "Write the student edition of every lesson into OUT_DIR: the notebooks with outputs\n"
+            "stripped and each cell tagged 'solution' replaced by a function of the same name and\n"
+            "signature that raises NotImplementedError with a hint, so that its self-check reports\n"
+            "'not written yet'. Everything else is as committed (the instructor edition)."
+        ),
+        epilog="example:\n  course-lib build-student /tmp/student",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    site = commands.add_parser(
+        "build-site",
+        help="run the lessons and render them as static HTML pages with an index",
+        description=(
+            "Execute every lesson (or those named with --only) and render it with nbconvert into\n"
+            "OUT_DIR as an HTML page with its plots embedded, plus index.html in course order with\n"
+            "each lesson's objectives. The pages need no network. Widgets show the picture they held\n"
+            "when the page was built; their sliders work only in JupyterLab."
+        ),
+        epilog="examples:\n  course-lib build-site /tmp/site\n  course-lib build-site /tmp/site --only 01_gradient_descent --force",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for parser in (student, site):
+        parser.add_argument("out_dir", metavar="OUT_DIR", help="the folder to write; it must be new or empty (see --force)")
+        parser.add_argument("--force", action="store_true", help="replace OUT_DIR when it holds an edition written earlier")
+        parser.add_argument("--notebooks", type=Path, default=None, metavar="DIR", help="the lessons' folder (default: the course's notebooks/)")
+    site.add_argument(
+        "--only", action="append", default=None, metavar="LESSON",
+        help="build only this lesson, by name or number (01_gradient_descent or 01); may be repeated",
+    )
+    site.add_argument("--timeout", type=_positive_number, default=900.0, metavar="S", help="seconds one notebook may run in all (default: 900)")
+    student.set_defaults(run=_build_student)
+    site.set_defaults(run=_build_site)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from course_lib import __version__
 
@@ -247,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--data-dir", help="folder holding the four MNIST .gz files (default: the course's data/mnist)")
     doctor.set_defaults(run=_doctor)
     _add_train_parser(commands)
+    _add_edition_parsers(commands)
     return parser
 
 

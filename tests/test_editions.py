@@ -1,0 +1,405 @@
+"""The workshop editions: exercises and their self-checks, the student edition, the static site."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from course_lib.checks.core import CheckFailed
+from course_lib.editions import (
+    MARKER,
+    WIDGET_VIEW,
+    EditionError,
+    build_site,
+    execute_notebook,
+    find_exercises,
+    freeze_widgets,
+    load_lessons,
+    rewrite_lesson_links,
+    stub_source,
+    student_notebook,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COMMAND = Path(sys.executable).parent / "course-lib"
+LESSONS = load_lessons()
+EXERCISES = [(lesson, ex) for lesson in LESSONS for ex in lesson.exercises]
+
+
+def course_lib(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    return subprocess.run([str(COMMAND), *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary build folders the atomic writer would leave behind if it failed to clean up."""
+    return [p.name for p in folder.iterdir() if ".building-" in p.name or ".old-" in p.name]
+
+
+# ---- the exercise convention and self-check coverage ------------------------------------------------
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_has_a_solution_and_a_self_check(path):
+    """Lists every exercise; find_exercises fails naming notebook and exercise when one lacks a check."""
+    nb = nbformat.read(path, as_version=4)
+    exercises = find_exercises(nb, path.name)
+    tagged = [i for i, c in enumerate(nb.cells) if "exercise" in c.get("metadata", {}).get("tags", [])]
+    assert [ex.cell for ex in exercises] == tagged and exercises, f"{path.name}: exercises {tagged}"
+    for ex in exercises:
+        assert ex.title.startswith("Exercise "), f"{path.name} cell {ex.cell}: title {ex.title!r}"
+        module = _checks_module(nb, ex.check)
+        assert callable(getattr(module, ex.check)), f"{path.name}, {ex.title}: {ex.check} not found"
+        assert ex.functions and ex.hint
+
+
+def _checks_module(nb, name: str):
+    """The course_lib.checks module the notebook imports ``name`` from."""
+    import importlib
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and node.module.startswith("course_lib.checks"):
+                if name in {a.name for a in node.names}:
+                    return importlib.import_module(node.module)
+    raise AssertionError(f"{name} is not imported from course_lib.checks")
+
+
+def _exercise_notebook(*cells) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=[new_code_cell("from course_lib.checks.start_here import check_count_digit"), *cells])
+    return nb
+
+
+def _tagged(cell, tag):
+    cell.metadata["tags"] = [tag]
+    return cell
+
+
+def test_an_exercise_without_a_check_is_named():
+    nb = _exercise_notebook(
+        _tagged(new_markdown_cell("### Exercise 1: Count a digit\n\nWrite it."), "exercise"),
+        _tagged(new_code_cell("def count_digit(labels, digit):\n    return 0"), "solution"),
+        new_code_cell("count_digit([1], 1)"),
+    )
+    with pytest.raises(EditionError, match=r"^10_demo.ipynb, Exercise 1: Count a digit \(cell 1\): expected a code cell tagged 'check'"):
+        find_exercises(nb, "10_demo.ipynb")
+
+
+def test_a_check_cell_that_calls_no_self_check_is_named():
+    nb = _exercise_notebook(
+        _tagged(new_markdown_cell("### Exercise 2: Twice"), "exercise"),
+        _tagged(new_code_cell("def twice(x):\n    return 2 * x"), "solution"),
+        _tagged(new_code_cell("assert twice(2) == 4"), "check"),
+    )
+    with pytest.raises(EditionError, match=r"10_demo.ipynb, Exercise 2: Twice \(cell 1\): the check cell calls no self-check"):
+        find_exercises(nb, "10_demo.ipynb")
+
+
+def test_a_solution_without_its_exercise_is_named():
+    nb = _exercise_notebook(
+        new_markdown_cell("Some prose."),
+        _tagged(new_code_cell("def count_digit(labels, digit):\n    return 0"), "solution"),
+        _tagged(new_code_cell("check_count_digit(count_digit)"), "check"),
+    )
+    with pytest.raises(EditionError, match=r"^10_demo.ipynb, cell 2: a cell tagged 'solution' without a matching 'exercise'"):
+        find_exercises(nb, "10_demo.ipynb")
+
+
+@pytest.mark.parametrize(
+    ("solution", "found"),
+    [("answer = 42", "assign"), ("import math\ndef f(x):\n    return x", "import"), ("@staticmethod\ndef f(x):\n    return x", "a decorated def")],
+)
+def test_a_solution_cell_that_is_not_plain_defs_is_refused_by_name_and_cell(solution, found):
+    nb = _exercise_notebook(
+        _tagged(new_markdown_cell("### Exercise 1: Count a digit"), "exercise"),
+        _tagged(new_code_cell(solution), "solution"),
+        _tagged(new_code_cell("check_count_digit(f)"), "check"),
+    )
+    with pytest.raises(EditionError, match=rf"10_demo.ipynb, Exercise 1: Count a digit \(solution, cell 2\): the solution cell holds {found}"):
+        find_exercises(nb, "10_demo.ipynb")
+
+
+# ---- stubs -----------------------------------------------------------------------------------------
+
+
+def test_a_stub_keeps_every_function_name_and_signature_and_raises_with_the_hint():
+    solution = (
+        "def helper(x: float, *args, scale=2.0, **kwargs) -> float:\n    return x * scale\n\n"
+        "def main(xs, /, k=3, *, mode='a'):\n    total = sum(helper(x) for x in xs)\n    return total + k\n"
+    )
+    stub = stub_source(solution, "Exercise 9: Two parts", "add them up.")
+    originals, stubs = ast.parse(solution).body, ast.parse(stub).body
+    assert [f.name for f in stubs] == ["helper", "main"]
+    for original, new in zip(originals, stubs):
+        assert ast.dump(original.args) == ast.dump(new.args) and ast.dump(original.returns or ast.Pass()) == ast.dump(new.returns or ast.Pass())
+    assert "sum(" not in stub and "x * scale" not in stub
+    namespace: dict = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError, match="Hint: add them up."):
+        namespace["main"]([1.0])
+
+
+def _imports(lesson) -> str:
+    """Every import statement of the lesson's code cells: what a self-check needs, without the slow cells."""
+    lines = []
+    for cell in lesson.nb.cells:
+        if cell.cell_type == "code":
+            tree = ast.parse(cell.source)
+            lines += [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("lesson", "ex"), EXERCISES, ids=[f"{lesson.stem}: {ex.title}" for lesson, ex in EXERCISES])
+def test_the_stub_fails_its_self_check_with_the_hint_and_the_solution_passes_it(lesson, ex):
+    student = student_notebook(lesson)
+    stub, check = student.cells[ex.solution_cell].source, student.cells[ex.check_cell].source
+    assert check == lesson.nb.cells[ex.check_cell].source
+    namespace: dict = {}
+    exec(_imports(lesson), namespace)
+    exec(stub, namespace)
+    with pytest.raises(CheckFailed) as failure:  # a NameError or any other error fails this test
+        exec(check, namespace)
+    message = str(failure.value)
+    assert "is not written yet" in message and re.search(r"\nHint: \S", message), message
+
+    # The instructor edition: this and every earlier solution (a later exercise may call an earlier one).
+    namespace = {}
+    exec(_imports(lesson), namespace)
+    for earlier in lesson.exercises[: lesson.exercises.index(ex) + 1]:
+        exec(lesson.nb.cells[earlier.solution_cell].source, namespace)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(check, namespace)
+    assert "✓" in out.getvalue()
+
+
+# ---- course-lib build-student ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def student_edition(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("editions") / "student"
+    result = course_lib("build-student", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(NOTEBOOKS)} notebooks, {len(EXERCISES)} exercises left blank" in result.stdout
+    return out
+
+
+def _written_lines(solution: str) -> list[str]:
+    """The lines of a solution a learner must write: all but the def lines the stub keeps."""
+    lines = (line.split("#")[0].strip() for line in solution.splitlines())
+    return [line for line in lines if line and not line.startswith("def ")]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.stem)
+def test_the_student_edition_has_no_solutions_no_outputs_and_everything_else_as_committed(student_edition, lesson):
+    path = student_edition / lesson.name
+    student = nbformat.read(path, as_version=4)
+    nbformat.validate(student)
+    for ex in lesson.exercises:
+        solution = lesson.nb.cells[ex.solution_cell].source
+        assert not any(solution in cell.source for cell in student.cells), f"{lesson.name}: {ex.title} survived"
+        stub, task = student.cells[ex.solution_cell].source, lesson.nb.cells[ex.cell].source
+        given = [line for line in _written_lines(solution) if line in stub and line not in task]
+        assert not given, f"{lesson.name}: {ex.title}: the stub gives away {given}"
+    solutions = {ex.solution_cell: ex for ex in lesson.exercises}
+    assert len(student.cells) == len(lesson.nb.cells)
+    for i, (mine, theirs) in enumerate(zip(student.cells, lesson.nb.cells)):
+        assert mine.cell_type == theirs.cell_type and mine.metadata == theirs.metadata, f"{lesson.name} cell {i}"
+        if mine.cell_type == "code":
+            assert mine.outputs == [] and mine.execution_count is None
+        if i in solutions:
+            stub = ast.parse(mine.source).body
+            assert [f.name for f in stub] == list(solutions[i].functions)
+            assert all(isinstance(f.body[-1], ast.Raise) and "NotImplementedError" in ast.unparse(f.body[-1]) for f in stub)
+        else:
+            assert mine.source == theirs.source, f"{lesson.name} cell {i} changed"
+    assert "widgets" not in student.metadata
+
+
+def test_the_student_edition_is_marked_and_readable(student_edition):
+    assert sorted(p.name for p in student_edition.glob("*.ipynb")) == [p.name for p in NOTEBOOKS]
+    assert json.loads((student_edition / MARKER).read_text())["edition"] == "student"
+    assert not leftovers(student_edition.parent)
+
+
+def test_build_student_refuses_a_non_empty_folder_unless_forced(tmp_path):
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = course_lib("build-student", str(out))
+    assert result.returncode == 1 and "is not empty; pass --force" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    result = course_lib("build-student", str(out), "--force")
+    assert result.returncode == 1 and "holds no earlier edition" in result.stderr, "--force deletes only an edition"
+    assert (out / "notes.txt").read_text() == "mine" and not leftovers(tmp_path)
+
+
+def test_build_student_force_replaces_an_earlier_edition(tmp_path):
+    out = tmp_path / "x"
+    assert course_lib("build-student", str(out)).returncode == 0
+    (out / "stale.ipynb").write_text("{}")
+    assert course_lib("build-student", str(out)).returncode == 1
+    result = course_lib("build-student", str(out), "--force")
+    assert result.returncode == 0, result.stderr
+    assert not (out / "stale.ipynb").exists() and len(list(out.glob("*.ipynb"))) == len(NOTEBOOKS)
+    assert not leftovers(tmp_path)
+
+
+def test_a_corrupt_notebook_is_named_and_nothing_is_written(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(NOTEBOOKS[0], notebooks)
+    broken = notebooks / "01_broken.ipynb"
+    broken.write_text(NOTEBOOKS[1].read_text()[:5000])  # cut off mid-file, as a failed copy leaves it
+    out = tmp_path / "student"
+    result = course_lib("build-student", str(out), "--notebooks", str(notebooks))
+    assert result.returncode == 1
+    assert "01_broken.ipynb: not a readable notebook" in result.stderr
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_an_orphan_solution_in_a_lesson_is_reported_by_name(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.read(NOTEBOOKS[1], as_version=4)
+    first = find_exercises(nb, NOTEBOOKS[1].name)[0]
+    nb.cells[first.cell].metadata["tags"] = []  # the exercise loses its tag; its solution is now an orphan
+    nbformat.write(nb, notebooks / NOTEBOOKS[1].name)
+    result = course_lib("build-student", str(tmp_path / "student"), "--notebooks", str(notebooks))
+    assert result.returncode == 1
+    assert f"{NOTEBOOKS[1].name}, cell {first.solution_cell}: a cell tagged 'solution' without a matching 'exercise'" in result.stderr
+    assert not (tmp_path / "student").exists()
+
+
+# ---- the site: the pieces that need no kernel --------------------------------------------------------
+
+
+def test_links_between_lessons_point_at_the_pages():
+    nb = new_notebook(cells=[new_markdown_cell(
+        "See [lesson 01](01_gradient_descent.ipynb), [its section](02_loss_functions.ipynb#Huber), "
+        '<a href="03_backpropagation.ipynb">03</a>, [a file](data.ipynb) and [a site](https://example.org/x.ipynb).'
+    )])
+    linked = rewrite_lesson_links(nb)
+    text = nb.cells[0].source
+    assert "(01_gradient_descent.html)" in text and "(02_loss_functions.html#Huber)" in text
+    assert 'href="03_backpropagation.html"' in text
+    assert "(data.ipynb)" in text and "https://example.org/x.ipynb" in text
+    assert linked == {"01_gradient_descent", "02_loss_functions", "03_backpropagation"}
+
+
+def test_a_widget_output_becomes_a_note_and_the_picture_its_output_widget_drew():
+    png = "iVBORw0KGgo="
+    state = {
+        "box": {"_model_name": "VBoxModel", "children": ["IPY_MODEL_slider", "IPY_MODEL_out"]},
+        "slider": {"_model_name": "FloatSliderModel", "value": 0.1},
+        "out": {"_model_name": "OutputModel", "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "log"},
+            {"output_type": "display_data", "data": {"image/png": png, "text/plain": "<Figure>"}, "metadata": {}},
+        ]},
+    }
+    cell = new_code_cell("explorer()", outputs=[
+        new_output("display_data", data={WIDGET_VIEW: {"model_id": "box", "version_major": 2}, "text/plain": "VBox(...)"}),
+        new_output("stream", name="stdout", text="after"),
+    ])
+    nb = new_notebook(cells=[cell], metadata={"widgets": {"state": state}})
+    assert freeze_widgets(nb, state) == 1
+    note, picture, stream = nb.cells[0].outputs
+    assert "Interactive widget" in note.data["text/html"] and "picture it showed" in note.data["text/html"]
+    assert picture.data == {"image/png": png} and stream.text == "after"
+    assert "widgets" not in nb.metadata
+
+
+def test_a_progress_bar_becomes_its_text():
+    state = {
+        "bar": {"_model_name": "HBoxModel", "children": ["IPY_MODEL_a", "IPY_MODEL_b", "IPY_MODEL_c"]},
+        "a": {"_model_name": "HTMLModel", "value": "epoch 1"},
+        "b": {"_model_name": "FloatProgressModel", "value": 469.0, "max": 469.0},
+        "c": {"_model_name": "HTMLModel", "value": " 469/469 [00:05&lt;00:00, 90.1it/s]"},
+    }
+    nb = new_notebook(cells=[new_code_cell("train()", outputs=[new_output("display_data", data={WIDGET_VIEW: {"model_id": "bar"}})])])
+    assert freeze_widgets(nb, state) == 1
+    (text,) = nb.cells[0].outputs
+    assert text.data == {"text/plain": "progress: epoch 1 469/469 [00:05<00:00, 90.1it/s]"}
+
+
+# ---- the site: executed for real, on tiny notebooks (a lesson is built in tests/browser/test_site.py) ----
+
+
+def _write_lessons(folder: Path, failing: bool) -> None:
+    folder.mkdir()
+    plot = ("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([0, 1], [1, 0], label='line')\n"
+            "ax.set(title='A line', xlabel='x', ylabel='y')\nax.legend()\nplt.show()")
+    first = new_notebook(cells=[
+        new_markdown_cell("# 01 · First\n\n## Learning objectives\n\n- draw a line, $y = 1 - x$;\n\n## Next"),
+        new_code_cell("import os\nprint(f\"backend={os.environ.get('MPLBACKEND')} threads={os.environ.get('OMP_NUM_THREADS')}\")"),
+        new_code_cell(plot),
+        new_markdown_cell("On to [the second lesson](02_second.ipynb)."),
+    ])
+    second = new_notebook(cells=[new_markdown_cell("# 02 · Second"), new_code_cell("1 / 0" if failing else "print('fine')")])
+    nbformat.write(first, folder / "01_first.ipynb")
+    nbformat.write(second, folder / "02_second.ipynb")
+
+
+def test_a_site_has_pages_with_embedded_plots_an_index_and_working_links(tmp_path, monkeypatch):
+    _write_lessons(tmp_path / "nb", failing=False)
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # as a careless shell might have it: kernels must not inherit it
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    report = build_site(tmp_path / "site", notebook_dir=tmp_path / "nb", timeout=120)
+    site = tmp_path / "site"
+    assert report.pages == ["index.html", "01_first.html", "02_second.html"] and report.warnings == []
+    first = (site / "01_first.html").read_text()
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', first)) == 1, "the plot is embedded in the page"
+    assert "threads=1" in first and "backend=Agg" not in first, "kernels run with one thread and their own backend"
+    assert 'href="02_second.html"' in first and "02_second.ipynb" not in first
+    assert 'href="index.html"' in first
+    index = (site / "index.html").read_text()
+    assert index.index("01_first.html") < index.index("02_second.html") and "draw a line" in index
+    assert "Widgets are not interactive here" in index
+    for page in report.pages:
+        text = (site / page).read_text()
+        remote = re.findall(r"<(?:script|link|img)[^>]*(?:src|href)=[\"'](?:https?:)?//[^\"']*", text)
+        assert not remote, f"{page} loads {remote}"
+        for src in re.findall(r"<script[^>]*src=\"([^\"?]+)", text):
+            assert (site / src).is_file(), f"{page}: {src} is not in the site"
+    assert json.loads((site / MARKER).read_text())["edition"] == "site"
+
+
+def test_a_failing_notebook_is_named_and_nothing_is_written(tmp_path):
+    _write_lessons(tmp_path / "nb", failing=True)
+    with pytest.raises(EditionError, match=r"^02_second.ipynb, cell 1 failed: ZeroDivisionError"):
+        build_site(tmp_path / "site", notebook_dir=tmp_path / "nb", timeout=120)
+    assert not (tmp_path / "site").exists() and not leftovers(tmp_path)
+
+
+def test_a_run_whose_kernel_sits_idle_mid_cell_is_stopped_and_tried_again(tmp_path):
+    """How a stalled nbclient run ends: the watch kills the idle kernel, and the notebook runs again."""
+    pytest.importorskip("psutil")
+    nb = new_notebook(cells=[new_code_cell("import time\ntime.sleep(60)")])  # idle, as the stalled kernel is
+    lines: list[str] = []
+    with pytest.raises(EditionError, match=r"^10_idle.ipynb: the run stalled at cell 0: the kernel sat idle for 2 s .* in each of 2 runs"):
+        execute_notebook(nb, "10_idle.ipynb", tmp_path, timeout=50, quiet=2, say=lines.append)
+    assert len(lines) == 1 and "running the notebook again" in lines[0]
+
+
+def test_build_site_arguments_are_checked(tmp_path):
+    result = course_lib("build-site", str(tmp_path / "s"), "--only", "42_nothing")
+    assert result.returncode == 1 and "--only 42_nothing: no such lesson" in result.stderr and "01_gradient_descent" in result.stderr
+    result = course_lib("build-site", str(tmp_path / "s"), "--timeout", "0")
+    assert result.returncode == 2 and "argument --timeout: must be a positive number" in result.stderr
+    assert not (tmp_path / "s").exists()
