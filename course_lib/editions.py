@@ -659,12 +659,14 @@ def _frozen_widget(model_id: str, state: dict) -> list[dict]:
     """What a static page shows for one widget, as output bundles (mimetype -> data).
 
     A progress bar (tqdm's) becomes its text, e.g. "100% 469/469 [00:05<00:00]". Any other
-    widget becomes a note that it is interactive only in JupyterLab, followed by the pictures its
-    Output widgets held when the notebook finished: an explorer's picture at its starting values,
-    a live plot's last state.
+    widget (an explorer, even one with a progress bar of its own) becomes a note that it is
+    interactive only in JupyterLab, followed by the pictures its Output widgets held when the
+    notebook finished (an explorer's picture at its starting values, a live plot's last state)
+    and the HTML tables it showed (lesson 09's table of runs).
     """
     models = list(_widget_models(model_id, state))
-    if any(m.get("_model_name") in ("FloatProgressModel", "IntProgressModel") for m in models):
+    names = {m.get("_model_name") for m in models}
+    if names & {"FloatProgressModel", "IntProgressModel"} and "OutputModel" not in names:  # tqdm's bar, not an explorer with one
         texts = [re.sub(r"<[^>]*>", "", html.unescape(str(m.get("value", "")))).strip()
                  for m in models if m.get("_model_name") in ("HTMLModel", "LabelModel")]
         return [{"text/plain": "progress: " + " ".join(t for t in texts if t)}]
@@ -674,8 +676,10 @@ def _frozen_widget(model_id: str, state: dict) -> list[dict]:
         for out in model.get("outputs", [])
         if out.get("output_type") in ("display_data", "execute_result") and any(k in out.get("data", {}) for k in _IMAGE_TYPES)
     ]
+    tables = [{"text/html": str(m["value"])} for m in models
+              if m.get("_model_name") == "HTMLModel" and "<table" in str(m.get("value", ""))]
     what = "Below is the picture it showed when this page was built." if images else ""
-    return [{"text/html": _WIDGET_NOTE.format(what=what)}, *images]
+    return [{"text/html": _WIDGET_NOTE.format(what=what)}, *images, *tables]
 
 
 def freeze_widgets(nb: Any, state: dict) -> int:

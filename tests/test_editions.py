@@ -338,6 +338,23 @@ def test_a_progress_bar_becomes_its_text():
     assert text.data == {"text/plain": "progress: epoch 1 469/469 [00:05<00:00, 90.1it/s]"}
 
 
+def test_an_explorer_with_a_progress_bar_still_shows_its_picture_and_table():
+    png = "iVBORw0KGgo="
+    state = {
+        "box": {"_model_name": "VBoxModel", "children": ["IPY_MODEL_bar", "IPY_MODEL_out", "IPY_MODEL_table"]},
+        "bar": {"_model_name": "IntProgressModel", "value": 237, "max": 237},
+        "out": {"_model_name": "OutputModel", "outputs": [
+            {"output_type": "display_data", "data": {"image/png": png}, "metadata": {}}]},
+        "table": {"_model_name": "HTMLModel", "value": "<table><tr><td>90.7 %</td></tr></table>"},
+    }
+    nb = new_notebook(cells=[new_code_cell("training_explorer()", outputs=[
+        new_output("display_data", data={WIDGET_VIEW: {"model_id": "box"}})])])
+    assert freeze_widgets(nb, state) == 1
+    note, picture, table = nb.cells[0].outputs
+    assert "Interactive widget" in note.data["text/html"] and picture.data == {"image/png": png}
+    assert table.data == {"text/html": "<table><tr><td>90.7 %</td></tr></table>"}
+
+
 # ---- the site: executed for real, on tiny notebooks (a lesson is built in tests/browser/test_site.py) ----
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from matplotlib.ticker import NullLocator
 from numpy.typing import ArrayLike
 
 from course_lib.gradient_descent import critical_learning_rate, gradient_descent, least_squares, linear_loss, loss_grid
@@ -85,6 +86,7 @@ def lr_explorer(
         plot_loss_curves({f"α = {alpha:.3g}": result}, ax=ax_loss, minimum_loss=j_star, title="Loss J after each step")
         ax_loss.set_xlim(0, n_steps)
         plot_learning_rate_scale(alpha, critical, ax=ax_scale, lr_range=lr_range)
+        ax_scale.xaxis.set_minor_locator(NullLocator())  # 40 unlabelled minor ticks: a tenth of a redraw
         if result.diverged:
             draw_message(ax_map, f"diverged after {result.steps} steps: loss {result.losses[-1]:.1e}\n"
                                  f"α = {alpha:.3g} > 2/λ_max = {critical:.3g}")
