@@ -96,7 +96,8 @@ def _lesson_recipes(rounds: int) -> list[dict[str, str]]:
         model, history = train_mlp(recipe, splits=splits, progress=False)
         mlp_s.append(float(history["seconds"].sum()))
         mlp_acc.append(evaluate(model, CrossEntropyLoss(), splits.test)["acc"])
-        cnn = train_cnn(CNN_CPU_RECIPE.replace(seed=seed), device="cpu", splits=load_cnn_splits(CNN_CPU_RECIPE.replace(seed=seed)), progress=False)
+        cnn_recipe = CNN_CPU_RECIPE.replace(seed=seed)
+        cnn = train_cnn(cnn_recipe, device="cpu", splits=load_cnn_splits(cnn_recipe), progress=False)
         cnn_s.append(cnn.seconds)
         cnn_acc.append(cnn.test_acc)
     return [

@@ -40,7 +40,7 @@ from course_lib.numpy_nn.layers import Layer, Sequential, mlp
 from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW, Optimizer
 from course_lib.numpy_nn.training import TrainingDivergedError, fit
-from course_lib.recipes import FrozenRecipe, is_real, is_whole
+from course_lib.recipes import SEED, FrozenRecipe, is_real, is_whole, one_of, real, whole
 
 __all__ = [
     "BLOWUP_FACTOR",
@@ -82,6 +82,20 @@ BLOWUP_FACTOR = 4.0
 # --------------------------------------------------------------------------------------------------
 
 
+# What each setting of Hyperparameters must be.
+_RULES = {
+    "lr": real(0, above=True),
+    "batch_size": whole(1),
+    "hidden": whole(1),
+    "epochs": whole(1),
+    "optimizer": one_of(OPTIMIZERS),
+    "momentum": real(0, 1),
+    "weight_decay": real(0),
+    "dropout": real(0, 1),
+    "seed": SEED,
+}
+
+
 @dataclass(frozen=True)
 class Hyperparameters(FrozenRecipe):
     """The settings of one small MNIST run that training does not learn; frozen, changed by copy.
@@ -112,24 +126,7 @@ class Hyperparameters(FrozenRecipe):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        problems = []
-        if not (is_real(self.lr) and self.lr > 0):
-            problems.append(f"lr must be a number > 0, got {self.lr!r}")
-        for name in ("batch_size", "hidden", "epochs"):
-            if not (is_whole(getattr(self, name)) and getattr(self, name) >= 1):
-                problems.append(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
-        if not (is_real(self.momentum) and 0 <= self.momentum < 1):
-            problems.append(f"momentum must be a number in [0, 1), got {self.momentum!r}")
-        if not (is_real(self.weight_decay) and self.weight_decay >= 0):
-            problems.append(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        if not (is_real(self.dropout) and 0 <= self.dropout < 1):
-            problems.append(f"dropout must be a number in [0, 1), got {self.dropout!r}")
-        if not (is_whole(self.seed) and 0 <= self.seed < 2**32):
-            problems.append(f"seed must be a whole number in [0, 2**32), got {self.seed!r}")
-        if problems:
-            raise ValueError("Invalid Hyperparameters: " + "; ".join(problems) + ".")
+        self.check_fields(_RULES)
 
 
 #: The lesson's starting point: SGD with momentum 0.9, η = 0.05, B = 64, H = 128, 3 epochs.

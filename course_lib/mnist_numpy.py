@@ -32,7 +32,7 @@ from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW
 from course_lib.numpy_nn.schedules import CosineAnnealingLR, StepLR
 from course_lib.numpy_nn.training import fit
-from course_lib.recipes import FrozenRecipe, is_real, is_whole
+from course_lib.recipes import SEED, FrozenRecipe, is_whole, one_of, real, whole
 
 __all__ = [
     "DEFAULT_RECIPE",
@@ -56,6 +56,24 @@ __all__ = [
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "step")
 _INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
+
+
+# What each setting of a Recipe must be (sizes, checked against 784 and 10, is checked in the class).
+_RULES = {
+    "activation": one_of(sorted(ACTIVATIONS)),
+    "init": one_of(_INITS),
+    "optimizer": one_of(OPTIMIZERS),
+    "schedule": one_of(SCHEDULES),
+    "lr": real(0, above=True),
+    "momentum": real(0),
+    "weight_decay": real(0),
+    "label_smoothing": real(0),
+    "epochs": whole(1),
+    "batch_size": whole(1),
+    "seed": SEED,
+    "val_size": whole(0, 60000),
+    "dtype": ((lambda v: v in ("float32", "float64")), "'float32' or 'float64'"),
+}
 
 
 @dataclass(frozen=True)
@@ -111,30 +129,7 @@ class Recipe(FrozenRecipe):
             problems.append(f"sizes must be at least two positive whole numbers, got {self.sizes!r}")
         elif self.sizes[0] != 784 or self.sizes[-1] != 10:
             problems.append(f"sizes must start with 784 (pixels) and end with 10 (digits), got {self.sizes!r}")
-        if self.activation not in ACTIVATIONS:
-            problems.append(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        if self.init not in _INITS:
-            problems.append(f"init must be one of {list(_INITS)}, got {self.init!r}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
-        if not (is_real(self.lr) and self.lr > 0):
-            problems.append(f"lr must be a number > 0, got {self.lr!r}")
-        for name in ("momentum", "weight_decay", "label_smoothing"):
-            if not (is_real(getattr(self, name)) and getattr(self, name) >= 0):
-                problems.append(f"{name} must be a number >= 0, got {getattr(self, name)!r}")
-        for name in ("epochs", "batch_size"):
-            if not (is_whole(getattr(self, name)) and getattr(self, name) >= 1):
-                problems.append(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        if not (is_whole(self.seed) and 0 <= self.seed < 2**32):
-            problems.append(f"seed must be a whole number in [0, 2**32), got {self.seed!r}")
-        if not (is_whole(self.val_size) and 0 <= self.val_size < 60000):
-            problems.append(f"val_size must be a whole number in [0, 60000), got {self.val_size!r}")
-        if self.dtype not in ("float32", "float64"):
-            problems.append(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
-        if problems:
-            raise ValueError("Invalid Recipe: " + "; ".join(problems) + ".")
+        self.check_fields(_RULES, problems)
 
 
 

@@ -37,7 +37,7 @@ from course_lib.data import MNIST_MEAN, MNIST_STD, load_mnist, train_val_split
 from course_lib.device import get_device, seed_everything
 from course_lib.history import History
 from course_lib.mnist_numpy import MnistSplits
-from course_lib.recipes import FrozenRecipe, is_real, is_whole
+from course_lib.recipes import SEED, FrozenRecipe, is_whole, one_of, real, whole
 from course_lib.torch_nn.checkpoint import Checkpointer, load_checkpoint
 from course_lib.torch_nn.losses import CrossEntropyLoss
 from course_lib.torch_nn.models import CNN
@@ -73,6 +73,24 @@ SCHEDULES = ("constant", "warmup_cosine")
 # --------------------------------------------------------------------------------------------------
 # The recipes
 # --------------------------------------------------------------------------------------------------
+
+
+# What each setting of a CNNRecipe must be (channels is checked in the class).
+_RULES = {
+    "hidden": whole(1),
+    "dropout": real(0, 1, text="in [0, 1)"),
+    "optimizer": one_of(OPTIMIZERS),
+    "schedule": one_of(SCHEDULES),
+    "lr": real(0, above=True),
+    "weight_decay": real(0),
+    "warmup": real(0, 1, text="a fraction in [0, 1)"),
+    "epochs": whole(1),
+    "batch_size": whole(1),
+    "amp": ((lambda v: isinstance(v, bool)), "True or False"),
+    "seed": SEED,
+    "val_size": whole(1, 60000),
+    "train_size": ((lambda v: v is None or (is_whole(v) and v >= 1)), "None (all) or a whole number >= 1"),
+}
 
 
 @dataclass(frozen=True)
@@ -118,33 +136,7 @@ class CNNRecipe(FrozenRecipe):
         problems = []
         if not self.channels or not all(is_whole(c) and c >= 1 for c in self.channels) or len(self.channels) > 4:
             problems.append(f"channels must be 1 to 4 positive whole numbers, got {self.channels!r}")
-        if not (is_whole(self.hidden) and self.hidden >= 1):
-            problems.append(f"hidden must be a whole number >= 1, got {self.hidden!r}")
-        if not (is_real(self.dropout) and 0 <= self.dropout < 1):
-            problems.append(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
-        if not (is_real(self.lr) and self.lr > 0):
-            problems.append(f"lr must be a number > 0, got {self.lr!r}")
-        if not (is_real(self.weight_decay) and self.weight_decay >= 0):
-            problems.append(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        if not (is_real(self.warmup) and 0 <= self.warmup < 1):
-            problems.append(f"warmup must be a fraction in [0, 1), got {self.warmup!r}")
-        for name in ("epochs", "batch_size"):
-            if not (is_whole(getattr(self, name)) and getattr(self, name) >= 1):
-                problems.append(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        if not isinstance(self.amp, bool):
-            problems.append(f"amp must be True or False, got {self.amp!r}")
-        if not (is_whole(self.seed) and 0 <= self.seed < 2**32):
-            problems.append(f"seed must be a whole number in [0, 2**32), got {self.seed!r}")
-        if not (is_whole(self.val_size) and 1 <= self.val_size < 60000):
-            problems.append(f"val_size must be a whole number in [1, 60000), got {self.val_size!r}")
-        if self.train_size is not None and not (is_whole(self.train_size) and self.train_size >= 1):
-            problems.append(f"train_size must be None (all) or a whole number >= 1, got {self.train_size!r}")
-        if problems:
-            raise ValueError("Invalid CNNRecipe: " + "; ".join(problems) + ".")
+        self.check_fields(_RULES, problems)
 
 
 
@@ -494,6 +486,14 @@ def _setup(images: ArrayLike, labels: ArrayLike, batch_size: int, steps: int | N
     return images, labels, device, n_steps
 
 
+def _time_loader(model: nn.Module, dataset: Dataset, batch_size: int, n_steps: int, device: torch.device,
+                 num_workers: int, seed: int) -> float:
+    """Seconds for ``n_steps`` training steps fed by a shuffling ``DataLoader`` over ``dataset``."""
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
+                        generator=torch.Generator().manual_seed(seed), pin_memory=device.type == "cuda")
+    return _timed_training(model, lambda: iter(loader), n_steps, device)
+
+
 def time_epoch_preloaded(
     model: nn.Module,
     images: ArrayLike,
@@ -560,9 +560,7 @@ def time_epoch_dataloader(
     """
     images, labels, device, n_steps = _setup(images, labels, batch_size, steps, device, False, "time_epoch_dataloader")
     dataset = TensorDataset(_standardized_tensor(images), torch.as_tensor(labels, dtype=torch.int64))
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
-                        generator=torch.Generator().manual_seed(seed), pin_memory=device.type == "cuda")
-    return _timed_training(model, lambda: iter(loader), n_steps, device)
+    return _time_loader(model, dataset, batch_size, n_steps, device, num_workers, seed)
 
 
 def time_epoch_per_image_pipeline(
@@ -584,9 +582,7 @@ def time_epoch_per_image_pipeline(
     does). Arguments as in :func:`time_epoch_dataloader`.
     """
     images, labels, device, n_steps = _setup(images, labels, batch_size, steps, device, False, "time_epoch_per_image_pipeline")
-    loader = DataLoader(MnistImages(images, labels), batch_size=batch_size, shuffle=True, num_workers=num_workers,
-                        generator=torch.Generator().manual_seed(seed), pin_memory=device.type == "cuda")
-    return _timed_training(model, lambda: iter(loader), n_steps, device)
+    return _time_loader(model, MnistImages(images, labels), batch_size, n_steps, device, num_workers, seed)
 
 
 def samples_per_second(
