@@ -1,4 +1,4 @@
-"""MNIST runs as `course-lib train` makes them (course_lib.runs.train_run): epoch time, samples/s and test accuracy.
+"""MNIST runs as `course-lib train` makes them (course_lib.tools.runs.train_run): epoch time, samples/s and test accuracy.
 
 On the CPU: one epoch of the NumPy MLP 784-256-128-10, its torch twin and the torch CNN (SGD with
 momentum 0.9, lr 0.05, batch 128, the command's defaults). On a machine with an NVIDIA GPU also:
@@ -24,11 +24,11 @@ import statistics
 
 import torch
 
-from course_lib.mnist_numpy import DEFAULT_RECIPE, load_splits, train_mlp
-from course_lib.mnist_torch import CNN_CPU_RECIPE, load_cnn_splits, train_cnn
+from course_lib.lessons.l07_mnist_from_scratch.mnist_mlp import DEFAULT_RECIPE, load_splits, train_mlp
+from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import CNN_CPU_RECIPE, load_cnn_splits, train_cnn
 from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.training import evaluate
-from course_lib.runs import RunConfig, RunReport, train_run
+from course_lib.tools.runs import RunConfig, RunReport, train_run
 
 ROUNDS = 3
 TARGET, MAX_EPOCHS = 0.99, 30

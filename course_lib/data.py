@@ -29,6 +29,7 @@ __all__ = [
     "MNIST_FILES",
     "MNIST_MEAN",
     "MNIST_STD",
+    "MnistSplits",
     "CorruptDataError",
     "IdxHeader",
     "cache_dir",
@@ -620,3 +621,11 @@ def make_moons(
     X = np.concatenate([upper, lower]) + noise * rng.standard_normal((n, 2))
     y = np.concatenate([np.zeros(n0, np.int64), np.ones(n - n0, np.int64)])
     return X, y
+
+
+class MnistSplits(NamedTuple):
+    """The three splits as ``(X, y)`` pairs: X standardised, (N, 784), in the recipe's dtype."""
+
+    train: tuple[NDArray, NDArray]
+    val: tuple[NDArray, NDArray] | None
+    test: tuple[NDArray, NDArray]

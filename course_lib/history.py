@@ -131,6 +131,6 @@ class History:
 
     def plot(self, *, kinds: Sequence[str] | None = None, figsize: tuple[float, float] | None = None) -> "Figure":
         """One panel per kind of metric (loss and accuracy by default), train and validation together."""
-        from course_lib.plotting import plot_history
+        from course_lib.ui.plots import plot_history
 
         return plot_history(self, kinds=kinds, figsize=figsize)

@@ -1,7 +1,7 @@
 """What every training recipe of the course shares: frozen settings, changed by copy, printed aligned.
 
 A recipe is a frozen dataclass holding every setting of one training run (lesson 07's
-:class:`course_lib.mnist_numpy.Recipe`, lesson 08's :class:`course_lib.mnist_torch.CNNRecipe`).
+:class:`course_lib.lessons.l07_mnist_from_scratch.mnist_mlp.Recipe`, lesson 08's :class:`course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn.CNNRecipe`).
 They inherit :class:`FrozenRecipe` for :meth:`~FrozenRecipe.replace`, :meth:`~FrozenRecipe.describe`
 and :meth:`~FrozenRecipe.check_fields`, which validates every field against a rule such as
 ``whole(1)`` ("a whole number >= 1"), ``real(0, above=True)`` ("a number > 0") or ``one_of(...)``,

@@ -11,39 +11,21 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checks.activations import (
-    check_count_dead_units,
-    check_he_std,
-    check_leaky_relu_derivative,
-    check_tanh_derivative,
+from course_lib.lessons.l04_activation_functions.checks import (
+    check_count_dead_units, check_he_std, check_leaky_relu_derivative, check_tanh_derivative,
 )
-from course_lib.checks.core import CheckFailed
-from course_lib.initialization import (
-    ACTIVATION_NAMES,
-    INIT_NAMES,
-    LayerStatistics,
-    activation_and_derivative,
-    build_network,
-    compose_linear,
-    dead_unit_fractions,
-    dead_unit_mask,
-    gradient_warning,
-    init_std,
-    layer_statistics,
-    signal_warning,
-    softmax_sweep,
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l04_activation_functions.deep_nets import (
+    ACTIVATION_NAMES, INIT_NAMES, LayerStatistics, activation_and_derivative, build_network,
+    compose_linear, dead_unit_fractions, dead_unit_mask, gradient_warning, init_std, layer_statistics,
+    signal_warning, softmax_sweep,
 )
 from course_lib.numpy_nn.layers import ACTIVATIONS, Linear, ReLU, Sequential
-from course_lib.plotting.activations import (
-    plot_activation,
-    plot_layer_activation_std,
-    plot_dead_fractions,
-    plot_decision_regions,
-    plot_layer_grad_norms,
-    plot_softmax_sweep,
-    plot_softmax_temperatures,
+from course_lib.lessons.l04_activation_functions.plots import (
+    plot_activation, plot_layer_activation_std, plot_dead_fractions, plot_decision_regions,
+    plot_layer_grad_norms, plot_softmax_sweep, plot_softmax_temperatures,
 )
-from course_lib.widgets.activations import INIT_CHOICES, init_explorer
+from course_lib.lessons.l04_activation_functions.explorers import INIT_CHOICES, init_explorer
 
 TORCH_ACTIVATIONS = {
     "sigmoid": torch.sigmoid,

@@ -11,15 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from course_lib.backprop import (
+from course_lib.lessons.l03_backpropagation.graph import (
     FUNCTIONS, OPS, Graph, Node, add_mul_graph, best_step, error_model, finite_difference, neuron_graph,
     output_curve, step_size_errors, step_sizes,
 )
-from course_lib.checks.backprop import check_linear_backward, check_neuron_gradients, check_sigmoid_backward
-from course_lib.checks.core import CheckFailed
+from course_lib.lessons.l03_backpropagation.checks import (
+    check_linear_backward, check_neuron_gradients, check_sigmoid_backward,
+)
+from course_lib.ui.checks import CheckFailed
 from course_lib.numpy_nn.gradcheck import numerical_gradient
-from course_lib.plotting.backprop import draw_graph, graph_layout, plot_secant, plot_step_size_errors, plot_tangent
-from course_lib.widgets.backprop import gradcheck_explorer, neuron_explorer
+from course_lib.lessons.l03_backpropagation.plots import (
+    draw_graph, graph_layout, plot_secant, plot_step_size_errors, plot_tangent,
+)
+from course_lib.lessons.l03_backpropagation.explorers import gradcheck_explorer, neuron_explorer
 
 finite = st.floats(-3, 3, allow_nan=False)
 

@@ -1,12 +1,12 @@
-"""course_lib.checks: right answers pass, wrong ones and stubs fail with a hint, never a traceback."""
+"""Lesson 00's self-checks and the harness: right answers pass, wrong ones and stubs fail with a hint, never a traceback."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_lib import checks
-from course_lib.checks import CheckFailed
+from course_lib.lessons.l00_start_here import checks
+from course_lib.ui.checks import CheckFailed
 
 
 def count_digit(labels, digit):

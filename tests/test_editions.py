@@ -17,19 +17,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_lib.checks.core import CheckFailed
-from course_lib.editions import (
-    MARKER,
-    WIDGET_VIEW,
-    EditionError,
-    build_site,
-    execute_notebook,
-    find_exercises,
-    freeze_widgets,
-    load_lessons,
-    rewrite_lesson_links,
-    stub_source,
-    student_notebook,
+from course_lib.ui.checks import CheckFailed
+from course_lib.tools.editions import (
+    MARKER, WIDGET_VIEW, EditionError, build_site, execute_notebook, find_exercises, freeze_widgets,
+    load_lessons, rewrite_lesson_links, stub_source, student_notebook,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,21 +58,21 @@ def test_every_exercise_has_a_solution_and_a_self_check(path):
 
 
 def _checks_module(nb, name: str):
-    """The course_lib.checks module the notebook imports ``name`` from."""
+    """The lesson's checks module the notebook imports ``name`` from."""
     import importlib
 
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.ImportFrom) and node.module.startswith("course_lib.checks"):
+            if isinstance(node, ast.ImportFrom) and node.module.startswith("course_lib.lessons.") and node.module.endswith(".checks"):
                 if name in {a.name for a in node.names}:
                     return importlib.import_module(node.module)
-    raise AssertionError(f"{name} is not imported from course_lib.checks")
+    raise AssertionError(f"{name} is not imported from a lesson's checks module")
 
 
 def _exercise_notebook(*cells) -> nbformat.NotebookNode:
-    nb = new_notebook(cells=[new_code_cell("from course_lib.checks.start_here import check_count_digit"), *cells])
+    nb = new_notebook(cells=[new_code_cell("from course_lib.lessons.l00_start_here.checks import check_count_digit"), *cells])
     return nb
 
 

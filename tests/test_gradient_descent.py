@@ -10,26 +10,20 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.checks.core import CheckFailed
-from course_lib.checks.gradient_descent import check_critical_learning_rate, check_gradient, check_gradient_step
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l01_gradient_descent.checks import (
+    check_critical_learning_rate, check_gradient, check_gradient_step,
+)
 from course_lib.data import iterate_minibatches, make_linear_regression
-from course_lib.gradient_descent import (
-    DIVERGENCE_FACTOR,
-    DescentResult,
-    critical_learning_rate,
-    gradient_descent,
-    least_squares,
-    linear_gradient,
-    linear_hessian,
-    linear_loss,
-    loss_grid,
-    make_uniform_noise_regression,
+from course_lib.lessons.l01_gradient_descent.descent import (
+    DIVERGENCE_FACTOR, DescentResult, critical_learning_rate, gradient_descent, least_squares,
+    linear_gradient, linear_hessian, linear_loss, loss_grid, make_uniform_noise_regression,
     mean_residual_descent,
 )
 from course_lib.numpy_nn.gradcheck import numerical_gradient, rel_error
 from course_lib.numpy_nn.losses import MSELoss
-from course_lib.plotting import gradient_descent as gd_plots
-from course_lib.widgets.gradient_descent import lr_explorer
+from course_lib.lessons.l01_gradient_descent import plots as gd_plots
+from course_lib.lessons.l01_gradient_descent.explorers import lr_explorer
 
 TINY_X, TINY_Y = np.array([[1.0], [2.0], [3.0]]), np.array([2.0, 2.0, 5.0])
 

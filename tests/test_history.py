@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from course_lib.history import History
-from course_lib.plotting import plot_history, plot_metric
+from course_lib.ui.plots import plot_history, plot_metric
 
 
 @pytest.fixture

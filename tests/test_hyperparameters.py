@@ -10,43 +10,26 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_lib.checks.core import CheckFailed
-from course_lib.checks.hyperparameters import check_effective_lr, check_log_uniform, check_suggest_lr
-from course_lib.hyperparameters import (
-    BLOWUP_FACTOR,
-    DEFAULT_HYPERPARAMETERS,
-    LogUniform,
-    ResultsTable,
-    Subset,
-    WatchedLoss,
-    build_model,
-    effective_lr,
-    grid_points,
-    load_subset,
-    log_uniform,
-    lr_range_test,
-    random_points,
-    results_table,
-    run_trials,
-    smooth_losses,
-    suggest_lr,
-    to_grid,
-    train_trial,
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l09_hyperparameter_exploration.checks import (
+    check_effective_lr, check_log_uniform, check_suggest_lr,
+)
+from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
+    BLOWUP_FACTOR, DEFAULT_HYPERPARAMETERS, LogUniform, ResultsTable, Subset, WatchedLoss, build_model,
+    effective_lr, grid_points, load_subset, log_uniform, lr_range_test, random_points, results_table,
+    run_trials, smooth_losses, suggest_lr, to_grid, train_trial,
 )
 from course_lib.numpy_nn.layers import Dropout
 from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import Adam
-from course_lib.plotting.hyperparameters import (
-    plot_accuracy_grid,
-    plot_accuracy_vs,
-    plot_lr_range_test,
-    plot_run,
-    plot_search,
-    plot_search_projection,
-    plot_trial_curves,
+from course_lib.lessons.l09_hyperparameter_exploration.plots import (
+    plot_accuracy_grid, plot_accuracy_vs, plot_lr_range_test, plot_run, plot_search,
+    plot_search_projection, plot_trial_curves,
 )
-from course_lib.widgets.core import Explorer
-from course_lib.widgets.hyperparameters import TrainingExplorer, training_explorer, weight_decay_value
+from course_lib.ui.explorer import Explorer
+from course_lib.lessons.l09_hyperparameter_exploration.explorers import (
+    TrainingExplorer, training_explorer, weight_decay_value,
+)
 
 QUICK = DEFAULT_HYPERPARAMETERS.replace(epochs=2)
 

@@ -13,28 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from course_lib.checks import loss_functions as checks
-from course_lib.checks.core import CheckFailed
-from course_lib.loss_functions import (
-    LossCurves,
-    classification_curves,
-    fit_constant,
-    fit_line,
-    logsumexp,
-    naive_binary_cross_entropy,
-    naive_log_softmax,
-    naive_sigmoid,
-    naive_softmax,
-    regression_curves,
+from course_lib.lessons.l02_loss_functions import checks
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l02_loss_functions.loss_curves import (
+    LossCurves, classification_curves, fit_constant, fit_line, logsumexp, naive_binary_cross_entropy,
+    naive_log_softmax, naive_sigmoid, naive_softmax, regression_curves,
 )
 from course_lib.numpy_nn import functional as F
-from course_lib.plotting.loss_functions import (
-    plot_constant_fits,
-    plot_line_fits,
-    plot_loss_curves,
-    plot_probability_bars,
+from course_lib.lessons.l02_loss_functions.plots import (
+    plot_constant_fits, plot_line_fits, plot_loss_curves, plot_probability_bars,
 )
-from course_lib.widgets.loss_functions import loss_explorer
+from course_lib.lessons.l02_loss_functions.explorers import loss_explorer
 
 GRID = np.linspace(-3.0, 3.0, 61)
 LOGITS = np.linspace(-12.0, 12.0, 49)

@@ -13,37 +13,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_rgba
 
-from course_lib.checks.core import CheckFailed
-from course_lib.checks.mnist import check_accuracy, check_confusion_matrix, check_standardise
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l07_mnist_from_scratch.checks import (
+    check_accuracy, check_confusion_matrix, check_standardise,
+)
 from course_lib.data import load_mnist
 from course_lib.history import History
-from course_lib.mnist_numpy import (
-    DEFAULT_RECIPE,
-    MnistSplits,
-    Recipe,
-    accuracy,
-    build_model,
-    build_optimizer,
-    build_scheduler,
-    confusion_matrix,
-    count_parameters,
-    evaluate_model,
-    load_splits,
-    most_confident_mistakes,
-    predict_one_at_a_time,
-    train_mlp,
+from course_lib.lessons.l07_mnist_from_scratch.mnist_mlp import (
+    DEFAULT_RECIPE, Recipe, build_model, build_optimizer, build_scheduler, count_parameters,
+    evaluate_model, load_splits, predict_one_at_a_time, train_mlp,
 )
+from course_lib.data import MnistSplits
+from course_lib.metrics import accuracy, confusion_matrix, most_confident_mistakes
 from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW
 from course_lib.numpy_nn.schedules import CosineAnnealingLR, StepLR
-from course_lib.plotting.mnist import (
-    plot_confusion_matrix,
-    plot_mistakes,
-    plot_pixel_histogram,
-    plot_pixel_statistics,
-    plot_probabilities,
-    plot_training_curves,
+from course_lib.ui.plots import plot_confusion_matrix, plot_mistakes, plot_probabilities
+from course_lib.lessons.l07_mnist_from_scratch.plots import (
+    plot_pixel_histogram, plot_pixel_statistics, plot_training_curves,
 )
-from course_lib.widgets.mnist import LiveCurves, mistake_browser
+from course_lib.lessons.l07_mnist_from_scratch.explorers import LiveCurves, mistake_browser
 
 TARGET_ACCURACY = 0.982
 

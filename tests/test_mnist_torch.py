@@ -10,31 +10,19 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.checks.core import CheckFailed
-from course_lib.checks.mnist_torch import check_conv_output_size, check_count_cnn_parameters, check_train_step
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l08_mnist_with_pytorch.checks import (
+    check_conv_output_size, check_count_cnn_parameters, check_train_step,
+)
 from course_lib.data import MNIST_MEAN, MNIST_STD, load_mnist
-from course_lib.mnist_torch import (
-    CNN_CPU_RECIPE,
-    CNN_CUDA_RECIPE,
-    CNNRecipe,
-    MnistImages,
-    build_cnn,
-    build_cnn_optimizer,
-    ink_kept,
-    load_cnn_splits,
-    predict,
-    recipe_for,
-    samples_per_second,
-    shift_accuracy,
-    shift_standardized,
-    time_epoch_dataloader,
-    time_epoch_per_image_pipeline,
-    time_epoch_preloaded,
-    train_cnn,
+from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import (
+    CNN_CPU_RECIPE, CNN_CUDA_RECIPE, CNNRecipe, MnistImages, build_cnn, build_cnn_optimizer, ink_kept,
+    load_cnn_splits, predict, recipe_for, samples_per_second, shift_accuracy, shift_standardized,
+    time_epoch_dataloader, time_epoch_per_image_pipeline, time_epoch_preloaded, train_cnn,
 )
 from course_lib.numpy_nn.schedules import warmup_cosine_lr
 from course_lib.torch_nn import CNN, MLP, AdamW, SGD, WarmupCosineLR
-from course_lib.widgets.mnist_torch import shift_explorer
+from course_lib.lessons.l08_mnist_with_pytorch.explorers import shift_explorer
 
 TINY = CNN_CPU_RECIPE.replace(channels=(4, 8), hidden=16, epochs=3, train_size=600, val_size=200, batch_size=100)
 

@@ -9,19 +9,16 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from course_lib.checks.core import CheckFailed
-from course_lib.checks.optimizers import check_adam_step, check_momentum_step, check_rosenbrock_grad
-from course_lib.plotting.optimizers import (
-    OPTIMIZER_COLORS,
-    plot_loss_per_step,
-    plot_lr_schedules,
-    plot_paths,
-    plot_step_lengths,
-    plot_surface,
-    plot_training_curves,
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l05_optimizers.checks import (
+    check_adam_step, check_momentum_step, check_rosenbrock_grad,
 )
-from course_lib.surfaces import SURFACES, make_optimizer, run_optimizer
-from course_lib.widgets.optimizers import optimizer_explorer
+from course_lib.lessons.l05_optimizers.plots import (
+    OPTIMIZER_COLORS, plot_loss_per_step, plot_lr_schedules, plot_paths, plot_step_lengths, plot_surface,
+)
+from course_lib.ui.plots import plot_step_losses
+from course_lib.lessons.l05_optimizers.surfaces import SURFACES, make_optimizer, run_optimizer
+from course_lib.lessons.l05_optimizers.explorers import optimizer_explorer
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +87,13 @@ def test_plot_lr_schedules_draws_each_curve():
 
 def test_plot_training_curves_draws_a_running_mean():
     losses = np.array([4.0, 2.0, 6.0, 1.0, 3.0])
-    ax = plot_training_curves({"Adam": losses, "SGD": losses * 2}, smooth=2)
+    ax = plot_step_losses({"Adam": losses, "SGD": losses * 2}, smooth=2)
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [4.0, 3.0, 4.0, 3.5, 2.0])
     assert "running mean of 2" in ax.get_title() and ax.get_yscale() == "log"
-    raw = plot_training_curves({"Adam": losses}, ax=plt.figure().gca(), log=False)
+    raw = plot_step_losses({"Adam": losses}, ax=plt.figure().gca(), log=False)
     np.testing.assert_allclose(raw.get_lines()[0].get_ydata(), losses)
     with pytest.raises(ValueError, match="smooth"):
-        plot_training_curves({"Adam": losses}, smooth=0)
+        plot_step_losses({"Adam": losses}, smooth=0)
 
 
 # ---- the explorer ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Lesson 06: course_lib.overfitting, its plot helpers, its explorer and its self-checks."""
+"""Lesson 06: course_lib.lessons.l06_overfitting_and_regularization.overfitting, its plot helpers, its explorer and its self-checks."""
 
 from __future__ import annotations
 
@@ -10,40 +10,23 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.checks.core import CheckFailed
-from course_lib.checks.regularization import check_dropout_forward, check_ridge_gradient, check_soft_threshold
+from course_lib.ui.checks import CheckFailed
+from course_lib.lessons.l06_overfitting_and_regularization.checks import (
+    check_dropout_forward, check_ridge_gradient, check_soft_threshold,
+)
 from course_lib.data import load_mnist, make_polynomial_regression
 from course_lib.history import History
 from course_lib.numpy_nn import SGD, CrossEntropyLoss, MSELoss, mlp
-from course_lib.overfitting import (
-    coefficient_path,
-    deep_narrow_net,
-    fit_augmented,
-    fit_polynomial,
-    fit_polynomial_l1,
-    gradient_norm,
-    gradient_norms_by_depth,
-    learning_curve,
-    losses_vs_degree,
-    losses_vs_l2,
-    polynomial_features,
-    ridge_gradient,
-    ridge_loss,
-    soft_threshold,
-    train_small_mlp,
-    train_with_clipping,
+from course_lib.lessons.l06_overfitting_and_regularization.overfitting import (
+    coefficient_path, deep_narrow_net, fit_augmented, fit_polynomial, fit_polynomial_l1, gradient_norm,
+    gradient_norms_by_depth, learning_curve, losses_vs_degree, losses_vs_l2, polynomial_features,
+    ridge_gradient, ridge_loss, soft_threshold, train_small_mlp, train_with_clipping,
 )
-from course_lib.plotting.regularization import (
-    plot_before_after,
-    plot_clipping_runs,
-    plot_coefficient_path,
-    plot_coefficients,
-    plot_gradient_norms_by_depth,
-    plot_loss_curve,
-    plot_polynomial_fit,
-    plot_shrinkage,
+from course_lib.lessons.l06_overfitting_and_regularization.plots import (
+    plot_before_after, plot_clipping_runs, plot_coefficient_path, plot_coefficients,
+    plot_gradient_norms_by_depth, plot_loss_curve, plot_polynomial_fit, plot_shrinkage,
 )
-from course_lib.widgets.regularization import polynomial_explorer
+from course_lib.lessons.l06_overfitting_and_regularization.explorers import polynomial_explorer
 
 TRAIN = make_polynomial_regression(20, seed=0)
 VAL = make_polynomial_regression(200, seed=1)
@@ -411,7 +394,7 @@ def test_plot_before_after_draws_train_and_val_per_run():
 def test_plot_clipping_runs_and_gradient_norms():
     import matplotlib.pyplot as plt
 
-    from course_lib.overfitting import ClippingRun
+    from course_lib.lessons.l06_overfitting_and_regularization.overfitting import ClippingRun
 
     runs = {
         "no clipping": ClippingRun(np.array([10.0, 1e6, np.inf]), np.array([1e3, 1e8]), None, 3),

@@ -19,6 +19,6 @@ def test_every_numpy_class_has_a_torch_twin_of_the_same_name():
 
 
 def test_importing_the_course_and_its_numpy_reference_does_not_import_torch():
-    code = "import sys, course_lib, course_lib.numpy_nn, course_lib.plotting, course_lib.checks; print('torch' in sys.modules)"
+    code = "import sys, course_lib, course_lib.numpy_nn, course_lib.ui.plots, course_lib.ui.checks, course_lib.recipes, course_lib.metrics; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

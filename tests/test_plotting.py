@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from course_lib.data import load_mnist, make_moons, make_polynomial_regression
-from course_lib.plotting import plot_dataset, plot_digit_grid, plot_label_counts
+from course_lib.ui.plots import plot_dataset, plot_digit_grid, plot_label_counts
 
 
 def test_digit_grid_captions_every_digit():

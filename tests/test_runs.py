@@ -1,4 +1,4 @@
-"""course_lib.runs: one MNIST run, as `course-lib train` and the benchmarks make it.
+"""course_lib.tools.runs: one MNIST run, as `course-lib train` and the benchmarks make it.
 
 The runs here train on the first 2000 training images for one epoch (a fraction of a second each)
 and test on all 10 000 test images.
@@ -13,7 +13,7 @@ import math
 import pytest
 import torch
 
-from course_lib.runs import DEFAULT_HIDDEN, RunConfig, RunReport, train_run
+from course_lib.tools.runs import DEFAULT_HIDDEN, RunConfig, RunReport, train_run
 
 LIMIT = 2000
 KINDS = [("numpy", "mlp"), ("torch", "mlp"), ("torch", "cnn")]

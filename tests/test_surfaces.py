@@ -1,4 +1,4 @@
-"""course_lib.surfaces: analytic gradients, the optimizer runner, the flawed Adam, warm-up + cosine."""
+"""course_lib.lessons.l05_optimizers.surfaces: analytic gradients, the optimizer runner, the flawed Adam, warm-up + cosine."""
 
 from __future__ import annotations
 
@@ -14,17 +14,9 @@ from hypothesis import strategies as st
 from course_lib.numpy_nn.gradcheck import numerical_gradient, rel_error
 from course_lib.numpy_nn.layers import Parameter
 from course_lib.numpy_nn.optimizers import SGD, Adagrad, Adam, AdamState, AdamW, RMSprop, adam_init, adam_update
-from course_lib.surfaces import (
-    FLAWED_ADAM,
-    OPTIMIZER_NAMES,
-    SURFACES,
-    FlawedAdam,
-    OptimizerRun,
-    flawed_adam_update,
-    make_optimizer,
-    race,
-    run_optimizer,
-    run_torch_optimizer,
+from course_lib.lessons.l05_optimizers.surfaces import (
+    FLAWED_ADAM, OPTIMIZER_NAMES, SURFACES, FlawedAdam, OptimizerRun, flawed_adam_update, make_optimizer,
+    race, run_optimizer, run_torch_optimizer,
 )
 
 NAMES = list(SURFACES)

@@ -19,8 +19,8 @@ from matplotlib.colors import to_hex
 from PIL import Image
 
 from course_lib.data import load_mnist
-from course_lib.widgets import digit_browser
-from course_lib.widgets.core import Redraw, assemble_explorer, clear_axes, render_png, show_figure
+from course_lib.lessons.l00_start_here.explorers import digit_browser
+from course_lib.ui.explorer import Redraw, assemble_explorer, clear_axes, render_png, show_figure
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_digit_browser_refuses_bad_input(test_set):
         digit_browser(X[:4], y[:4], start=4)
 
 
-# ---- the shared toolkit in course_lib.widgets.core ---------------------------------------------
+# ---- the shared toolkit in course_lib.ui.explorer ---------------------------------------------
 
 
 def _figure(**kwargs):

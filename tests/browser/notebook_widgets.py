@@ -1,17 +1,14 @@
 """Which widgets the course has, and which notebook cells show them: read from the sources, no browser.
 
 The browser tests are parametrized from here, so a new lesson with a widget is picked up as soon
-as one of its code cells calls a widget from ``course_lib.widgets`` (or any ``*_explorer(...)`` /
+as one of its code cells calls a widget its LESSON record declares (or any ``*_explorer(...)`` /
 ``*_browser(...)``).
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
-import inspect
 import json
-import pkgutil
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,33 +30,17 @@ class WidgetCell:
 
 
 def widget_catalogue() -> dict[str, bool]:
-    """Every public widget in course_lib.widgets: name -> True if it has controls.
+    """Every widget the lessons declare: name -> True if it has controls.
 
-    Interactive: public functions of the lesson modules (not ``core``) annotated to return an ``Explorer`` (or a subclass). Display-only:
-    public classes that display themselves (``_repr_mimebundle_``) and are no Explorer, such as
-    ``LiveCurves``.
+    Read from the LESSON records (``course_lib.lessons.all_lessons``): each lesson's explorers are
+    interactive; its ``widgets`` (display-only, such as ``LiveCurves``) have nothing to move.
     """
-    import course_lib.widgets as package
-    from course_lib.widgets.core import Explorer
-
-    def is_explorer(cls: object) -> bool:
-        return inspect.isclass(cls) and issubclass(cls, Explorer)
+    from course_lib.lessons import all_lessons
 
     found: dict[str, bool] = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name == "core":  # the parts explorers are built from, not a widget of any lesson
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
-            if inspect.isfunction(obj):
-                returns = inspect.get_annotations(obj).get("return")
-                if isinstance(returns, str):  # `from __future__ import annotations`: a name in the module
-                    returns = getattr(module, returns, None)
-                if is_explorer(returns):
-                    found[name] = True
-            elif inspect.isclass(obj) and not is_explorer(obj) and hasattr(obj, "_repr_mimebundle_"):
-                found[name] = False
+    for lesson in all_lessons():
+        found.update({entry.name: True for entry in lesson.explorers})
+        found.update({widget.__name__: False for widget in lesson.widgets})
     return found
 
 

@@ -1,4 +1,4 @@
-"""Every widget in course_lib.widgets is shown by a lesson that the browser tests open (no browser needed).
+"""Every widget the lessons declare is shown by a lesson that the browser tests open (no browser needed).
 
 A new explorer that no notebook calls, or a notebook the browser groups leave out, fails here.
 """

@@ -1,0 +1,182 @@
+"""Self-checks of lesson 02, Loss functions: the Huber loss, a stable log-sum-exp, BCE from logits.
+
+Each check compares the learner's function with the course's tested code on ordinary inputs and
+on extreme ones (logits of ±1000), and recognises the usual mistakes to give a pointed hint.
+The learner's function runs with NumPy's overflow warnings silenced: the check reports the
+resulting inf or nan itself, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from course_lib.ui.checks import fail, passed, run_learner
+from course_lib.lessons.l02_loss_functions.loss_curves import logsumexp
+from course_lib.numpy_nn import functional as F
+
+__all__ = ["check_bce_with_logits", "check_huber", "check_log_sum_exp"]
+
+_RTOL, _ATOL = 1e-6, 1e-9
+
+
+def _call(fn: Callable, args: tuple, hint: str) -> Any:
+    with np.errstate(all="ignore"):  # an overflow is reported by the check, with its reason
+        return run_learner(fn, tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args), hint)
+
+
+def _close(got: Any, expected: Any) -> bool:
+    got_array = np.asarray(got, dtype=np.float64) if _is_numeric(got) else None
+    expected = np.asarray(expected, dtype=np.float64)
+    if got_array is None or got_array.shape != expected.shape:
+        return False
+    return bool(np.allclose(got_array, expected, rtol=_RTOL, atol=_ATOL))
+
+
+def _is_numeric(value: Any) -> bool:
+    """A number or an array of numbers (a string such as "1.3" is not, though NumPy would parse it)."""
+    try:
+        return np.asarray(value).dtype.kind in "iuf"
+    except (TypeError, ValueError):
+        return False
+
+
+def _compare(
+    fn: Callable, args: tuple, got: Any, expected: Any, hint: str, mistakes: Mapping[str, Any], overflow_hint: str = ""
+) -> None:
+    """Fail unless ``got`` matches ``expected``. An inf or nan where the answer is finite gets
+    ``overflow_hint``; a match with a known wrong answer (``mistakes``: hint -> value) gets its hint."""
+    if _close(got, expected):
+        return
+    if not _is_numeric(got):
+        fail(fn, args, got, expected, f"Return a number (or an array of numbers), not a {type(got).__name__}. {hint}")
+    got_array = np.asarray(got, dtype=np.float64)
+    if got_array.shape != np.shape(expected):
+        fail(fn, args, got, expected, f"Return shape {np.shape(expected)}, got shape {got_array.shape}. {hint}")
+    if overflow_hint and not np.all(np.isfinite(got_array)):
+        fail(fn, args, got, expected, f"{overflow_hint} {hint}")
+    for mistake_hint, wrong in mistakes.items():
+        if _close(got_array, wrong):
+            fail(fn, args, got, expected, f"{mistake_hint} {hint}")
+    fail(fn, args, got, expected, hint)
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 1: the Huber loss
+# ------------------------------------------------------------------------------------------------
+
+
+def check_huber(huber: Callable[[np.ndarray, np.ndarray, float], float]) -> None:
+    """``huber(pred, target, delta)`` must return the mean Huber loss, one number."""
+    hint = (
+        "With d = pred - target, each element costs ½d² where |d| <= delta and delta·(|d| - ½delta) "
+        "beyond; return the mean over all elements. `np.where(np.abs(d) <= delta, ..., ...)` picks "
+        "the piece for each element."
+    )
+    rng = np.random.default_rng(2)
+    cases = [
+        (np.array([0.5]), np.array([0.0]), 1.0),  # inside: ½·0.25
+        (np.array([3.0]), np.array([0.0]), 1.0),  # outside: 1·(3 - ½)
+        (np.array([-3.0]), np.array([0.0]), 1.0),  # outside, on the negative side
+        (np.array([0.2, -1.5, 4.0, 1.0]), np.array([0.0, 0.0, 1.0, 0.0]), 1.0),  # |d| = δ exactly at the end
+        (rng.normal(size=12), rng.normal(size=12), 0.5),
+        (rng.normal(scale=3.0, size=(3, 4)), rng.normal(size=(3, 4)), 2.0),
+    ]
+    for pred, target, delta in cases:
+        got = _call(huber, (pred, target, delta), hint)
+        expected, _ = F.huber_forward(pred, target, delta=delta)
+        d = pred - target
+        a = np.abs(d)
+        inside = a <= delta
+        mistakes = {
+            "In the linear part subtract ½delta: delta·(|d| - ½delta) meets ½d² at |d| = delta, so the "
+            "two pieces join without a jump.": np.mean(np.where(inside, 0.5 * d * d, delta * a)),
+            "The quadratic part is ½d², not d²; with the ½ its slope, d, equals the linear part's slope "
+            "delta at |d| = delta.": np.mean(np.where(inside, d * d, delta * (a - 0.5 * delta))),
+            "The linear part needs |d|: an error below the target costs as much as one above.":
+                np.mean(np.where(inside, 0.5 * d * d, delta * (d - 0.5 * delta))),
+            "Take the mean over the elements, not the sum (torch's default reduction).":
+                np.sum(np.where(inside, 0.5 * d * d, delta * (a - 0.5 * delta))),
+            "That is the mean squared error; Huber is quadratic only for |d| <= delta.": np.mean(d * d),
+        }
+        overflow = "Your result holds inf or nan, but every input here is a modest finite number."
+        _compare(huber, (pred, target, delta), got, expected, hint, mistakes, overflow)
+    passed(huber, len(cases))
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 2: a stable log-sum-exp
+# ------------------------------------------------------------------------------------------------
+
+
+def check_log_sum_exp(log_sum_exp: Callable[[np.ndarray], Any]) -> None:
+    """``log_sum_exp(x)`` must return log Σ_j e^(x_j) over the last axis, without overflow."""
+    hint = (
+        "With m = x.max(axis=-1, keepdims=True), log Σ e^(x_j) = m + log Σ e^(x_j - m): every "
+        "exponent is then <= 0, so nothing overflows. Sum over the last axis (axis=-1) and remove "
+        "it, one value per row."
+    )
+    rng = np.random.default_rng(3)
+    cases = [
+        np.array([1.0, 2.0, 3.0]),
+        np.array([1000.0, 1000.0]),  # e^1000 overflows: the answer is 1000 + log 2
+        np.array([-1000.0, -1000.0]),  # e^-1000 underflows to 0: the answer is -1000 + log 2
+        np.array([1000.0, -1000.0, 0.0]),
+        np.array([[0.0, 0.0], [1000.0, 999.0], [-1000.0, -1001.0]]),
+        rng.normal(scale=5.0, size=(4, 6)),
+    ]
+    for x in cases:
+        got = _call(log_sum_exp, (x,), hint)
+        expected = logsumexp(x)
+        m = np.max(x, axis=-1)
+        overflow = (
+            "Your result holds inf or nan: e^1000 overflows to inf (and e^-1000 rounds to 0, whose "
+            "log is -inf). Subtract the largest entry before exponentiating."
+        )
+        mistakes = {
+            "You subtracted the maximum m but did not add it back: log Σ e^(x_j) = m + log Σ e^(x_j - m).":
+                expected - m,
+        }
+        _compare(log_sum_exp, (x,), got, expected, hint, mistakes, overflow)
+    passed(log_sum_exp, len(cases))
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 3: binary cross-entropy from logits
+# ------------------------------------------------------------------------------------------------
+
+
+def check_bce_with_logits(bce_with_logits: Callable[[np.ndarray, np.ndarray], float]) -> None:
+    """``bce_with_logits(logits, target)`` must return the mean binary cross-entropy, stably."""
+    hint = (
+        "Work with the logit x itself, never with p = σ(x): each element costs "
+        "max(x, 0) - t·x + log(1 + e^(-|x|)) (np.log1p(np.exp(-np.abs(x))) for the last term); "
+        "return the mean over all elements."
+    )
+    rng = np.random.default_rng(4)
+    cases = [
+        (np.array([0.0]), np.array([1.0])),  # p = ½: the loss is log 2
+        (np.array([2.0, -1.0, 0.5]), np.array([1.0, 0.0, 1.0])),
+        (np.array([1000.0]), np.array([1.0])),  # confidently right: 0, not 0·log 0 = nan
+        (np.array([-1000.0]), np.array([1.0])),  # confidently wrong: 1000, not inf
+        (np.array([1000.0, -1000.0]), np.array([0.0, 0.0])),
+        (np.array([3.0, -2.0]), np.array([0.3, 0.8])),  # soft targets
+        (rng.normal(scale=20.0, size=(4, 5)), rng.integers(0, 2, size=(4, 5)).astype(np.float64)),
+    ]
+    for logits, target in cases:
+        got = _call(bce_with_logits, (logits, target), hint)
+        expected, _ = F.bce_with_logits_forward(logits, target)
+        x = logits
+        overflow = (
+            "Your result holds inf or nan. With p = 1/(1 + e^(-x)), a logit of ±1000 makes p exactly "
+            "0 or 1, and log(0) = -inf (and 0·(-inf) = nan); log(1 + e^(-x)) without the |x| "
+            "overflows for x = -1000 too."
+        )
+        mistakes = {
+            "The loss is minus the log-likelihood: check the sign of each term.": -expected,
+            "Take the mean over the elements, not the sum.": expected * x.size,
+        }
+        _compare(bce_with_logits, (logits, target), got, expected, hint, mistakes, overflow)
+    passed(bce_with_logits, len(cases))

@@ -1,0 +1,206 @@
+"""Self-checks of lesson 03, Backpropagation: a neuron's gradients by hand, and two backward rules.
+
+The backward rules are graded the way the lesson teaches: by gradient checking against central
+differences (:mod:`course_lib.numpy_nn.gradcheck`) on random inputs. The course's own backward
+rules then name the usual mistakes in the hints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from course_lib.lessons.l03_backpropagation.graph import neuron_graph
+from course_lib.ui.checks import CheckFailed, describe, fail, passed, run_learner
+from course_lib.numpy_nn import functional as F
+from course_lib.numpy_nn.gradcheck import numerical_gradient_array, rel_error
+from course_lib.numpy_nn.layers import Linear
+
+__all__ = ["check_linear_backward", "check_neuron_gradients", "check_sigmoid_backward"]
+
+# A correct float64 backward rule agrees with central differences to about 1e-9; a bug, to 1e-2 or worse.
+_TOLERANCE = 1e-6
+
+
+def _close(got: Any, expected: np.ndarray) -> bool:
+    got = np.asarray(got, dtype=np.float64)
+    return got.shape == expected.shape and rel_error(got, expected) < _TOLERANCE
+
+
+def _join(*sentences: str) -> str:
+    """Hint sentences joined into one paragraph, each starting with a capital letter."""
+    return " ".join(s.strip()[:1].upper() + s.strip()[1:] for s in sentences if s.strip())
+
+
+def _fail_part(fn: Callable, args: tuple, part: str, got: Any, expected: Any, hint: str) -> None:
+    name = getattr(fn, "__name__", "your function")
+    shown = ", ".join(map(describe, args))
+    raise CheckFailed(
+        f"{name}({shown}) returned {part} = {describe(got)}; expected {part} = {describe(expected)}.\nHint: {hint}"
+    )
+
+
+def _as_float_array(fn: Callable, args: tuple, part: str, value: Any, expected: np.ndarray, hint: str) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        _fail_part(fn, args, part, value, expected, _join("return NumPy arrays of numbers.", hint))
+    return array
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 1: the chain rule by hand on L = (σ(w·x + b) − t)²
+# ------------------------------------------------------------------------------------------------
+
+
+def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, float], tuple[float, float]]) -> None:
+    """``neuron_gradients(w, x, b, t)`` must return ``(∂L/∂w, ∂L/∂b)`` for L = (σ(w·x + b) − t)²."""
+    hint = (
+        "walk the chain back from L: with z = w·x + b, s = σ(z) and e = s − t, "
+        "∂L/∂e = 2e, ∂e/∂s = 1, ∂s/∂z = s(1 − s), ∂z/∂b = 1 and ∂z/∂w = x. Multiply along the path: "
+        "∂L/∂b = 2e·s(1 − s) and ∂L/∂w = 2e·s(1 − s)·x."
+    )
+    rng = np.random.default_rng(3)
+    cases = [(0.5, 2.0, -0.5, 1.0), (-1.0, 0.3, 0.2, 0.0), (1.5, -1.0, 0.5, 0.25)]
+    cases += [tuple(float(v) for v in (*rng.uniform(-2, 2, size=3), rng.uniform(0, 1))) for _ in range(3)]
+    graph = neuron_graph()
+    for w, x, b, t in cases:
+        args = (w, x, b, t)
+        graph.forward(w=w, x=x, b=b, t=t)
+        grads = graph.backward()
+        expected = np.array([grads["w"], grads["b"]])
+        shown = (float(expected[0]), float(expected[1]))
+        got = run_learner(neuron_gradients, args, hint)
+        got_array = _as_float_array(neuron_gradients, args, "(∂L/∂w, ∂L/∂b)", got, expected, hint)
+        if got_array.shape != (2,):
+            fail(neuron_gradients, args, got, shown, _join("return two numbers, (dL_dw, dL_db).", hint))
+        if _close(got_array, expected):
+            continue
+        s, e = graph["s"].value, graph["e"].value
+        sp = s * (1 - s)
+        mistakes = [
+            (np.array([e * sp * x, e * sp]), "the derivative of e² is 2e: the factor 2 is missing."),
+            (np.array([2 * e * x, 2 * e]), "the factor s(1 − s) is missing: it is σ'(z), the local derivative "
+                                           "of the sigmoid node, and every path from L to w or b goes through it."),
+            (np.array([2 * e * sp, 2 * e * sp]),
+             "∂L/∂w needs one more factor than ∂L/∂b: ∂z/∂w = x, because z = w·x + b."),
+            (-expected, "the sign is flipped: e = s − t, so ∂L/∂s = +2(s − t)."),
+        ]
+        specific = next((why for wrong, why in mistakes if _close(got_array, wrong)), None)
+        fail(neuron_gradients, args, got, shown, _join(specific or "", hint))
+    passed(neuron_gradients, len(cases))
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 2: the backward rule of the sigmoid
+# ------------------------------------------------------------------------------------------------
+
+
+def check_sigmoid_backward(sigmoid_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    """``sigmoid_backward(dy, y)`` must return dL/dx given dL/dy and y = σ(x), graded by gradient checking."""
+    hint = (
+        "σ'(x) = σ(x)(1 − σ(x)) = y(1 − y), and the chain rule multiplies it by the upstream gradient, "
+        "element by element: dx = dy * y * (1 - y). y is already σ(x): do not apply the sigmoid again."
+    )
+    rng = np.random.default_rng(4)
+    shapes = [(5,), (3, 4), (2, 3, 2)]
+    for shape in shapes:
+        x = rng.uniform(-4, 4, size=shape)
+        dy = rng.standard_normal(shape)
+        y, _ = F.sigmoid_forward(x)
+        numerical = numerical_gradient_array(lambda: F.sigmoid_forward(x)[0], x, dy)
+        args = (dy, y)
+        got = run_learner(sigmoid_backward, (dy.copy(), y.copy()), hint)
+        got_array = _as_float_array(sigmoid_backward, args, "dx", got, numerical, hint)
+        if got_array.shape != shape:
+            _fail_part(sigmoid_backward, args, "dx", got, numerical,
+                       _join(f"dx has the shape of x, {shape}: the sigmoid works element by element.", hint))
+        error = rel_error(got_array, numerical)
+        if error < _TOLERANCE:
+            continue
+        sy, _ = F.sigmoid_forward(y)
+        mistakes = [
+            (dy, "you returned dy unchanged: the local derivative y(1 − y) is missing."),
+            (y * (1 - y), "you returned σ'(x) alone: multiply it by the upstream gradient dy."),
+            (dy * sy * (1 - sy), "y is already σ(x); applying σ again computes σ'(σ(x)) instead of σ'(x)."),
+            (dy * y, "the factor (1 − y) is missing."),
+        ]
+        specific = next((why for wrong, why in mistakes if _close(got_array, wrong)), None)
+        lead = (f"the gradient check found a relative error of {error:.1e} against central differences "
+                f"(a correct rule gives about 1e-10).")
+        _fail_part(sigmoid_backward, args, "dx", got, numerical, _join(lead, specific or "", hint))
+    passed(sigmoid_backward, len(shapes))
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 3: the backward rule of a Linear layer
+# ------------------------------------------------------------------------------------------------
+
+
+def check_linear_backward(
+    linear_backward: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> None:
+    """``linear_backward(dy, x, W)`` for y = x Wᵀ + b must return ``(dx, dW, db)``, graded by gradient checking."""
+    hint = (
+        "a gradient has the shape of what it is the gradient of, and the shapes choose the products: "
+        "dx = dy @ W, shape (N, out) @ (out, in) = (N, in); dW = dy.T @ x, shape (out, N) @ (N, in) = (out, in); "
+        "db = dy.sum(axis=0), shape (out,): the bias is added to every row, so its gradient sums the rows."
+    )
+    rng = np.random.default_rng(5)
+    shapes = [(4, 3, 2), (5, 3, 3), (1, 2, 4), (6, 4, 5)]  # (N, in, out); one square W, one single example
+    for n, n_in, n_out in shapes:
+        x = rng.standard_normal((n, n_in))
+        layer = Linear(n_in, n_out, rng=rng)
+        W, b = layer.weight.data, layer.bias.data
+        dy = rng.standard_normal((n, n_out))
+
+        def output() -> np.ndarray:
+            return x @ W.T + b
+
+        numerical = {
+            "dx": numerical_gradient_array(output, x, dy),
+            "dW": numerical_gradient_array(output, W, dy),
+            "db": numerical_gradient_array(output, b, dy),
+        }
+        args = (dy, x, W)
+        got = run_learner(linear_backward, (dy.copy(), x.copy(), W.copy()), hint)
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            fail(linear_backward, args, got, "(dx, dW, db)", _join("return three arrays: `return dx, dW, db`.", hint))
+        for part, value in zip(("dx", "dW", "db"), got):
+            expected = numerical[part]
+            array = _as_float_array(linear_backward, args, part, value, expected, hint)
+            error = rel_error(array, expected) if array.shape == expected.shape else np.inf
+            if error < _TOLERANCE:
+                continue
+            _fail_part(linear_backward, args, part, value, expected, _join(_linear_hint(part, array, expected, dy, x, W), hint))
+    passed(linear_backward, len(shapes))
+
+
+def _linear_hint(part: str, got: np.ndarray, expected: np.ndarray, dy: np.ndarray, x: np.ndarray, W: np.ndarray) -> str:
+    """A sentence naming the likely mistake in one of dx, dW, db (empty if none is recognised)."""
+    n = len(x)
+    if part == "dx":
+        if got.shape != expected.shape:
+            return f"dx must have x's shape {expected.shape}, got {got.shape}. "
+        if _close(got, dy @ W.T):
+            return "dy @ W.T is the forward direction; going back through y = x Wᵀ multiplies by W itself: dx = dy @ W. "
+    if part == "dW":
+        if got.shape == expected.shape[::-1] and got.shape != expected.shape:
+            return (f"dW has shape {got.shape}, the transpose of W's {expected.shape}: x.T @ dy gives (in, out); "
+                    f"W is stored (out, in), as in torch, so dW = dy.T @ x. ")
+        if got.shape != expected.shape:
+            return f"dW must have W's shape {expected.shape}, got {got.shape}. "
+        if _close(got.T, expected):
+            return "dW came out transposed: W is stored (out, in), as in torch, so dW = dy.T @ x, not (x.T @ dy). "
+        if _close(got, expected / n):
+            return "dW sums over the examples, it does not average them: the loss already took its mean, and dy carries it. "
+    if part == "db":
+        if got.shape == (n,) and expected.shape != (n,):
+            return f"db came out with one entry per example, shape {got.shape}: sum over the batch axis, dy.sum(axis=0). "
+        if got.shape != expected.shape:
+            return f"db must have b's shape {expected.shape}, got {got.shape}. "
+        if _close(got, expected / n):
+            return "db is the sum of dy over the examples, not their mean: the loss already averaged, and dy carries the 1/N. "
+    return ""

@@ -1,0 +1,163 @@
+"""Self-checks of lesson 08, MNIST with PyTorch: a layer's output size, a CNN's parameter count,
+and the standard PyTorch training step.
+
+The right answers come from torch itself: the shapes torch's own ``Conv2d`` and ``MaxPool2d``
+produce, the parameters of the course's ``torch_nn.CNN``, and a reference step on a copy of the
+learner's model.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib.ui.checks import CheckFailed, fail, passed, run_learner
+from course_lib.torch_nn.models import CNN
+
+__all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_train_step"]
+
+
+def _torch_output_size(size: int, kernel_size: int, padding: int, stride: int) -> int:
+    layer = nn.Conv2d(1, 1, kernel_size, stride=stride, padding=padding)
+    with torch.no_grad():
+        return int(layer(torch.zeros(1, 1, size, size)).shape[-1])
+
+
+def check_conv_output_size(conv_output_size: Callable[[int, int, int, int], int]) -> None:
+    """``conv_output_size(size, kernel_size, padding, stride)``: the side of a conv's (or pool's) output.
+
+    ⌊(size + 2·padding − kernel_size) / stride⌋ + 1, checked against torch's ``Conv2d``.
+    """
+    hint = (
+        "a kernel of size k fits (size + 2*padding - k) // stride + 1 times across: the padding is "
+        "added on both sides, the first position counts too (the + 1), and a last, incomplete "
+        "stride is dropped (floor division //)."
+    )
+    cases = [(28, 3, 1, 1), (28, 2, 0, 2), (28, 5, 0, 1), (14, 3, 0, 2), (7, 3, 1, 2), (27, 2, 0, 2), (5, 5, 2, 3)]
+    answers = [run_learner(conv_output_size, args, hint) for args in cases]
+    # A typical slip is named only if it explains *every* answer, not just the first wrong one.
+    slips = [
+        (lambda n, k, p, s: (n + 2 * p - k) // s, "you forgot the + 1: the kernel's first position is an output too. "),
+        (lambda n, k, p, s: (n + p - k) // s + 1, "padding adds `padding` pixels on each side, so 2 * padding in all. "),
+        (lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1,
+         "torch rounds down: a window that would stick out past the edge is dropped (floor, not ceil). "),
+        (lambda n, k, p, s: (n + 2 * p - k) / s + 1, "sizes are whole numbers: use floor division // instead of /. "),
+    ]
+    specific = next((text for slip, text in slips if all(got == slip(*args) for got, args in zip(answers, cases))), "")
+    for args, got in zip(cases, answers):
+        expected = _torch_output_size(*args)
+        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+            fail(conv_output_size, args, got, expected, "return a whole number (int). " + specific + hint)
+        if got != expected:
+            fail(conv_output_size, args, got, expected, specific + hint)
+    passed(conv_output_size, len(cases))
+
+
+def check_count_cnn_parameters(count_cnn_parameters: Callable[[tuple, int], int]) -> None:
+    """``count_cnn_parameters(channels, hidden)``: how many numbers ``torch_nn.CNN(channels, hidden)`` learns.
+
+    Each 3 × 3 conv block c_in → c_out has c_out·c_in·9 weights and c_out biases; the image side
+    halves after each block (28 → 14 → 7 → 3); then Linear(c_last·side², hidden) and
+    Linear(hidden, 10), each with biases.
+    """
+    hint = (
+        "add up every layer's weights and biases: a 3x3 conv from c_in to c_out channels has "
+        "c_out*c_in*3*3 + c_out; after each block the side halves (28 -> 14 -> 7 -> 3, floor); the "
+        "first Linear takes c_last*side*side inputs; a Linear(n_in, n_out) has n_out*n_in + n_out."
+    )
+    cases = [((16, 32), 128), ((32, 64), 128), ((8,), 64), ((4, 8, 16), 32)]
+    for channels, hidden in cases:
+        args = (channels, hidden)
+        got = run_learner(count_cnn_parameters, args, hint)
+        expected = sum(p.numel() for p in CNN(channels, hidden).parameters())
+        if got == expected:
+            continue
+        sizes = [1, *channels]
+        side = 28 // 2 ** len(channels)
+        convs = sum(c_out * c_in * 9 for c_in, c_out in zip(sizes[:-1], sizes[1:]))
+        linears = channels[-1] * side**2 * hidden + hidden * 10
+        specific = hint
+        if got == convs + linears:
+            specific = "you left out the biases: every conv channel and every Linear output has one. " + hint
+        elif got == expected - channels[-1] * side**2 * hidden + channels[-1] * hidden:
+            specific = ("the first Linear sees every position of every channel: c_last*side*side inputs, "
+                        "not c_last. " + hint)
+        elif got == expected - convs + convs // 3:
+            specific = "a 3x3 kernel has 3*3 = 9 weights per input and output channel, not 3. " + hint
+        fail(count_cnn_parameters, args, got, expected, specific)
+    passed(count_cnn_parameters, len(cases))
+
+
+def _reference_steps(model: nn.Module, X: torch.Tensor, y: torch.Tensor, n: int, *,
+                     zero_grad: bool = True) -> tuple[nn.Module, list[float]]:
+    """``n`` SGD steps on a copy of ``model``: the right way, or without zero_grad (a typical mistake)."""
+    model = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    losses = []
+    for _ in range(n):
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model, losses
+
+
+def _same_weights(a: nn.Module, b: nn.Module) -> bool:
+    return all(torch.allclose(p, q, rtol=1e-10, atol=1e-12) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def check_train_step(train_step: Callable) -> None:
+    """``train_step(model, loss_fn, optimizer, X, y) -> float``: one standard PyTorch training step.
+
+    zero the old gradients, forward, loss, backward, optimizer step; return the loss as a Python
+    float. Checked over three steps against a reference on a copy of the same model.
+    """
+    hint = (
+        "the standard step is: optimizer.zero_grad(); loss = loss_fn(model(X), y); loss.backward(); "
+        "optimizer.step(); return loss.item()."
+    )
+    torch.manual_seed(0)
+    start = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)).double()
+    generator = torch.Generator().manual_seed(1)
+    X = torch.randn(16, 6, dtype=torch.float64, generator=generator)
+    y = torch.randint(0, 3, (16,), generator=generator)
+    n = 3
+    model = copy.deepcopy(start)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    got_losses = []
+    for i in range(n):
+        got = run_learner(train_step, (model, nn.CrossEntropyLoss(), optimizer, X, y), hint)
+        if isinstance(got, torch.Tensor):
+            raise CheckFailed(
+                f"train_step returned a tensor ({got!r}); expected a Python float.\nHint: loss.item() turns a "
+                f"one-element tensor into a float, and lets go of the graph autograd built for it. {hint}"
+            )
+        if isinstance(got, bool) or not isinstance(got, (float, np.floating)):
+            raise CheckFailed(f"train_step returned {got!r}; expected the batch's loss as a float.\nHint: {hint}")
+        got_losses.append(float(got))
+    right, losses = _reference_steps(start, X, y, n)
+    if not _same_weights(model, right):
+        if _same_weights(model, start):
+            specific = ("the weights did not change: call optimizer.step(), and call it after loss.backward() "
+                        "(zero_grad() clears the gradients, so a step before backward has nothing to apply). ")
+        elif _same_weights(model, _reference_steps(start, X, y, n, zero_grad=False)[0]):
+            specific = ("after the first step the weights went wrong: without optimizer.zero_grad() each "
+                        "backward() *adds* to the gradients of all earlier steps. ")
+        else:
+            specific = ""
+        raise CheckFailed(f"after {n} calls of train_step the model's weights differ from {n} correct steps.\n"
+                          f"Hint: {specific}{hint}")
+    if not np.allclose(got_losses, losses, rtol=1e-10):
+        raise CheckFailed(
+            f"the losses your train_step returned over {n} steps were {np.round(got_losses, 6).tolist()}; "
+            f"expected {np.round(losses, 6).tolist()}.\nHint: return the loss computed in this step, "
+            f"before the update, as loss.item(). {hint}"
+        )
+    passed(train_step, n)
