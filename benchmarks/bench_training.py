@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from course_lib.data import load_mnist
-from course_lib.numpy_nn import CrossEntropyLoss, SGD, evaluate, fit, mlp
+from course_lib.numpy_nn import SGD, CrossEntropyLoss, evaluate, fit
+from course_lib.numpy_nn import MLP as NumpyMLP
 from course_lib.torch_nn import MLP
 from course_lib.torch_nn import SGD as TorchNNSGD
 from course_lib.torch_nn import evaluate as torch_evaluate
@@ -24,7 +25,7 @@ SIZES, BATCH, LR = (784, 128, 10), 64, 0.1
 
 def numpy_course_lib(train, test, seed):
     rng = np.random.default_rng(seed)
-    model = mlp(SIZES, rng=rng).astype(np.float32)
+    model = NumpyMLP(SIZES, rng=rng).astype(np.float32)
     start = time.perf_counter()
     fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=LR), train, epochs=1, batch_size=BATCH, rng=rng, progress=False)
     seconds = time.perf_counter() - start

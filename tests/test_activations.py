@@ -17,10 +17,13 @@ from course_lib.lessons.l04_activation_functions.checks import (
 from course_lib.ui.checks import CheckFailed
 from course_lib.lessons.l04_activation_functions.deep_nets import (
     ACTIVATION_NAMES, INIT_NAMES, LayerStatistics, activation_and_derivative, build_network,
-    compose_linear, dead_unit_fractions, dead_unit_mask, gradient_warning, init_std, layer_statistics,
+    compose_linear, dead_unit_fractions, dead_unit_mask, gradient_warning, layer_statistics,
     signal_warning, softmax_sweep,
 )
-from course_lib.numpy_nn.layers import ACTIVATIONS, Linear, ReLU, Sequential
+from course_lib.numpy_nn.init import init_std
+from course_lib.numpy_nn.models import ACTIVATIONS
+from course_lib.numpy_nn.layers import Linear, ReLU
+from course_lib.numpy_nn.module import Sequential
 from course_lib.lessons.l04_activation_functions.plots import (
     plot_activation, plot_layer_activation_std, plot_dead_fractions, plot_decision_regions,
     plot_layer_grad_norms, plot_softmax_sweep, plot_softmax_temperatures,
@@ -118,7 +121,7 @@ def test_init_std_hand_values():
     assert init_std("zeros", 5, 5) == 0.0
     with pytest.raises(ValueError, match="Unknown init 'he'"):
         init_std("he", 5, 5)
-    with pytest.raises(ValueError, match="fan_in must be a whole number"):
+    with pytest.raises(ValueError, match="fan_in must be a positive integer"):
         init_std("xavier_normal", 0, 5)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from course_lib.numpy_nn import functional as F
+from course_lib.numpy_nn import losses
 from course_lib.numpy_nn.gradcheck import (
     check_layer,
     check_loss,
@@ -13,7 +14,7 @@ from course_lib.numpy_nn.gradcheck import (
     numerical_gradient_array,
     rel_error,
 )
-from course_lib.numpy_nn.layers import Layer, Parameter, Sequential
+from course_lib.numpy_nn.module import Layer, Parameter, Sequential
 from course_lib.numpy_nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 
 TOL = 1e-7
@@ -230,12 +231,12 @@ def loss_inputs(name: str, kwargs: dict, rng: np.random.Generator):
 
 @pytest.mark.parametrize(("name", "kwargs"), LOSS_CASES, ids=[f"{n}-{k}" for n, k in LOSS_CASES])
 def test_functional_loss_backward_passes_numerical_check(name, kwargs, rng):
-    forward, backward = getattr(F, f"{name}_forward"), getattr(F, f"{name}_backward")
+    forward, backward = getattr(losses, f"{name}_forward"), getattr(losses, f"{name}_backward")
     pred, target = loss_inputs(name, kwargs, rng)
     _, cache = forward(pred, target, **kwargs)
     numerical = numerical_gradient(lambda: forward(pred, target, **kwargs)[0], pred, eps=EPS)
-    assert rel_error(backward(cache), numerical) < TOL
-    assert rel_error(backward(cache, 3.0), 3.0 * numerical) < TOL  # dloss scales the gradient
+    assert rel_error(backward(1.0, cache), numerical) < TOL
+    assert rel_error(backward(3.0, cache), 3.0 * numerical) < TOL  # dy scales the gradient
 
 
 # ------------------------------------------------------------------------------------------------
@@ -429,10 +430,10 @@ def test_numerical_gradients_survive_outputs_that_are_views_of_x(rng):
 
 
 def test_check_layer_leaves_the_callers_gradients_alone():
-    from course_lib.numpy_nn.layers import mlp
+    from course_lib.numpy_nn.models import MLP
 
     rng = np.random.default_rng(0)
-    model = mlp((3, 4, 2), activation="tanh", rng=rng)
+    model = MLP((3, 4, 2), activation="tanh", rng=rng)
     x = rng.standard_normal((5, 3))
     model(x)
     model.backward(np.ones((5, 2)))

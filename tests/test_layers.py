@@ -11,30 +11,13 @@ import torch
 
 from course_lib.numpy_nn.gradcheck import check_layer
 from course_lib.numpy_nn.layers import (
-    ELU,
-    GELU,
-    BatchNorm1d,
-    Dropout,
-    Flatten,
-    Layer,
-    LeakyReLU,
-    Linear,
-    LogSoftmax,
-    Parameter,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-    calculate_gain,
-    kaiming_normal,
-    kaiming_uniform,
-    mlp,
-    normal,
-    xavier_normal,
-    xavier_uniform,
-    zeros,
+    ELU, GELU, BatchNorm1d, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh,
 )
+from course_lib.numpy_nn.module import Layer, Parameter, Sequential
+from course_lib.numpy_nn.init import (
+    calculate_gain, kaiming_normal, kaiming_uniform, normal, xavier_normal, xavier_uniform, zeros,
+)
+from course_lib.numpy_nn.models import MLP
 
 # The step of the central difference: eps ≈ ε_mach^(1/3) ≈ 6e-6 balances truncation (∝ eps²) against
 # rounding (∝ ε_mach/eps), so the element-wise relative error stays well below 1e-7.
@@ -83,9 +66,9 @@ GRADCHECK_CASES: dict[str, tuple[Callable[[np.random.Generator], Layer], tuple[i
     "BatchNorm1d-eval": (lambda rng: _batch_norm(rng, eval_mode=True), (6, 4)),
     "Flatten": (lambda rng: Flatten(), (2, 3, 2, 2)),
     "Flatten-middle": (lambda rng: Flatten(start_dim=1, end_dim=2), (2, 3, 2, 2)),
-    "mlp-tanh": (lambda rng: mlp((6, 5, 4, 3), activation="tanh", rng=rng), (8, 6)),
+    "mlp-tanh": (lambda rng: MLP((6, 5, 4, 3), activation="tanh", rng=rng), (8, 6)),
     "mlp-bn-dropout-eval": (
-        lambda rng: _eval(mlp((6, 5, 4, 3), activation="gelu", batch_norm=True, dropout=0.3, rng=rng)),
+        lambda rng: _eval(MLP((6, 5, 4, 3), activation="gelu", batch_norm=True, dropout=0.3, rng=rng)),
         (8, 6),
     ),
 }
@@ -101,7 +84,7 @@ def test_backward_matches_numerical_gradient(name, rng):
 
 
 def test_mlp_with_batch_norm_in_training_mode_gradcheck(rng):
-    model = mlp((6, 5, 4, 3), activation="tanh", batch_norm=True, rng=rng)
+    model = MLP((6, 5, 4, 3), activation="tanh", batch_norm=True, rng=rng)
     x = rng.normal(size=(8, 6))
     errors = check_layer(model, x, rng=rng, eps=EPS)
     # A bias just before BatchNorm is cancelled by the batch mean: its true gradient is exactly 0,
@@ -326,9 +309,9 @@ def test_linear_wrong_feature_count_names_both_shapes(rng):
         (lambda rng: GELU(approximate="fast"), ValueError, "'none' or 'tanh'"),
         (lambda rng: xavier_uniform((5,), rng=rng), ValueError, "at least 2 dimensions"),
         (lambda rng: kaiming_normal((5, 5), nonlinearity="swish", rng=rng), ValueError, "Unknown nonlinearity 'swish'"),
-        (lambda rng: mlp((784,), rng=rng), ValueError, "at least two positive integers"),
-        (lambda rng: mlp((4, 2), activation="softplus", rng=rng), ValueError, r"unknown activation.*'relu'"),
-        (lambda rng: mlp((4, 3, 2), dropout=1.0, rng=rng), ValueError, r"dropout must be in \[0, 1\)"),
+        (lambda rng: MLP((784,), rng=rng), ValueError, "at least two positive integers"),
+        (lambda rng: MLP((4, 2), activation="softplus", rng=rng), ValueError, r"unknown activation.*'relu'"),
+        (lambda rng: MLP((4, 3, 2), dropout=1.0, rng=rng), ValueError, r"dropout must be in \[0, 1\)"),
         (lambda rng: Sequential(ReLU(), "relu"), TypeError, "argument 1 is str"),
     ],
 )
@@ -391,7 +374,7 @@ def test_backward_before_forward_is_a_clear_error(factory, rng):
 
 
 def test_state_dict_round_trip(rng):
-    model = mlp((6, 5, 4, 3), batch_norm=True, dropout=0.2, rng=rng)
+    model = MLP((6, 5, 4, 3), batch_norm=True, dropout=0.2, rng=rng)
     for _ in range(3):
         model(rng.normal(size=(8, 6)))
     state = model.state_dict()
@@ -402,7 +385,7 @@ def test_state_dict_round_trip(rng):
     ]  # torch's order: each layer's parameters, then its buffers
     assert int(state["1.num_batches_tracked"]) == 3
 
-    other = mlp((6, 5, 4, 3), batch_norm=True, dropout=0.2, rng=np.random.default_rng(99))
+    other = MLP((6, 5, 4, 3), batch_norm=True, dropout=0.2, rng=np.random.default_rng(99))
     other.load_state_dict(state)
     x = rng.normal(size=(4, 6))
     np.testing.assert_array_equal(model.eval()(x), other.eval()(x))
@@ -413,7 +396,7 @@ def test_state_dict_round_trip(rng):
 
 
 def test_load_state_dict_errors(rng):
-    model = mlp((4, 3, 2), rng=rng)
+    model = MLP((4, 3, 2), rng=rng)
     state = model.state_dict()
     with pytest.raises(KeyError, match=r"missing \['2.bias'\]"):
         model.load_state_dict({k: v for k, v in state.items() if k != "2.bias"})
@@ -438,7 +421,7 @@ def test_train_and_eval_reach_every_nested_layer(rng):
 
 
 def test_zero_grad(rng):
-    model = mlp((3, 2), rng=rng)
+    model = MLP((3, 2), rng=rng)
     model.backward(np.ones_like(model(rng.normal(size=(2, 3)))))
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad()
@@ -470,19 +453,19 @@ def test_reprs_match_torchs(rng):
 
 
 def test_mlp_layout_and_parameter_count(rng):
-    model = mlp((784, 256, 128, 10), rng=rng)
+    model = MLP((784, 256, 128, 10), rng=rng)
     assert [type(layer).__name__ for layer in model] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
     assert sum(p.data.size for p in model.parameters()) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
-    full = mlp((10, 8, 6), activation="tanh", batch_norm=True, dropout=0.5, rng=rng)
+    full = MLP((10, 8, 6), activation="tanh", batch_norm=True, dropout=0.5, rng=rng)
     assert [type(layer).__name__ for layer in full] == ["Linear", "BatchNorm1d", "Tanh", "Dropout", "Linear"]
-    assert mlp((5, 4), init="kaiming_normal", rng=rng)[0].init == "kaiming_normal"
+    assert MLP((5, 4), init="kaiming_normal", rng=rng)[0].init == "kaiming_normal"
 
 
 def test_astype_converts_parameters_and_buffers_and_training_stays_in_that_dtype():
-    from course_lib.numpy_nn.layers import mlp
+    from course_lib.numpy_nn.models import MLP
 
     rng = np.random.default_rng(0)
-    model = mlp((4, 8, 3), batch_norm=True, rng=rng).astype(np.float32)
+    model = MLP((4, 8, 3), batch_norm=True, rng=rng).astype(np.float32)
     assert {p.data.dtype for p in model.parameters()} == {np.dtype(np.float32)}
     assert model.layers[1].running_mean.dtype == np.float32 and model.layers[1].running_var.dtype == np.float32
     y = model(rng.standard_normal((5, 4)).astype(np.float32))
@@ -494,10 +477,10 @@ def test_astype_converts_parameters_and_buffers_and_training_stays_in_that_dtype
 
 
 def test_sequential_can_skip_the_gradient_of_its_input():
-    from course_lib.numpy_nn.layers import mlp
+    from course_lib.numpy_nn.models import MLP
 
     rng = np.random.default_rng(0)
-    model = mlp((5, 7, 3), rng=rng)
+    model = MLP((5, 7, 3), rng=rng)
     x, dy = rng.standard_normal((4, 5)), rng.standard_normal((4, 3))
     model(x)
     dx = model.backward(dy)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.numpy_nn import layers as L
-from course_lib.numpy_nn.layers import mlp
+from course_lib.numpy_nn import models as NumpyModels
+from course_lib.numpy_nn.models import MLP as NumpyMLP
 from course_lib.torch_nn import models as M
 from course_lib.torch_nn.models import CNN, MLP, copy_weights_numpy_to_torch, copy_weights_torch_to_numpy
 
@@ -79,14 +79,14 @@ def test_parameter_counts():
     conv = (1 * 16 * 9 + 16) + (16 * 32 * 9 + 32)
     dense = (32 * 7 * 7 * 128 + 128) + (128 * 10 + 10)
     assert _count(CNN()) == conv + dense == 206_922
-    np_model = mlp((784, 256, 128, 10), batch_norm=True, rng=np.random.default_rng(0))
+    np_model = NumpyMLP((784, 256, 128, 10), batch_norm=True, rng=np.random.default_rng(0))
     assert sum(p.data.size for p in np_model.parameters()) == _count(MLP(batch_norm=True))
 
 
 def test_the_two_builders_offer_the_same_activations():
-    assert M.ACTIVATIONS.keys() == L.ACTIVATIONS.keys()
+    assert M.ACTIVATIONS.keys() == NumpyModels.ACTIVATIONS.keys()
     for name in M.ACTIVATIONS:
-        assert M.ACTIVATIONS[name].__name__ == L.ACTIVATIONS[name].__name__
+        assert M.ACTIVATIONS[name].__name__ == NumpyModels.ACTIVATIONS[name].__name__
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_the_two_builders_offer_the_same_activations():
 )
 def test_weights_copied_from_numpy_give_identical_predictions(kwargs, rng):
     sizes = (784, 64, 32, 10)
-    np_model = mlp(sizes, rng=rng, **kwargs)
+    np_model = NumpyMLP(sizes, rng=rng, **kwargs)
     for _ in range(2):  # move the running statistics away from 0 and 1
         np_model(rng.normal(size=(16, 784)))
     torch_model = MLP(sizes, **kwargs).double()
@@ -116,7 +116,7 @@ def test_weights_copied_from_torch_give_identical_predictions(rng):
     torch.manual_seed(0)
     torch_model = MLP((20, 16, 5), batch_norm=True).double()
     torch_model(torch.randn(8, 20, dtype=torch.float64))  # one training forward moves the running stats
-    np_model = mlp((20, 16, 5), batch_norm=True, rng=rng)
+    np_model = NumpyMLP((20, 16, 5), batch_norm=True, rng=rng)
     assert copy_weights_torch_to_numpy(torch_model, np_model) is np_model
     assert np_model[1].num_batches_tracked == 1
     x = rng.normal(size=(6, 20))
@@ -127,11 +127,11 @@ def test_weights_copied_from_torch_give_identical_predictions(rng):
 
 def test_copy_keeps_torch_dtype_and_reports_mismatches(rng):
     torch_model = MLP((10, 8, 3))  # float32
-    copy_weights_numpy_to_torch(mlp((10, 8, 3), rng=rng), torch_model)
+    copy_weights_numpy_to_torch(NumpyMLP((10, 8, 3), rng=rng), torch_model)
     assert all(p.dtype == torch.float32 for p in torch_model.parameters())
     with pytest.raises(ValueError, match=r"'0.weight' has shape \(8, 12\) in the source but \(8, 10\)"):
-        copy_weights_numpy_to_torch(mlp((12, 8, 3), rng=rng), torch_model)
+        copy_weights_numpy_to_torch(NumpyMLP((12, 8, 3), rng=rng), torch_model)
     with pytest.raises(KeyError, match=r"Missing in the source: \['2.bias', '2.weight'\]"):
-        copy_weights_numpy_to_torch(mlp((10, 8, 3), batch_norm=True, rng=rng), torch_model)
+        copy_weights_numpy_to_torch(NumpyMLP((10, 8, 3), batch_norm=True, rng=rng), torch_model)
     with pytest.raises(KeyError, match="state_dict keys differ"):
-        copy_weights_torch_to_numpy(MLP((10, 8, 3), dropout=0.5), mlp((10, 8, 3), rng=rng))
+        copy_weights_torch_to_numpy(MLP((10, 8, 3), dropout=0.5), NumpyMLP((10, 8, 3), rng=rng))

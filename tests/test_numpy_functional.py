@@ -11,12 +11,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from course_lib.numpy_nn import functional as F
+from course_lib.numpy_nn import losses
 
 RTOL, ATOL = 1e-7, 1e-9
 
 
 def pair(name: str):
-    return getattr(F, f"{name}_forward"), getattr(F, f"{name}_backward")
+    module = losses if hasattr(losses, f"{name}_forward") else F
+    return getattr(module, f"{name}_forward"), getattr(module, f"{name}_backward")
 
 
 # name, keyword arguments of the NumPy forward, the torch function with the same arguments
@@ -134,7 +136,7 @@ def test_regression_loss_matches_torch(name, kwargs, torch_fn, dloss, rng):
     forward, backward = pair(name)
 
     loss, cache = forward(pred, target, **kwargs)
-    dpred = backward(cache, dloss)
+    dpred = backward(dloss, cache)
     loss_torch, dpred_torch = torch_loss(torch_fn, pred, target, dloss)
 
     assert isinstance(loss, float)
@@ -147,8 +149,8 @@ def test_bce_with_logits_matches_torch(dloss, rng):
     logits = 4.0 * rng.standard_normal((5, 4))
     target = rng.uniform(0.0, 1.0, size=(5, 4))
     target[0] = [0.0, 1.0, 0.0, 1.0]
-    loss, cache = F.bce_with_logits_forward(logits, target)
-    dlogits = F.bce_with_logits_backward(cache, dloss)
+    loss, cache = losses.bce_with_logits_forward(logits, target)
+    dlogits = losses.bce_with_logits_backward(dloss, cache)
     loss_torch, dlogits_torch = torch_loss(TF.binary_cross_entropy_with_logits, logits, target, dloss)
     assert loss == pytest.approx(loss_torch, rel=1e-12)
     np.testing.assert_allclose(dlogits, dlogits_torch, rtol=RTOL, atol=ATOL)
@@ -160,8 +162,8 @@ def test_cross_entropy_matches_torch(label_smoothing, dloss, rng):
     logits = 3.0 * rng.standard_normal((7, 5))
     target = rng.integers(0, 5, size=7)
 
-    loss, cache = F.cross_entropy_forward(logits, target, label_smoothing=label_smoothing)
-    dlogits = F.cross_entropy_backward(cache, dloss)
+    loss, cache = losses.cross_entropy_forward(logits, target, label_smoothing=label_smoothing)
+    dlogits = losses.cross_entropy_backward(dloss, cache)
     loss_torch, dlogits_torch = torch_loss(
         lambda p, t: TF.cross_entropy(p, t, label_smoothing=label_smoothing), logits, target, dloss
     )
@@ -172,12 +174,12 @@ def test_cross_entropy_matches_torch(label_smoothing, dloss, rng):
 
 def test_cross_entropy_by_hand():
     # Two equal logits: p = 1/2 each, loss = log 2; the gradient pushes the true class up.
-    loss, cache = F.cross_entropy_forward(np.zeros((1, 2)), np.array([1]))
+    loss, cache = losses.cross_entropy_forward(np.zeros((1, 2)), np.array([1]))
     assert loss == pytest.approx(np.log(2.0))
-    np.testing.assert_allclose(F.cross_entropy_backward(cache), [[0.5, -0.5]])
+    np.testing.assert_allclose(losses.cross_entropy_backward(1.0, cache), [[0.5, -0.5]])
     # With ε = 1 the target is uniform, which the uniform prediction matches: gradient 0.
-    _, cache = F.cross_entropy_forward(np.zeros((1, 2)), np.array([1]), label_smoothing=1.0)
-    np.testing.assert_allclose(F.cross_entropy_backward(cache), [[0.0, 0.0]])
+    _, cache = losses.cross_entropy_forward(np.zeros((1, 2)), np.array([1]), label_smoothing=1.0)
+    np.testing.assert_allclose(losses.cross_entropy_backward(1.0, cache), [[0.0, 0.0]])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -246,19 +248,19 @@ def test_log_of_an_underflowing_probability_is_large_and_finite():
 def test_bce_with_logits_at_plus_minus_1000():
     logits = np.array([1000.0, -1000.0])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        loss, cache = F.bce_with_logits_forward(logits, np.array([1.0, 0.0]))
+        loss, cache = losses.bce_with_logits_forward(logits, np.array([1.0, 0.0]))
     assert loss == 0.0
-    np.testing.assert_array_equal(F.bce_with_logits_backward(cache), [0.0, 0.0])
-    loss, cache = F.bce_with_logits_forward(logits, np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(losses.bce_with_logits_backward(1.0, cache), [0.0, 0.0])
+    loss, cache = losses.bce_with_logits_forward(logits, np.array([0.0, 1.0]))
     assert loss == 1000.0
-    np.testing.assert_array_equal(F.bce_with_logits_backward(cache), [0.5, -0.5])
+    np.testing.assert_array_equal(losses.bce_with_logits_backward(1.0, cache), [0.5, -0.5])
 
 
 def test_cross_entropy_when_the_true_class_probability_underflows():
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        loss, cache = F.cross_entropy_forward(np.array([[0.0, 1000.0], [1e4, 0.0]]), np.array([0, 1]))
+        loss, cache = losses.cross_entropy_forward(np.array([[0.0, 1000.0], [1e4, 0.0]]), np.array([0, 1]))
     assert loss == (1000.0 + 1e4) / 2
-    np.testing.assert_array_equal(F.cross_entropy_backward(cache), [[-0.5, 0.5], [0.5, -0.5]])
+    np.testing.assert_array_equal(losses.cross_entropy_backward(1.0, cache), [[-0.5, 0.5], [0.5, -0.5]])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -21,18 +21,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from course_lib.numpy_nn import optimizers as np_opt
-from course_lib.numpy_nn.layers import Parameter
+from course_lib.numpy_nn.module import Parameter
 from course_lib.numpy_nn.optimizers import (
     AdagradState,
     AdamState,
-    AdamWState,
     RMSpropState,
     SGDState,
     adagrad_init,
     adagrad_update,
     adam_init,
     adam_update,
-    adamw_init,
     adamw_update,
     rmsprop_init,
     rmsprop_update,
@@ -325,7 +323,7 @@ def test_adam_by_hand():
 def test_adamw_by_hand():
     p, g = np.array([1.0, -2.0]), np.array([0.3, 0.3])
     # Decay first, p*(1 - lr*λ) = p*(1 - 0.1*0.5) = [0.95, -1.9], then lr*sign(g) = 0.1: [0.85, -2.0].
-    p1, s1 = adamw_update(p, g, adamw_init(p), lr=0.1, eps=0.0, weight_decay=0.5)
+    p1, s1 = adamw_update(p, g, adam_init(p), lr=0.1, eps=0.0, weight_decay=0.5)
     np.testing.assert_allclose(p1, [0.85, -2.0])
     np.testing.assert_allclose(s1.m, 0.1 * g)  # the decay never enters the moments
     # Unlike Adam's L2 term, which Adam's normalisation turns into a sign: Adam's step is just lr*sign.
@@ -354,7 +352,7 @@ PURE = [
     (rmsprop_init, rmsprop_update, dict(momentum=0.9, centered=True),
      dict(lr=0.1, momentum=0.9, centered=True, weight_decay=0.1)),
     (adam_init, adam_update, dict(amsgrad=True), dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
-    (adamw_init, adamw_update, dict(amsgrad=True), dict(lr=0.1, amsgrad=True)),
+    (adam_init, adamw_update, dict(amsgrad=True), dict(lr=0.1, amsgrad=True)),
 ]
 
 
@@ -373,25 +371,15 @@ def test_pure_rules_do_not_change_their_inputs(init, update, init_kwargs, kwargs
             assert not np.shares_memory(new, old)
 
 
-@pytest.mark.parametrize(
-    ("update", "state", "kwargs", "match"),
-    [
-        (rmsprop_update, rmsprop_init(np.zeros(2)), dict(momentum=0.9), r"rmsprop_init\(p, momentum=0.9\)"),
-        (rmsprop_update, rmsprop_init(np.zeros(2)), dict(centered=True), r"rmsprop_init\(p, centered=True\)"),
-        (adam_update, adam_init(np.zeros(2)), dict(amsgrad=True), r"adam_init\(p, amsgrad=True\)"),
-        (adamw_update, adamw_init(np.zeros(2)), dict(amsgrad=True), r"adamw_init\(p, amsgrad=True\)"),
-    ],
-)
-def test_pure_rule_says_how_to_make_the_state_it_needs(update, state, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        update(np.zeros(2), np.ones(2), state, lr=0.1, **kwargs)
+def test_pure_rules_hold_arithmetic_only_and_the_classes_check_at_construction():
+    """Validation happens once, when an optimizer is built; the rules themselves only compute."""
+    import inspect
 
-
-@pytest.mark.parametrize(("init", "update", "init_kwargs", "kwargs"), PURE, ids=lambda x: getattr(x, "__name__", ""))
-def test_pure_rules_refuse_a_gradient_of_another_shape(init, update, init_kwargs, kwargs):
-    p = np.zeros(3)
-    with pytest.raises(ValueError, match=r"gradient shape \(1,\) does not match parameter shape \(3,\)"):
-        update(p, np.ones(1), init(p, **init_kwargs), **kwargs)
+    for rule in (sgd_update, adagrad_update, rmsprop_update, adam_update, adamw_update):
+        source = inspect.getsource(rule)
+        assert "raise" not in source and "_args(" not in source, f"{rule.__name__} validates; the class should"
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        np_opt.Adam([Parameter(np.zeros(2))], lr=-1.0)
 
 
 # -- the classes: state, skipping, zero_grad, checkpoints ------------------------------------
@@ -405,8 +393,8 @@ EXPECTED_STATE = [
      {"square_avg": True, "momentum_buffer": True, "grad_avg": True}),
     (Config("Adam"), AdamState, {"t": 1, "m": True, "v": True, "v_max": False}),
     (Config("Adam", dict(amsgrad=True)), AdamState, {"t": 1, "m": True, "v": True, "v_max": True}),
-    (Config("AdamW"), AdamWState, {"t": 1, "m": True, "v": True, "v_max": False}),
-    (Config("AdamW", dict(amsgrad=True)), AdamWState, {"t": 1, "m": True, "v": True, "v_max": True}),
+    (Config("AdamW"), AdamState, {"t": 1, "m": True, "v": True, "v_max": False}),
+    (Config("AdamW", dict(amsgrad=True)), AdamState, {"t": 1, "m": True, "v": True, "v_max": True}),
 ]
 
 

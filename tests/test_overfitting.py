@@ -16,7 +16,7 @@ from course_lib.lessons.l06_overfitting_and_regularization.checks import (
 )
 from course_lib.data import load_mnist, make_polynomial_regression
 from course_lib.history import History
-from course_lib.numpy_nn import SGD, CrossEntropyLoss, MSELoss, mlp
+from course_lib.numpy_nn import SGD, CrossEntropyLoss, MSELoss, MLP
 from course_lib.lessons.l06_overfitting_and_regularization.overfitting import (
     coefficient_path, deep_narrow_net, fit_augmented, fit_polynomial, fit_polynomial_l1, gradient_norm,
     gradient_norms_by_depth, learning_curve, losses_vs_degree, losses_vs_l2, polynomial_features,
@@ -238,7 +238,7 @@ def test_fit_augmented_trains_on_a_fresh_copy_each_epoch(rng):
         seen.append(images.copy())
         return images + generator.normal(0, 0.01, size=images.shape).astype(images.dtype)
 
-    model = mlp([784, 16, 10], rng=rng).astype(np.float32)
+    model = MLP([784, 16, 10], rng=rng).astype(np.float32)
     history = fit_augmented(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (X, y), val=(X[:50], y[:50]),
                             epochs=3, batch_size=50, rng=rng, augment=augment)
     assert len(history) == 3 and len(history.steps) == 12 and len(seen) == 3

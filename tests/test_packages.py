@@ -8,8 +8,8 @@ import sys
 import course_lib.numpy_nn as numpy_nn
 import course_lib.torch_nn as torch_nn
 
-NUMPY_ONLY = {"functional", "gradcheck", "Layer", "Parameter", "mlp"}  # torch has its own tools for these
-TORCH_ONLY = {"CNN", "MLP", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy", "to_device"}
+NUMPY_ONLY = {"functional", "gradcheck", "Layer", "Parameter"}  # torch has its own tools for these
+TORCH_ONLY = {"CNN", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy", "to_device"}
 
 
 def test_every_numpy_class_has_a_torch_twin_of_the_same_name():

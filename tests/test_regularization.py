@@ -10,7 +10,8 @@ import torch
 
 from course_lib.numpy_nn import regularization as R
 from course_lib.numpy_nn.gradcheck import numerical_gradient, rel_error
-from course_lib.numpy_nn.layers import BatchNorm1d, Linear, Parameter, Sequential
+from course_lib.numpy_nn.layers import BatchNorm1d, Linear
+from course_lib.numpy_nn.module import Parameter, Sequential
 from course_lib.numpy_nn.regularization import (
     EarlyStopping,
     clip_grad_norm_,

@@ -11,7 +11,7 @@ from course_lib.history import History
 from course_lib.numpy_nn import losses as np_losses
 from course_lib.numpy_nn import optimizers as np_optim
 from course_lib.numpy_nn import schedules as np_schedules
-from course_lib.numpy_nn.layers import mlp
+from course_lib.numpy_nn.models import MLP as NumpyMLP
 from course_lib.numpy_nn.regularization import EarlyStopping
 from course_lib.numpy_nn.training import TrainingDivergedError, evaluate, fit
 from course_lib.torch_nn import optimizers as torch_optim
@@ -29,7 +29,7 @@ def moons():
 
 def numpy_run(train, val, *, epochs=30, lr=0.1, seed=0, **kwargs) -> tuple[History, object]:
     rng = np.random.default_rng(seed)
-    model = mlp((2, 16, 16, 2), activation="tanh", rng=rng)
+    model = NumpyMLP((2, 16, 16, 2), activation="tanh", rng=rng)
     optimizer = np_optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     history = fit(model, np_losses.CrossEntropyLoss(), optimizer, train, val=val, epochs=epochs, batch_size=32, rng=rng, progress=False, **kwargs)
     return history, model
@@ -58,7 +58,7 @@ def test_numpy_fit_repeats_for_a_seed_and_differs_across_seeds(moons):
 
 def test_evaluate_restores_the_mode(moons):
     train, _ = moons
-    model = mlp((2, 8, 2), dropout=0.5, rng=np.random.default_rng(0))
+    model = NumpyMLP((2, 8, 2), dropout=0.5, rng=np.random.default_rng(0))
     evaluate(model, np_losses.CrossEntropyLoss(), train)
     assert model.training
     model.eval()
@@ -70,7 +70,7 @@ def test_regression_has_no_accuracy():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (64, 1))
     y = 3 * X + 2
-    model = mlp((1, 1), rng=rng)
+    model = NumpyMLP((1, 1), rng=rng)
     history = fit(model, np_losses.MSELoss(), np_optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=60, batch_size=16, rng=rng, progress=False)
     assert "train_acc" not in history.metrics and history.train_loss[-1] < 1e-4
     np.testing.assert_allclose(model.layers[0].weight.data, [[3.0]], atol=1e-2)
@@ -79,7 +79,7 @@ def test_regression_has_no_accuracy():
 def test_the_scheduler_steps_once_per_epoch(moons):
     train, _ = moons
     rng = np.random.default_rng(0)
-    model = mlp((2, 8, 2), rng=rng)
+    model = NumpyMLP((2, 8, 2), rng=rng)
     optimizer = np_optim.SGD(model.parameters(), lr=0.1)
     scheduler = np_schedules.StepLR(optimizer, step_size=2, gamma=0.5)
     history = fit(model, np_losses.CrossEntropyLoss(), optimizer, train, epochs=5, batch_size=100, rng=rng, scheduler=scheduler, progress=False)
@@ -100,7 +100,7 @@ def test_early_stopping_ends_training_and_restores_the_best_weights(moons):
 def test_divergence_names_epoch_step_and_learning_rate():
     rng = np.random.default_rng(0)
     X, y = make_spirals(50, seed=0)
-    model = mlp((2, 32, 2), rng=rng)
+    model = NumpyMLP((2, 32, 2), rng=rng)
     optimizer = np_optim.SGD(model.parameters(), lr=1e6)
     with pytest.raises(TrainingDivergedError) as err:
         with np.errstate(all="ignore"):
@@ -116,7 +116,7 @@ def test_divergence_names_epoch_step_and_learning_rate():
 def test_bad_training_input_is_explained(moons):
     (X, y), _ = moons
     rng = np.random.default_rng(0)
-    model = mlp((2, 4, 2), rng=rng)
+    model = NumpyMLP((2, 4, 2), rng=rng)
     opt = np_optim.SGD(model.parameters(), lr=0.1)
     loss = np_losses.CrossEntropyLoss()
     X_nan = X.copy()
@@ -140,7 +140,7 @@ def test_bad_training_input_is_explained(moons):
 def test_torch_fit_follows_the_numpy_fit_step_for_step(moons, device):
     train, val = moons
     rng = np.random.default_rng(0)
-    np_model = mlp((2, 16, 2), activation="tanh", rng=rng)
+    np_model = NumpyMLP((2, 16, 2), activation="tanh", rng=rng)
     torch_model = copy_weights_numpy_to_torch(np_model, MLP((2, 16, 2), activation="tanh").double())
     np_hist = fit(np_model, np_losses.CrossEntropyLoss(), np_optim.Adam(np_model.parameters(), lr=0.01), train, val=val, epochs=4, batch_size=32, rng=np.random.default_rng(5), progress=False)
     torch_hist = torch_training.fit(

@@ -1,28 +1,17 @@
 """The from-scratch NumPy reference: layers, losses, optimizers, schedules and the training loop.
 
-The pure forward/backward pairs stay in ``course_lib.numpy_nn.functional`` and the pure update
-rules in ``course_lib.numpy_nn.optimizers``; the classes most lessons use are re-exported here.
+Each concept has one module, as in torch: ``functional`` (the activations' forward/backward pairs),
+``module`` (Parameter, Layer, Sequential), ``layers``, ``init``, ``models`` (MLP), ``losses``,
+``optimizers`` (the pure update rules and torch.optim's classes), ``schedules``, ``regularization``,
+``gradcheck``, ``training`` and ``checkpoint``. The classes most lessons use are re-exported here.
 """
 
 from course_lib.numpy_nn import functional, gradcheck
 from course_lib.numpy_nn.layers import (
-    ELU,
-    GELU,
-    BatchNorm1d,
-    Dropout,
-    Flatten,
-    Layer,
-    LeakyReLU,
-    Linear,
-    LogSoftmax,
-    Parameter,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-    mlp,
+    ELU, GELU, BatchNorm1d, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh,
 )
+from course_lib.numpy_nn.module import Layer, Parameter, Sequential
+from course_lib.numpy_nn.models import MLP
 from course_lib.numpy_nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 from course_lib.numpy_nn.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from course_lib.numpy_nn.regularization import EarlyStopping, clip_grad_norm_
@@ -34,5 +23,5 @@ __all__ = [
     "CosineAnnealingLR", "CrossEntropyLoss", "Dropout", "EarlyStopping", "ExponentialLR", "Flatten",
     "HuberLoss", "L1Loss", "Layer", "LeakyReLU", "Linear", "LinearWarmup", "LogSoftmax", "MSELoss",
     "Parameter", "RMSprop", "ReLU", "Sequential", "Sigmoid", "Softmax", "StepLR", "Tanh",
-    "TrainingDivergedError", "WarmupCosineLR", "clip_grad_norm_", "evaluate", "fit", "functional", "gradcheck", "mlp",
+    "MLP", "TrainingDivergedError", "WarmupCosineLR", "clip_grad_norm_", "evaluate", "fit", "functional", "gradcheck",
 ]

@@ -1,15 +1,17 @@
-"""Save a NumPy model's weights to an ``.npz`` file and load them back.
+"""Save a NumPy model's weights to an ``.npz`` file and load them back: the twin of ``torch_nn.checkpoint``.
 
 An ``.npz`` file is a zip archive with one ``.npy`` array per entry, the format ``np.savez``
 writes; here each entry is one entry of ``model.state_dict()`` (``"0.weight"``, ``"0.bias"``,
 ...), the same names torch uses, so the file is easy to inspect::
 
-    save_weights(model, "mnist_mlp.npz")
-    fresh = mlp([784, 256, 128, 10], rng=rng).astype(np.float32)
-    load_weights(fresh, "mnist_mlp.npz")          # now fresh(X) == model(X)
+    save_checkpoint("mnist_mlp.npz", model=model)
+    fresh = MLP([784, 256, 128, 10], rng=rng).astype(np.float32)
+    load_checkpoint("mnist_mlp.npz", model=fresh)      # now fresh(X) == model(X)
 
 Only arrays are stored, never pickled Python objects, so loading a file cannot run code.
 The file holds the weights, not the architecture: build the same model first, then load into it.
+The torch twin's checkpoint also holds the optimizer, the schedule and the random state; this one
+holds the weights only (the NumPy lessons save a trained network, they do not resume training).
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckpointError", "load_weights", "save_weights"]
+__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint"]
 
 
 class CheckpointError(ValueError):
     """A weights file that cannot be loaded into this model: unreadable, or it does not fit."""
 
 
-def save_weights(model: Any, path: str | os.PathLike) -> Path:
+def save_checkpoint(path: str | os.PathLike, *, model: Any) -> Path:
     """Write ``model.state_dict()`` to ``path`` as an uncompressed ``.npz``; return the path.
 
     The file is written atomically: first to a temporary file in the same folder, then renamed
@@ -38,9 +40,9 @@ def save_weights(model: Any, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"save_weights: {path} is a folder; give a file name such as {path / 'weights.npz'}.")
+        raise IsADirectoryError(f"save_checkpoint: {path} is a folder; give a file name such as {path / 'weights.npz'}.")
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"save_weights: the folder {path.parent} does not exist; create it first (Path(...).mkdir(parents=True)).")
+        raise FileNotFoundError(f"save_checkpoint: the folder {path.parent} does not exist; create it first (Path(...).mkdir(parents=True)).")
     state = model.state_dict()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -58,7 +60,7 @@ def save_weights(model: Any, path: str | os.PathLike) -> Path:
 
 def _read(path: Path) -> dict[str, np.ndarray]:
     if not path.exists():
-        raise FileNotFoundError(f"No weights file at {path}. Save one first with save_weights(model, {str(path)!r}), or check the path.")
+        raise FileNotFoundError(f"No weights file at {path}. Save one first with save_checkpoint({str(path)!r}, model=model), or check the path.")
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder, not a weights file; pass the .npz file inside it.")
     try:
@@ -66,7 +68,7 @@ def _read(path: Path) -> dict[str, np.ndarray]:
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise CheckpointError(
                 f"{path} holds a single array (a .npy file), not a set of named weights; write "
-                f"weights with save_weights(model, path), which stores an .npz archive."
+                f"weights with save_checkpoint(path, model=model), which stores an .npz archive."
             )
         with archive:
             return {name: archive[name] for name in archive.files}
@@ -75,11 +77,11 @@ def _read(path: Path) -> dict[str, np.ndarray]:
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
         raise CheckpointError(
             f"{path} is not a readable .npz weights file ({type(err).__name__}: {err}). It may be "
-            f"damaged or cut short, or be another kind of file: save the weights again with save_weights."
+            f"damaged or cut short, or be another kind of file: save the weights again with save_checkpoint."
         ) from err
 
 
-def load_weights(model: Any, path: str | os.PathLike) -> Any:
+def load_checkpoint(path: str | os.PathLike, *, model: Any) -> Any:
     """Copy the weights stored in ``path`` into ``model``; return the model.
 
     Everything is checked before anything is copied, so a file that does not fit leaves the

@@ -1,26 +1,19 @@
-"""Activations and losses as pure forward / backward pairs, written out in NumPy.
+"""Activations as pure forward / backward pairs, written out in NumPy (the losses' pairs are in ``losses.py``).
 
 Every operation comes as two functions, in the style of Stanford's cs231n:
 
     y, cache = relu_forward(x)          # the value, and what the backward rule will need
     dx = relu_backward(dy, cache)       # dLoss/dx from dLoss/dy (the chain rule, one step)
 
-Losses take a prediction and a target and return a Python float:
-
-    loss, cache = mse_forward(pred, target)
-    dpred = mse_backward(cache)         # dLoss/dpred; pass dloss to scale it
-
 The cache holds only what the backward rule needs, often the output itself (sigmoid, tanh, softmax)
 or a mask (ReLU). Treat it as opaque: its layout is documented for reading, not for relying on.
 
-These functions are the fast core: they do not check shapes or dtypes. The layer and loss classes
-that call them do (``layers.py``, ``losses.py``). Every function keeps a float32 input in float32.
+These functions are the fast core: they do not check shapes or dtypes. The layer classes that call
+them do (``layers.py``). Every function keeps a float32 input in float32.
 
 Numerical stability is part of the lesson, and each function says how it gets it:
 ``exp`` is only ever taken of numbers <= 0 (it cannot overflow), and logarithms of probabilities are
 computed as ``log_softmax`` rather than ``log(softmax)`` (they cannot become ``-inf``).
-Reductions use torch.nn's defaults: the mean over all elements, or over the batch for
-cross-entropy, so each result can be compared with ``torch.nn.functional`` one for one.
 """
 
 from __future__ import annotations
@@ -32,32 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
-    "bce_with_logits_backward",
-    "bce_with_logits_forward",
-    "cross_entropy_backward",
-    "cross_entropy_forward",
-    "elu_backward",
-    "elu_forward",
-    "gelu_backward",
-    "gelu_forward",
-    "huber_backward",
-    "huber_forward",
-    "l1_backward",
-    "l1_forward",
-    "leaky_relu_backward",
-    "leaky_relu_forward",
-    "log_softmax_backward",
-    "log_softmax_forward",
-    "mse_backward",
-    "mse_forward",
-    "relu_backward",
-    "relu_forward",
-    "sigmoid_backward",
-    "sigmoid_forward",
-    "softmax_backward",
-    "softmax_forward",
-    "tanh_backward",
-    "tanh_forward",
+    "elu_backward", "elu_forward", "gelu_backward", "gelu_forward", "leaky_relu_backward", "leaky_relu_forward", "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward", "tanh_forward",
 ]
 
 # ================================================================================================
@@ -336,162 +304,3 @@ def log_softmax_backward(dy: NDArray, cache: tuple[NDArray, int]) -> NDArray:
     """dx = dy - softmax(x) · Σ_j dy_j."""
     p, axis = cache
     return dy - p * np.sum(dy, axis=axis, keepdims=True)
-
-
-# ================================================================================================
-# Losses (mean reduction, as torch.nn's defaults)
-# ================================================================================================
-
-
-def mse_forward(pred: NDArray, target: NDArray) -> tuple[float, tuple[NDArray]]:
-    """Mean squared error, L = mean((pred - target)²) (torch.nn.functional.mse_loss).
-
-    Args:
-        pred: predictions.
-        target: targets of the same shape.
-
-    Returns:
-        ``(loss, cache)``: the cache is ``(pred - target,)``.
-
-    Shape:
-        pred, target: any, the same -> scalar.
-    """
-    diff = np.asarray(pred) - np.asarray(target)
-    return float(np.mean(diff * diff)), (diff,)
-
-
-def mse_backward(cache: tuple[NDArray], dloss: float = 1.0) -> NDArray:
-    """dpred = dloss · 2(pred - target) / n, n the number of elements."""
-    (diff,) = cache
-    return (dloss * 2.0 / diff.size) * diff
-
-
-def l1_forward(pred: NDArray, target: NDArray) -> tuple[float, tuple[NDArray]]:
-    """Mean absolute error, L = mean(|pred - target|) (torch.nn.functional.l1_loss).
-
-    Args:
-        pred: predictions.
-        target: targets of the same shape.
-
-    Returns:
-        ``(loss, cache)``: the cache is ``(sign(pred - target),)``. Where pred == target the
-        subgradient 0 is used, as torch does.
-
-    Shape:
-        pred, target: any, the same -> scalar.
-    """
-    diff = np.asarray(pred) - np.asarray(target)
-    return float(np.mean(np.abs(diff))), (np.sign(diff),)
-
-
-def l1_backward(cache: tuple[NDArray], dloss: float = 1.0) -> NDArray:
-    """dpred = dloss · sign(pred - target) / n."""
-    (sign,) = cache
-    return (dloss / sign.size) * sign
-
-
-def huber_forward(pred: NDArray, target: NDArray, delta: float = 1.0) -> tuple[float, tuple[NDArray]]:
-    """Huber loss (torch.nn.functional.huber_loss): quadratic near 0, linear beyond ±delta.
-
-    With d = pred - target: ℓ(d) = ½d² if |d| <= δ, else δ(|d| - ½δ); L = mean ℓ.
-    Outliers pull on the fit with a force of at most δ, where MSE's pull grows with the error.
-
-    Reference: Huber, "Robust estimation of a location parameter", 1964.
-
-    Args:
-        pred: predictions.
-        target: targets of the same shape.
-        delta: where the quadratic turns linear; torch's name and default. Must be > 0
-            (not checked here; :class:`~course_lib.numpy_nn.losses.HuberLoss` checks it).
-
-    Returns:
-        ``(loss, cache)``: the cache is ``(clip(d, -δ, δ),)``, which is ℓ'(d).
-
-    Shape:
-        pred, target: any, the same -> scalar.
-    """
-    diff = np.asarray(pred) - np.asarray(target)
-    abs_diff = np.abs(diff)
-    elementwise = np.where(abs_diff <= delta, 0.5 * diff * diff, delta * (abs_diff - 0.5 * delta))
-    return float(np.mean(elementwise)), (np.clip(diff, -delta, delta),)
-
-
-def huber_backward(cache: tuple[NDArray], dloss: float = 1.0) -> NDArray:
-    """dpred = dloss · clip(pred - target, -δ, δ) / n."""
-    (clipped,) = cache
-    return (dloss / clipped.size) * clipped
-
-
-def bce_with_logits_forward(logits: NDArray, target: NDArray) -> tuple[float, tuple[NDArray]]:
-    """Binary cross-entropy on logits (torch.nn.functional.binary_cross_entropy_with_logits).
-
-    With p = σ(x): ℓ = -[t log p + (1 - t) log(1 - p)], which simplifies to
-    ℓ = softplus(x) - t·x = max(x, 0) - t·x + log(1 + e^(-|x|)).
-    That last form never exponentiates a positive number and never takes the log of a probability
-    that has rounded to 0, so logits of ±1000 give exact, finite losses. L = mean ℓ.
-
-    Args:
-        logits: raw scores x (before the sigmoid).
-        target: probabilities t in [0, 1] (hard labels 0/1 or soft ones), the same shape.
-
-    Returns:
-        ``(loss, cache)``: the cache is ``(σ(x) - t,)``, which is dℓ/dx.
-
-    Shape:
-        logits, target: any, the same -> scalar.
-    """
-    x = np.asarray(logits)
-    t = np.asarray(target)
-    elementwise = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
-    p, _ = sigmoid_forward(x)
-    return float(np.mean(elementwise)), (p - t,)
-
-
-def bce_with_logits_backward(cache: tuple[NDArray], dloss: float = 1.0) -> NDArray:
-    """dlogits = dloss · (σ(x) - t) / n."""
-    (residual,) = cache
-    return (dloss / residual.size) * residual
-
-
-def cross_entropy_forward(
-    logits: NDArray, target: NDArray, label_smoothing: float = 0.0
-) -> tuple[float, tuple[NDArray, NDArray, float]]:
-    """Softmax cross-entropy with integer class targets (torch.nn.functional.cross_entropy).
-
-    With log p = log_softmax(logits) and ε = label_smoothing:
-    ℓ_n = (1 - ε)·(-log p[n, y_n]) + ε·mean_k(-log p[n, k]),  L = mean_n ℓ_n.
-    This is cross-entropy against the smoothed target q = (1 - ε)·onehot(y) + ε/C, torch's
-    definition. The log-probabilities come from :func:`log_softmax_forward`, so a true class whose
-    probability underflows to 0 gives a large finite loss, not inf.
-
-    Reference (label smoothing): Szegedy et al., "Rethinking the Inception architecture for
-    computer vision", 2016.
-
-    Args:
-        logits: raw scores, one row per example.
-        target: integer class indices in [0, C).
-        label_smoothing: ε in [0, 1]; torch's name and default.
-
-    Returns:
-        ``(loss, cache)``: the cache is ``(softmax(logits), target, label_smoothing)``.
-
-    Shape:
-        logits: (N, C); target: (N,) -> scalar.
-    """
-    logp, (p, _) = log_softmax_forward(logits, axis=1)
-    n, c = logp.shape
-    nll = -logp[np.arange(n), target]
-    loss = (1.0 - label_smoothing) * nll
-    if label_smoothing:
-        loss = loss + label_smoothing * (-np.mean(logp, axis=1))
-    return float(np.mean(loss)), (p, np.asarray(target), label_smoothing)
-
-
-def cross_entropy_backward(cache: tuple[NDArray, NDArray, float], dloss: float = 1.0) -> NDArray:
-    """dlogits = dloss · (softmax(logits) - q) / N, q the (smoothed) one-hot target."""
-    p, target, label_smoothing = cache
-    n, c = p.shape
-    q = np.full_like(p, label_smoothing / c)
-    q[np.arange(n), target] += 1.0 - label_smoothing
-    return (dloss / n) * (p - q)
-

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.numpy_nn.layers import Layer
+from course_lib.numpy_nn.module import Layer
 from course_lib.numpy_nn.losses import Loss
 
 __all__ = [

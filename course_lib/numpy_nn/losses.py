@@ -1,277 +1,253 @@
-"""Loss objects in torch.nn's style, on top of the pure pairs in ``functional.py``.
+"""Losses: each a pure forward / backward pair, and a class in torch.nn's style beside it.
+
+A pair, as cs231n writes them::
+
+    loss, cache = mse_forward(pred, target)    # a Python float, the mean (torch.nn's reduction)
+    dpred = mse_backward(1.0, cache)            # dLoss/dpred, given dy = dLoss/dloss (1 at the top)
+
+A class has torch.nn's name, hyperparameters, defaults and reduction, checks its inputs (a shape
+mismatch that torch would broadcast with only a warning, pred (N, 1) against target (N,) giving an
+(N, N) loss, is an error here), and returns the gradient in the prediction's dtype::
 
     criterion = CrossEntropyLoss()
     loss = criterion(logits, y)      # a Python float, the mean over the batch
     dlogits = criterion.backward()   # dLoss/dlogits for the last call, same shape as logits
     model.backward(dlogits)
 
-Each class has torch.nn's name, hyperparameter names, defaults and reduction (the mean), so its
-value and gradient can be compared with torch's one for one. Unlike the functional core, the
-classes check their inputs and say what went wrong: a shape mismatch that torch would broadcast
-(with only a warning, e.g. pred (N, 1) against target (N,) gives an (N, N) loss) is an error here.
-
-The gradient comes back in the prediction's dtype, so a float32 model stays in float32.
+Numerical stability is part of each formula: no exp of a positive number, no log of a probability
+that may have rounded to 0.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.numpy_nn import functional as F
+from course_lib.validation import as_float_array, class_targets, non_empty, probability_targets, same_shape
 
 __all__ = [
-    "BCEWithLogitsLoss",
-    "CrossEntropyLoss",
-    "HuberLoss",
-    "L1Loss",
-    "Loss",
-    "MSELoss",
+    "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "Loss", "MSELoss", "bce_with_logits_backward",
+    "bce_with_logits_forward", "cross_entropy_backward", "cross_entropy_forward", "huber_backward", "huber_forward",
+    "l1_backward", "l1_forward", "mse_backward", "mse_forward",
 ]
+
+
+# ---- the pairs: forward(pred, target) -> (loss, cache); backward(dy, cache) -> dLoss/dpred ------------
+
+
+def mse_forward(pred: NDArray, target: NDArray) -> tuple[float, tuple[NDArray]]:
+    """Mean squared error, L = mean((pred − target)²) (torch.nn.functional.mse_loss).
+
+    Shape: pred, target: any, the same -> scalar. The cache is ``(pred − target,)``.
+    """
+    diff = np.asarray(pred) - np.asarray(target)
+    return float(np.mean(diff * diff)), (diff,)
+
+
+def mse_backward(dy: float, cache: tuple[NDArray]) -> NDArray:
+    """dpred = dy · 2(pred − target) / n, n the number of elements."""
+    (diff,) = cache
+    return (dy * 2.0 / diff.size) * diff
+
+
+def l1_forward(pred: NDArray, target: NDArray) -> tuple[float, tuple[NDArray]]:
+    """Mean absolute error, L = mean(|pred − target|) (torch.nn.functional.l1_loss).
+
+    Shape: pred, target: any, the same -> scalar. The cache is ``(sign(pred − target),)``: where
+    pred == target the subgradient 0 is used, as torch does.
+    """
+    diff = np.asarray(pred) - np.asarray(target)
+    return float(np.mean(np.abs(diff))), (np.sign(diff),)
+
+
+def l1_backward(dy: float, cache: tuple[NDArray]) -> NDArray:
+    """dpred = dy · sign(pred − target) / n."""
+    (sign,) = cache
+    return (dy / sign.size) * sign
+
+
+def huber_forward(pred: NDArray, target: NDArray, delta: float = 1.0) -> tuple[float, tuple[NDArray]]:
+    """Huber loss (Huber 1964; torch.nn.functional.huber_loss): quadratic near 0, linear beyond ±δ.
+
+    With d = pred − target: ℓ(d) = ½d² if |d| <= δ, else δ(|d| − ½δ); L = mean ℓ. Outliers pull
+    on the fit with a force of at most δ, where MSE's pull grows with the error.
+
+    Shape: pred, target: any, the same -> scalar. The cache is ``(clip(d, −δ, δ),)``, which is ℓ'(d).
+    """
+    diff = np.asarray(pred) - np.asarray(target)
+    abs_diff = np.abs(diff)
+    elementwise = np.where(abs_diff <= delta, 0.5 * diff * diff, delta * (abs_diff - 0.5 * delta))
+    return float(np.mean(elementwise)), (np.clip(diff, -delta, delta),)
+
+
+def huber_backward(dy: float, cache: tuple[NDArray]) -> NDArray:
+    """dpred = dy · clip(pred − target, −δ, δ) / n."""
+    (clipped,) = cache
+    return (dy / clipped.size) * clipped
+
+
+def bce_with_logits_forward(logits: NDArray, target: NDArray) -> tuple[float, tuple[NDArray]]:
+    """Binary cross-entropy on logits (torch.nn.functional.binary_cross_entropy_with_logits).
+
+    With p = σ(x): ℓ = −[t log p + (1 − t) log(1 − p)] = softplus(x) − t·x
+    = max(x, 0) − t·x + log(1 + e^(−|x|)). That last form never exponentiates a positive number
+    and never takes the log of a probability rounded to 0: logits of ±1000 give exact losses.
+
+    Shape: logits, target (probabilities in [0, 1]): any, the same -> scalar. The cache is ``(σ(x) − t,)``.
+    """
+    x = np.asarray(logits)
+    t = np.asarray(target)
+    elementwise = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    p, _ = F.sigmoid_forward(x)
+    return float(np.mean(elementwise)), (p - t,)
+
+
+def bce_with_logits_backward(dy: float, cache: tuple[NDArray]) -> NDArray:
+    """dlogits = dy · (σ(x) − t) / n."""
+    (residual,) = cache
+    return (dy / residual.size) * residual
+
+
+def cross_entropy_forward(logits: NDArray, target: NDArray,
+                          label_smoothing: float = 0.0) -> tuple[float, tuple[NDArray, NDArray, float]]:
+    """Softmax cross-entropy with integer class targets (torch.nn.functional.cross_entropy).
+
+    With log p = log_softmax(logits) and ε = label_smoothing (Szegedy et al. 2016):
+    ℓ_n = (1 − ε)·(−log p[n, y_n]) + ε·mean_k(−log p[n, k]),  L = mean_n ℓ_n,
+    the cross-entropy against the smoothed target q = (1 − ε)·onehot(y) + ε/C. The log-probabilities
+    come from ``log_softmax_forward``, so a true class whose probability underflows gives a large
+    finite loss, not inf.
+
+    Shape: logits (N, C), target (N,) -> scalar. The cache is ``(softmax(logits), target, ε)``.
+    """
+    logp, (p, _) = F.log_softmax_forward(logits, axis=1)
+    n, c = logp.shape
+    loss = (1.0 - label_smoothing) * -logp[np.arange(n), target]
+    if label_smoothing:
+        loss = loss + label_smoothing * (-np.mean(logp, axis=1))
+    return float(np.mean(loss)), (p, np.asarray(target), label_smoothing)
+
+
+def cross_entropy_backward(dy: float, cache: tuple[NDArray, NDArray, float]) -> NDArray:
+    """dlogits = dy · (softmax(logits) − q) / N, q the (smoothed) one-hot target."""
+    p, target, label_smoothing = cache
+    n, c = p.shape
+    q = np.full_like(p, label_smoothing / c)
+    q[np.arange(n), target] += 1.0 - label_smoothing
+    return (dy / n) * (p - q)
+
+
+# ---- the classes ---------------------------------------------------------------------------------
 
 
 class Loss:
     """Base class: ``loss = criterion(pred, target)``, then ``dpred = criterion.backward()``.
 
-    Subclasses implement ``forward`` (check the inputs, call a ``functional`` forward, keep its
-    cache with :meth:`_remember`) and ``backward`` (call the matching ``functional`` backward on
-    :meth:`_recall`). ``backward`` may be called more than once; it always answers for the last
-    forward.
+    A subclass names its pair (``pair``), its settings (``settings``) and, if a regression loss's
+    checks do not fit, its own input checks (``check``). ``backward`` may be called more than once;
+    it answers for the last forward.
     """
+
+    pair: ClassVar[tuple[Callable[..., Any], Callable[..., Any]]]
 
     def __init__(self) -> None:
         self._cache: Any = None
         self._pred_dtype: np.dtype | None = None
 
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def check(self, pred: Any, target: Any) -> tuple[NDArray, NDArray]:
+        """Both as float arrays of one shape, not empty (a regression loss's inputs)."""
+        name = type(self).__name__
+        pred, target = as_float_array(pred, "pred", name), as_float_array(target, "target", name)
+        same_shape(pred, target, name)
+        non_empty(pred, name)
+        return pred, target
+
     def forward(self, pred: NDArray, target: NDArray) -> float:
-        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+        """The mean loss of ``pred`` against ``target``, as a float."""
+        pred, target = self.check(pred, target)
+        loss, self._cache = type(self).pair[0](pred, target, **self.settings())
+        self._pred_dtype = pred.dtype
+        return loss
 
     def backward(self) -> NDArray:
-        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+        """dLoss/dpred for the last forward, shaped like pred and in its dtype."""
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: compute "
+                               f"loss = criterion(pred, target) first, then dpred = criterion.backward().")
+        return type(self).pair[1](1.0, self._cache).astype(self._pred_dtype, copy=False)
 
     def __call__(self, pred: NDArray, target: NDArray) -> float:
         return self.forward(pred, target)
 
-    def _remember(self, cache: Any, pred: NDArray) -> None:
-        self._cache = cache
-        self._pred_dtype = pred.dtype
-
-    def _recall(self) -> Any:
-        if self._cache is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward was called before forward: compute "
-                f"loss = criterion(pred, target) first, then dpred = criterion.backward()."
-            )
-        return self._cache
-
-    def _in_pred_dtype(self, dpred: NDArray) -> NDArray:
-        return dpred.astype(self._pred_dtype, copy=False)
-
-    def extra_repr(self) -> str:
-        return ""
-
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
-
-
-# ------------------------------------------------------------------------------------------------
-# Input checks shared by the classes
-# ------------------------------------------------------------------------------------------------
-
-
-def _as_float_array(value: Any, what: str, owner: str) -> NDArray:
-    """``value`` as a floating array (integers and booleans become float64)."""
-    array = np.asarray(value)
-    if array.dtype == np.bool_ or np.issubdtype(array.dtype, np.integer):
-        return array.astype(np.float64)
-    if not np.issubdtype(array.dtype, np.floating):
-        raise TypeError(
-            f"{owner}: {what} must be an array of real numbers, got dtype {array.dtype}. "
-            f"Pass a NumPy float array, e.g. np.asarray({what}, dtype=np.float64)."
-        )
-    return array
-
-
-def _check_same_shape(pred: NDArray, target: NDArray, owner: str, pred_name: str = "pred") -> None:
-    if pred.shape != target.shape:
-        hint = ""
-        if pred.size == target.size:
-            hint = (
-                f" They hold the same number of elements: reshape one, e.g. "
-                f"target.reshape({pred_name}.shape)."
-            )
-        raise ValueError(
-            f"{owner}: {pred_name} and target must have the same shape, got {pred_name} {pred.shape} "
-            f"and target {target.shape}. torch would broadcast them with only a warning, computing "
-            f"a loss over every pair of elements.{hint}"
-        )
-
-
-def _check_not_empty(pred: NDArray, owner: str, pred_name: str = "pred") -> None:
-    if pred.size == 0:
-        raise ValueError(
-            f"{owner}: {pred_name} is empty (shape {pred.shape}); the mean over no elements is "
-            f"undefined. Pass a batch with at least one example."
-        )
-
-
-# ------------------------------------------------------------------------------------------------
-# Regression losses
-# ------------------------------------------------------------------------------------------------
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.settings().items())})"
 
 
 class MSELoss(Loss):
-    """Mean squared error, the twin of ``torch.nn.MSELoss()`` (reduction="mean").
+    """``torch.nn.MSELoss()``'s twin: :func:`mse_forward` / :func:`mse_backward`.  Shape: any, the same -> scalar."""
 
-    L = (1/n) Σ_i (pred_i - target_i)²,  dL/dpred = 2(pred - target)/n, n = pred.size.
-
-    Shape:
-        pred, target: any shape, the same -> scalar.
-    """
-
-    def forward(self, pred: NDArray, target: NDArray) -> float:
-        """The mean squared error of ``pred`` against ``target``, as a float."""
-        pred = _as_float_array(pred, "pred", "MSELoss")
-        target = _as_float_array(target, "target", "MSELoss")
-        _check_same_shape(pred, target, "MSELoss")
-        _check_not_empty(pred, "MSELoss")
-        loss, cache = F.mse_forward(pred, target)
-        self._remember(cache, pred)
-        return loss
-
-    def backward(self) -> NDArray:
-        """dLoss/dpred for the last forward, shaped like pred."""
-        return self._in_pred_dtype(F.mse_backward(self._recall()))
+    pair = (mse_forward, mse_backward)
 
 
 class L1Loss(Loss):
-    """Mean absolute error, the twin of ``torch.nn.L1Loss()`` (reduction="mean").
+    """``torch.nn.L1Loss()``'s twin: :func:`l1_forward` / :func:`l1_backward`.  Shape: any, the same -> scalar."""
 
-    L = (1/n) Σ_i |pred_i - target_i|,  dL/dpred = sign(pred - target)/n, with the subgradient 0
-    where pred == target, as torch uses.
-
-    Shape:
-        pred, target: any shape, the same -> scalar.
-    """
-
-    def forward(self, pred: NDArray, target: NDArray) -> float:
-        """The mean absolute error of ``pred`` against ``target``, as a float."""
-        pred = _as_float_array(pred, "pred", "L1Loss")
-        target = _as_float_array(target, "target", "L1Loss")
-        _check_same_shape(pred, target, "L1Loss")
-        _check_not_empty(pred, "L1Loss")
-        loss, cache = F.l1_forward(pred, target)
-        self._remember(cache, pred)
-        return loss
-
-    def backward(self) -> NDArray:
-        """dLoss/dpred for the last forward, shaped like pred."""
-        return self._in_pred_dtype(F.l1_backward(self._recall()))
+    pair = (l1_forward, l1_backward)
 
 
 class HuberLoss(Loss):
-    """Huber loss, the twin of ``torch.nn.HuberLoss(delta=1.0)`` (reduction="mean").
-
-    With d = pred - target: ℓ(d) = ½d² if |d| <= δ, else δ(|d| - ½δ); L = mean ℓ;
-    dL/dpred = clip(d, -δ, δ)/n. Quadratic like MSE for small errors, linear like L1 for large
-    ones, so outliers cannot dominate the gradient.
-
-    Reference: Huber, "Robust estimation of a location parameter", 1964.
+    """``torch.nn.HuberLoss(delta=1.0)``'s twin: :func:`huber_forward` / :func:`huber_backward`.
 
     Args:
-        delta: where the loss turns from quadratic to linear; must be > 0 (torch's name and
-            default).
-
-    Shape:
-        pred, target: any shape, the same -> scalar.
+        delta: where the loss turns from quadratic to linear, > 0 (torch's name and default).
     """
+
+    pair = (huber_forward, huber_backward)
 
     def __init__(self, delta: float = 1.0) -> None:
         super().__init__()
         if isinstance(delta, bool) or not isinstance(delta, (int, float, np.integer, np.floating)):
             raise TypeError(f"HuberLoss delta must be a positive number, got {delta!r}.")
         if not (math.isfinite(delta) and delta > 0):
-            raise ValueError(
-                f"HuberLoss delta must be a positive, finite number (torch requires delta > 0), got "
-                f"{delta!r}. It is the error size where the loss turns from quadratic to linear; "
-                f"1.0 is the default."
-            )
+            raise ValueError(f"HuberLoss delta must be a positive, finite number (torch requires delta > 0), got "
+                             f"{delta!r}. It is the error size where the loss turns from quadratic to linear; "
+                             f"1.0 is the default.")
         self.delta = float(delta)
 
-    def forward(self, pred: NDArray, target: NDArray) -> float:
-        """The Huber loss of ``pred`` against ``target``, as a float."""
-        pred = _as_float_array(pred, "pred", "HuberLoss")
-        target = _as_float_array(target, "target", "HuberLoss")
-        _check_same_shape(pred, target, "HuberLoss")
-        _check_not_empty(pred, "HuberLoss")
-        loss, cache = F.huber_forward(pred, target, delta=self.delta)
-        self._remember(cache, pred)
-        return loss
-
-    def backward(self) -> NDArray:
-        """dLoss/dpred for the last forward, shaped like pred."""
-        return self._in_pred_dtype(F.huber_backward(self._recall()))
-
-    def extra_repr(self) -> str:
-        return f"delta={self.delta}"
-
-
-# ------------------------------------------------------------------------------------------------
-# Classification losses
-# ------------------------------------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        return {"delta": self.delta}
 
 
 class BCEWithLogitsLoss(Loss):
-    """Binary cross-entropy on logits, the twin of ``torch.nn.BCEWithLogitsLoss()``.
+    """``torch.nn.BCEWithLogitsLoss()``'s twin: :func:`bce_with_logits_forward` / :func:`bce_with_logits_backward`.
 
-    With p = σ(x): L = mean(-[t log p + (1 - t) log(1 - p)]) = mean(softplus(x) - t·x);
-    dL/dx = (σ(x) - t)/n. Taking logits rather than probabilities is what makes it stable: the
-    loss at x = ±1000 is exact and finite.
-
-    Targets are probabilities in [0, 1]: hard labels 0/1 or soft labels. (torch's ``weight`` and
-    ``pos_weight`` are not offered.)
-
-    Shape:
-        logits, target: any shape, the same -> scalar.
+    Targets are probabilities in [0, 1], hard labels 0/1 or soft ones (torch's ``weight`` and
+    ``pos_weight`` are not offered). Shape: logits, target: any, the same -> scalar.
     """
 
-    def forward(self, logits: NDArray, target: NDArray) -> float:
-        """The mean binary cross-entropy of ``logits`` against probabilities ``target``."""
-        logits = _as_float_array(logits, "logits", "BCEWithLogitsLoss")
-        target = _as_float_array(target, "target", "BCEWithLogitsLoss")
-        _check_same_shape(logits, target, "BCEWithLogitsLoss", pred_name="logits")
-        _check_not_empty(logits, "BCEWithLogitsLoss", pred_name="logits")
-        inside = (target >= 0) & (target <= 1)  # False for NaN too
-        if not np.all(inside):
-            bad = float(target[~inside].flat[0])
-            raise ValueError(
-                f"BCEWithLogitsLoss: targets must be probabilities in [0, 1], got {bad!r} "
-                f"({np.count_nonzero(~inside)} of {target.size} targets are outside [0, 1]). "
-                f"Labels in {{-1, +1}} map to {{0, 1}} with (y + 1) / 2."
-            )
-        loss, cache = F.bce_with_logits_forward(logits, target)
-        self._remember(cache, logits)
-        return loss
+    pair = (bce_with_logits_forward, bce_with_logits_backward)
 
-    def backward(self) -> NDArray:
-        """dLoss/dlogits for the last forward, shaped like the logits."""
-        return self._in_pred_dtype(F.bce_with_logits_backward(self._recall()))
+    def check(self, logits: Any, target: Any) -> tuple[NDArray, NDArray]:
+        logits = as_float_array(logits, "logits", "BCEWithLogitsLoss")
+        target = as_float_array(target, "target", "BCEWithLogitsLoss")
+        same_shape(logits, target, "BCEWithLogitsLoss", pred_name="logits")
+        non_empty(logits, "BCEWithLogitsLoss", pred_name="logits")
+        probability_targets(target)
+        return logits, target
 
 
 class CrossEntropyLoss(Loss):
-    """Softmax cross-entropy on logits with integer class targets, the twin of
-    ``torch.nn.CrossEntropyLoss(label_smoothing=0.0)`` (reduction="mean").
+    """``torch.nn.CrossEntropyLoss(label_smoothing=0.0)``'s twin: :func:`cross_entropy_forward` / ``_backward``.
 
-    With log p = log_softmax(logits) and ε = label_smoothing:
-    L = mean_n[(1 - ε)(-log p[n, y_n]) + ε·mean_k(-log p[n, k])];  dL/dlogits = (p - q)/N,
-    q = (1 - ε)·onehot(y) + ε/C the smoothed target. The softmax is inside the loss: pass raw
-    logits, not probabilities.
-
-    Reference (label smoothing): Szegedy et al., "Rethinking the Inception architecture for
-    computer vision", 2016.
+    The softmax is inside the loss: pass raw logits, not probabilities.
 
     Args:
         label_smoothing: ε in [0, 1]; 0 gives hard targets (torch's name and default).
@@ -280,69 +256,23 @@ class CrossEntropyLoss(Loss):
         logits: (N, C); target: (N,) integer class indices in [0, C) -> scalar.
     """
 
+    pair = (cross_entropy_forward, cross_entropy_backward)
+
     def __init__(self, label_smoothing: float = 0.0) -> None:
         super().__init__()
-        if isinstance(label_smoothing, bool) or not isinstance(
-            label_smoothing, (int, float, np.integer, np.floating)
-        ):
-            raise TypeError(
-                f"CrossEntropyLoss label_smoothing must be a number in [0, 1], got {label_smoothing!r}."
-            )
+        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.integer, np.floating)):
+            raise TypeError(f"CrossEntropyLoss label_smoothing must be a number in [0, 1], got {label_smoothing!r}.")
         if not 0.0 <= label_smoothing <= 1.0:  # False for NaN too
-            raise ValueError(
-                f"CrossEntropyLoss label_smoothing must be in [0, 1], as in torch, got "
-                f"{label_smoothing!r}. 0.0 means hard targets; 0.1 is a common choice."
-            )
+            raise ValueError(f"CrossEntropyLoss label_smoothing must be in [0, 1], as in torch, got "
+                             f"{label_smoothing!r}. 0.0 means hard targets; 0.1 is a common choice.")
         self.label_smoothing = float(label_smoothing)
 
-    def forward(self, logits: NDArray, target: NDArray) -> float:
-        """The mean cross-entropy of ``logits`` against class indices ``target``, as a float."""
-        logits = _as_float_array(logits, "logits", "CrossEntropyLoss")
-        target = np.asarray(target)
-        if logits.ndim != 2:
-            hint = " For a single example use logits[None, :]." if logits.ndim == 1 else ""
-            raise ValueError(
-                f"CrossEntropyLoss expects logits of shape (N, C), one row of C class scores per "
-                f"example, got shape {logits.shape}.{hint}"
-            )
-        n, c = logits.shape
-        _check_not_empty(logits, "CrossEntropyLoss", pred_name="logits")
-        if target.ndim != 1:
-            hint = (
-                " They have the logits' shape, as one-hot or probability targets do: pass class "
-                "indices instead, e.g. y.argmax(axis=1)."
-                if target.shape == logits.shape
-                else ""
-            )
-            raise ValueError(
-                f"CrossEntropyLoss expects targets of shape (N,), one class index per example, got "
-                f"shape {target.shape}.{hint}"
-            )
-        if not np.issubdtype(target.dtype, np.integer):
-            raise TypeError(
-                f"CrossEntropyLoss expects integer class indices as targets, got dtype "
-                f"{target.dtype}. Convert them with y.astype(np.int64)."
-            )
-        if len(target) != n:
-            raise ValueError(
-                f"CrossEntropyLoss: logits hold N = {n} examples but target holds {len(target)} "
-                f"labels; pass one label per row of logits."
-            )
-        outside = (target < 0) | (target >= c)
-        if np.any(outside):
-            bad = int(target[outside][0])
-            raise ValueError(
-                f"CrossEntropyLoss: target contains label {bad}, but the logits have C = {c} "
-                f"classes, so labels must be in [0, {c}). Check the number of outputs of the last "
-                f"layer, or remap the labels to 0..{c - 1}."
-            )
-        loss, cache = F.cross_entropy_forward(logits, target, label_smoothing=self.label_smoothing)
-        self._remember(cache, logits)
-        return loss
+    def settings(self) -> dict[str, Any]:
+        return {"label_smoothing": self.label_smoothing}
 
-    def backward(self) -> NDArray:
-        """dLoss/dlogits for the last forward, shape (N, C)."""
-        return self._in_pred_dtype(F.cross_entropy_backward(self._recall()))
+    def check(self, logits: Any, target: Any) -> tuple[NDArray, NDArray]:
+        logits = as_float_array(logits, "logits", "CrossEntropyLoss")
+        return logits, class_targets(logits, target)
 
-    def extra_repr(self) -> str:
-        return f"label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+    def __repr__(self) -> str:
+        return f"CrossEntropyLoss(label_smoothing={self.label_smoothing})" if self.label_smoothing else "CrossEntropyLoss()"

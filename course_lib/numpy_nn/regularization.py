@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.numpy_nn.layers import Parameter
+from course_lib.numpy_nn.module import Parameter
 
 __all__ = [
     "EarlyStopping",

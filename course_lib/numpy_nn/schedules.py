@@ -23,10 +23,9 @@ so a learning rate you set by hand is overwritten at the next ``step()``.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
-import numpy as np
+from course_lib.validation import cosine_args, gamma_args, linear_warmup_args, step_lr_args, warmup_cosine_args
 
 __all__ = [
     "CosineAnnealingLR",
@@ -43,54 +42,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------------
-# Validation, shared with course_lib.torch_nn.schedules so the messages are the same.
-# --------------------------------------------------------------------------------------------------
-
-
-def _check_positive_int(name: str, value: Any, hint: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}; {hint}")
-
-
-def _check_gamma(gamma: Any) -> None:
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
-        raise ValueError(
-            f"gamma must be a number > 0, got {gamma!r}; it multiplies the learning rate, so a value "
-            f"just below 1 (e.g. 0.95) decays it and 1 keeps it constant."
-        )
-
-
-def _check_step(t: Any) -> None:
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-        raise ValueError(f"the step t must be an integer >= 0, got {t!r}; t counts the schedule's steps from 0.")
-
-
-def _check_base_lr(base_lr: Any) -> None:
-    if isinstance(base_lr, bool) or not isinstance(base_lr, numbers.Real) or not base_lr >= 0:
-        raise ValueError(f"base_lr must be a number >= 0, got {base_lr!r}; it is the learning rate at step 0.")
-
-
-def _validate_step_lr(step_size: Any, gamma: Any) -> None:
-    _check_positive_int("step_size", step_size, "the learning rate is multiplied by gamma every step_size steps.")
-    _check_gamma(gamma)
-
-
-def _validate_cosine(T_max: Any, eta_min: Any) -> None:
-    _check_positive_int("T_max", T_max, "it is the number of steps from the base lr down to eta_min.")
-    if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real) or not eta_min >= 0:
-        raise ValueError(f"eta_min must be a number >= 0, got {eta_min!r}; it is the lowest learning rate.")
-
-
-def _validate_linear_warmup(warmup_steps: Any, start_factor: Any) -> None:
-    _check_positive_int("warmup_steps", warmup_steps, "it is the number of steps to reach the base lr.")
-    if isinstance(start_factor, bool) or not isinstance(start_factor, numbers.Real) or not 0 < start_factor <= 1:
-        raise ValueError(
-            f"start_factor must be in (0, 1], got {start_factor!r}; the warm-up starts at "
-            f"start_factor * base_lr (0 would waste the first step), e.g. start_factor=0.1."
-        )
-
-
-# --------------------------------------------------------------------------------------------------
 # The schedules in closed form
 # --------------------------------------------------------------------------------------------------
 
@@ -100,9 +51,6 @@ def step_lr(t: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float
 
     lr(t) = base_lr · gamma^⌊t / step_size⌋
     """
-    _check_step(t)
-    _check_base_lr(base_lr)
-    _validate_step_lr(step_size, gamma)
     return base_lr * gamma ** (t // step_size)
 
 
@@ -111,9 +59,6 @@ def exponential_lr(t: int, base_lr: float, gamma: float) -> float:
 
     lr(t) = base_lr · gamma^t
     """
-    _check_step(t)
-    _check_base_lr(base_lr)
-    _check_gamma(gamma)
     return base_lr * gamma**t
 
 
@@ -126,9 +71,6 @@ def cosine_annealing_lr(t: int, base_lr: float, T_max: int, eta_min: float = 0.0
     rises again (period 2·T_max), exactly as torch's ``CosineAnnealingLR`` does; stop at T_max or
     choose T_max as the total number of steps.
     """
-    _check_step(t)
-    _check_base_lr(base_lr)
-    _validate_cosine(T_max, eta_min)
     return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
 
 
@@ -141,9 +83,6 @@ def linear_warmup_lr(t: int, base_lr: float, warmup_steps: int, start_factor: fl
     including its default ``start_factor=1/3``. Warm-up keeps the first updates small while Adam's
     second-moment estimate, or batch-norm statistics, are still noisy (Goyal et al. 2017).
     """
-    _check_step(t)
-    _check_base_lr(base_lr)
-    _validate_linear_warmup(warmup_steps, start_factor)
     return base_lr * (start_factor + (1 - start_factor) * min(t, warmup_steps) / warmup_steps)
 
 
@@ -216,7 +155,7 @@ class StepLR(_Schedule):
     """
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
-        _validate_step_lr(step_size, gamma)
+        step_lr_args(step_size, gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
@@ -233,7 +172,7 @@ class ExponentialLR(_Schedule):
     """
 
     def __init__(self, optimizer: Any, gamma: float) -> None:
-        _check_gamma(gamma)
+        gamma_args(gamma)
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -251,7 +190,7 @@ class CosineAnnealingLR(_Schedule):
     """
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:
-        _validate_cosine(T_max, eta_min)
+        cosine_args(T_max, eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer)
 
@@ -271,7 +210,7 @@ class LinearWarmup(_Schedule):
     """
 
     def __init__(self, optimizer: Any, warmup_steps: int, start_factor: float = 1 / 3) -> None:
-        _validate_linear_warmup(warmup_steps, start_factor)
+        linear_warmup_args(warmup_steps, start_factor)
         self.warmup_steps, self.start_factor = warmup_steps, start_factor
         super().__init__(optimizer)
 
@@ -291,13 +230,6 @@ def warmup_cosine_lr(
     CosineAnnealingLR(opt, T_max=total_steps − W, eta_min)], milestones=[W])`` in closed form,
     the schedule of many transformer recipes (warm-up: Goyal et al. 2017; cosine: Loshchilov & Hutter 2017).
     """
-    _check_step(t)
-    _validate_linear_warmup(warmup_steps, start_factor)
-    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps <= warmup_steps:
-        raise ValueError(
-            f"total_steps must be a whole number larger than warmup_steps={warmup_steps}, got {total_steps!r}."
-        )
-    _validate_cosine(total_steps - warmup_steps, eta_min)
     if t < warmup_steps:
         return linear_warmup_lr(t, base_lr, warmup_steps, start_factor)
     return cosine_annealing_lr(t - warmup_steps, base_lr, total_steps - warmup_steps, eta_min)
@@ -317,7 +249,7 @@ class WarmupCosineLR(_Schedule):
     def __init__(
         self, optimizer: Any, warmup_steps: int, total_steps: int, *, start_factor: float = 0.1, eta_min: float = 0.0
     ) -> None:
-        warmup_cosine_lr(0, 1.0, warmup_steps, total_steps, start_factor=start_factor, eta_min=eta_min)  # validates
+        warmup_cosine_args(warmup_steps, total_steps, start_factor, eta_min)
         self.warmup_steps, self.total_steps = warmup_steps, total_steps
         self.start_factor, self.eta_min = start_factor, eta_min
         super().__init__(optimizer)

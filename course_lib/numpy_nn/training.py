@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from course_lib.data import iterate_minibatches
 from course_lib.history import History
-from course_lib.numpy_nn.layers import Sequential
+from course_lib.numpy_nn.module import Sequential
 
 __all__ = ["Callback", "TrainingDivergedError", "evaluate", "fit"]
 
@@ -64,18 +64,18 @@ def _is_classification(pred: NDArray, y: NDArray) -> bool:
     return pred.ndim == 2 and pred.shape[1] > 1 and np.issubdtype(y.dtype, np.integer)
 
 
-def _callbacks(callbacks: Iterable[object], method: str) -> list:
+def callback_methods(callbacks: Iterable[object], method: str) -> list:
     return [getattr(cb, method) for cb in callbacks if hasattr(cb, method)]
 
 
-def _end_epoch(epoch: int, logs: dict[str, float], model: Any, history: History, bar: Any, scheduler: Any, callbacks: Sequence[object]) -> bool:
+def end_epoch(epoch: int, logs: dict[str, float], model: Any, history: History, bar: Any, scheduler: Any, callbacks: Sequence[object]) -> bool:
     """What both training loops do after an epoch: record it, show it, step the schedule, and ask
     the callbacks whether to stop (every callback hears of the epoch, then any one may stop)."""
     history.log_epoch(**logs)
     bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items() if k not in ("lr", "seconds")}, refresh=True)
     if scheduler is not None:
         scheduler.step()
-    stops = [bool(on_end(epoch, logs, model)) for on_end in _callbacks(callbacks, "on_epoch_end")]
+    stops = [bool(on_end(epoch, logs, model)) for on_end in callback_methods(callbacks, "on_epoch_end")]
     return any(stops)
 
 
@@ -152,7 +152,7 @@ def fit(
         raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
     steps_per_epoch = -(-len(X) // batch_size) if isinstance(batch_size, (int, np.integer)) and batch_size > 0 else 0
     history = History()
-    for begin in _callbacks(callbacks, "on_train_begin"):
+    for begin in callback_methods(callbacks, "on_train_begin"):
         begin(model)
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", unit="step", disable=not progress, leave=True)
     step = 0
@@ -193,10 +193,10 @@ def fit(
                 logs.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, val).items()})
             logs["lr"] = optimizer.lr
             logs["seconds"] = time.perf_counter() - start
-            if _end_epoch(epoch, logs, model, history, bar, scheduler, callbacks):
+            if end_epoch(epoch, logs, model, history, bar, scheduler, callbacks):
                 break
     finally:
         bar.close()
-    for end in _callbacks(callbacks, "on_train_end"):
+    for end in callback_methods(callbacks, "on_train_end"):
         end(model)
     return history

@@ -191,7 +191,7 @@ def _load(limit: int | None) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.nd
 def _train_numpy(config: RunConfig, train, test, rng: np.random.Generator, progress: bool, callbacks: Sequence[object]):
     from course_lib import numpy_nn
 
-    model = numpy_nn.mlp(config.sizes, init="kaiming_normal", rng=rng).astype(np.float32)
+    model = numpy_nn.MLP(config.sizes, init="kaiming_normal", rng=rng).astype(np.float32)
     loss_fn = numpy_nn.CrossEntropyLoss()
     if config.optimizer == "sgd":
         optimizer = numpy_nn.SGD(model.parameters(), lr=config.lr, momentum=MOMENTUM)
@@ -234,7 +234,7 @@ def train_run(config: RunConfig, *, progress: bool = True) -> RunReport:
     """Train and test one model on MNIST as ``config`` says; return what happened.
 
     Steps: check the device (before any work), load MNIST standardised ((x/255 − 0.1307)/0.3081),
-    seed everything, build the model (NumPy: ``mlp(sizes, init="kaiming_normal")`` in float32;
+    seed everything, build the model (NumPy: ``MLP(sizes, init="kaiming_normal")`` in float32;
     torch: ``MLP(sizes)`` or ``CNN()`` with torch's default init), train with the implementation's
     ``fit``, evaluate on the 10 000 test images.
 

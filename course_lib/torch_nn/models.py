@@ -1,6 +1,6 @@
 """Ready-made torch models for MNIST, and weight copying between NumPy and torch twins.
 
-``MLP`` is laid out exactly like the NumPy builder :func:`course_lib.numpy_nn.layers.mlp` with
+``MLP`` is laid out exactly like the NumPy :class:`course_lib.numpy_nn.models.MLP` with
 the same arguments, so both have the same state_dict keys (``"0.weight"``, ``"1.running_mean"``,
 ...) and :func:`copy_weights_numpy_to_torch` / :func:`copy_weights_torch_to_numpy` move weights
 one tensor per key. ``CNN`` has no NumPy twin: it is where the PyTorch lesson goes beyond it.
@@ -15,11 +15,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.numpy_nn.layers import Layer
+from course_lib.numpy_nn.module import Layer
+from course_lib.validation import mlp_args
 
 __all__ = ["ACTIVATIONS", "CNN", "MLP", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy"]
 
-# The same names as course_lib.numpy_nn.layers.ACTIVATIONS (tests/test_models.py checks it).
+# The same names as course_lib.numpy_nn.models.ACTIVATIONS (tests/test_models.py checks it).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": nn.LeakyReLU,
@@ -38,7 +39,7 @@ class MLP(nn.Sequential):
 
     BatchNorm1d comes only with ``batch_norm=True`` and Dropout only with ``dropout > 0``; the
     last Linear outputs logits. The layout and state_dict keys are those of the NumPy
-    ``mlp(sizes, ...)`` with the same arguments. An input with more than two dimensions, such as
+    ``MLP(sizes, ...)`` with the same arguments. An input with more than two dimensions, such as
     MNIST images (N, 1, 28, 28), is flattened to (N, sizes[0]) first.
 
     Args:
@@ -59,13 +60,7 @@ class MLP(nn.Sequential):
         dropout: float = 0.0,
         batch_norm: bool = False,
     ) -> None:
-        sizes = list(sizes)
-        if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
-            raise ValueError(f"MLP: sizes must be at least two positive integers (in, ..., out); got {sizes}.")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"MLP: unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MLP: dropout must be in [0, 1); got {dropout}.")
+        sizes = mlp_args(sizes, activation, dropout, ACTIVATIONS)
         layers: list[nn.Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(n_in, n_out))
@@ -155,7 +150,7 @@ def _check_fit(source: Mapping[str, Any], target: Mapping[str, Any], direction: 
         raise KeyError(
             f"Cannot copy weights {direction}: the state_dict keys differ. Missing in the source: "
             f"{sorted(missing)}; not in the target: {sorted(unexpected)}. Build both models with the "
-            f"same layers in the same order (e.g. mlp(sizes, ...) and MLP(sizes, ...) with the same arguments)."
+            f"same layers in the same order (e.g. numpy_nn.MLP(sizes, ...) and torch_nn.MLP(sizes, ...) with the same arguments)."
         )
     for key, value in source.items():
         if tuple(np.shape(value)) != tuple(target[key].shape):

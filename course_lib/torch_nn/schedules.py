@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR
 
-from course_lib.numpy_nn.schedules import _validate_linear_warmup, warmup_cosine_lr
+from course_lib.validation import linear_warmup_args, warmup_cosine_args
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LinearWarmup", "StepLR", "WarmupCosineLR"]
 
@@ -33,7 +33,7 @@ class LinearWarmup(LinearLR):
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int, start_factor: float = 1 / 3) -> None:
-        _validate_linear_warmup(warmup_steps, start_factor)
+        linear_warmup_args(warmup_steps, start_factor)
         self.warmup_steps = warmup_steps
         super().__init__(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
 
@@ -55,7 +55,7 @@ class WarmupCosineLR(SequentialLR):
         start_factor: float = 0.1,
         eta_min: float = 0.0,
     ) -> None:
-        warmup_cosine_lr(0, 1.0, warmup_steps, total_steps, start_factor=start_factor, eta_min=eta_min)  # validates
+        warmup_cosine_args(warmup_steps, total_steps, start_factor, eta_min)
         self.warmup_steps, self.total_steps = warmup_steps, total_steps
         warmup = LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
         cosine = CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=eta_min)

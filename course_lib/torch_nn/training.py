@@ -18,7 +18,7 @@ from torch import nn
 
 from course_lib.device import get_device
 from course_lib.history import History
-from course_lib.numpy_nn.training import TrainingDivergedError, _callbacks, _end_epoch
+from course_lib.numpy_nn.training import TrainingDivergedError, callback_methods, end_epoch
 
 __all__ = ["TrainingDivergedError", "evaluate", "fit", "to_device"]
 
@@ -144,7 +144,7 @@ def fit(
     n, steps_per_epoch = len(X), -(-len(X) // batch_size)
 
     history = History()
-    for begin in _callbacks(callbacks, "on_train_begin"):
+    for begin in callback_methods(callbacks, "on_train_begin"):
         begin(model)
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", unit="step", disable=not progress, leave=True)
     step = 0
@@ -194,10 +194,10 @@ def fit(
                 logs.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, val, device=device, amp=amp).items()})
             logs["lr"] = lr
             logs["seconds"] = time.perf_counter() - start
-            if _end_epoch(epoch, logs, model, history, bar, scheduler, callbacks):
+            if end_epoch(epoch, logs, model, history, bar, scheduler, callbacks):
                 break
     finally:
         bar.close()
-    for end in _callbacks(callbacks, "on_train_end"):
+    for end in callback_methods(callbacks, "on_train_end"):
         end(model)
     return history

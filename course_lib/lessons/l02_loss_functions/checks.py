@@ -15,7 +15,7 @@ import numpy as np
 
 from course_lib.ui.checks import fail, passed, run_learner
 from course_lib.lessons.l02_loss_functions.loss_curves import logsumexp
-from course_lib.numpy_nn import functional as F
+from course_lib.numpy_nn import losses
 
 __all__ = ["check_bce_with_logits", "check_huber", "check_log_sum_exp"]
 
@@ -86,7 +86,7 @@ def check_huber(huber: Callable[[np.ndarray, np.ndarray, float], float]) -> None
     ]
     for pred, target, delta in cases:
         got = _call(huber, (pred, target, delta), hint)
-        expected, _ = F.huber_forward(pred, target, delta=delta)
+        expected, _ = losses.huber_forward(pred, target, delta=delta)
         d = pred - target
         a = np.abs(d)
         inside = a <= delta
@@ -167,7 +167,7 @@ def check_bce_with_logits(bce_with_logits: Callable[[np.ndarray, np.ndarray], fl
     ]
     for logits, target in cases:
         got = _call(bce_with_logits, (logits, target), hint)
-        expected, _ = F.bce_with_logits_forward(logits, target)
+        expected, _ = losses.bce_with_logits_forward(logits, target)
         x = logits
         overflow = (
             "Your result holds inf or nan. With p = 1/(1 + e^(-x)), a logit of ±1000 makes p exactly "

@@ -1,6 +1,6 @@
 """Lesson 02's computations: loss curves, fits under different losses, and how naive formulas break.
 
-The losses themselves and their gradients live in :mod:`course_lib.numpy_nn.functional` (tested
+The losses themselves and their gradients live in :mod:`course_lib.numpy_nn.losses` (tested
 against torch). This module only builds on them:
 
 - :func:`regression_curves` and :func:`classification_curves` evaluate one loss per prediction
@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from course_lib.numpy_nn import functional as F
+from course_lib.numpy_nn import losses
 
 __all__ = [
     "REGRESSION_LOSSES",
@@ -87,7 +88,7 @@ def _one_at_a_time(
     t = np.array([target])
     for i, value in enumerate(grid):
         loss[i], cache = forward(np.array([value]), t)
-        grad[i] = backward(cache)[0]
+        grad[i] = backward(1.0, cache)[0]
     return loss, grad
 
 
@@ -112,9 +113,9 @@ def regression_curves(pred: ArrayLike, target: float = 0.0, *, delta: float = 1.
     grid = _as_grid(pred, "pred")
     delta = _check_delta(delta)
     pairs = {
-        "MSE": (F.mse_forward, F.mse_backward),
-        "MAE": (F.l1_forward, F.l1_backward),
-        "Huber": (lambda p, t: F.huber_forward(p, t, delta=delta), F.huber_backward),
+        "MSE": (losses.mse_forward, losses.mse_backward),
+        "MAE": (losses.l1_forward, losses.l1_backward),
+        "Huber": (lambda p, t: losses.huber_forward(p, t, delta=delta), losses.huber_backward),
     }
     loss, grad = {}, {}
     for name, (forward, backward) in pairs.items():
@@ -125,13 +126,13 @@ def regression_curves(pred: ArrayLike, target: float = 0.0, *, delta: float = 1.
 def _squared_error_on_probability(z: NDArray, t: NDArray) -> tuple[float, tuple]:
     """(σ(z) - t)², through the library's sigmoid and MSE, keeping both caches for backward."""
     p, sigmoid_cache = F.sigmoid_forward(z)
-    loss, mse_cache = F.mse_forward(p, t)
+    loss, mse_cache = losses.mse_forward(p, t)
     return loss, (mse_cache, sigmoid_cache)
 
 
-def _squared_error_on_probability_backward(cache: tuple) -> NDArray:
+def _squared_error_on_probability_backward(dy: float, cache: tuple) -> NDArray:
     mse_cache, sigmoid_cache = cache  # the chain rule, one step per function: dL/dp, then dL/dz
-    return F.sigmoid_backward(F.mse_backward(mse_cache), sigmoid_cache)
+    return F.sigmoid_backward(losses.mse_backward(dy, mse_cache), sigmoid_cache)
 
 
 def classification_curves(logits: ArrayLike, target: float = 1.0) -> LossCurves:
@@ -160,7 +161,7 @@ def classification_curves(logits: ArrayLike, target: float = 1.0) -> LossCurves:
     if not 0.0 <= target <= 1.0:
         raise ValueError(f"target must be a probability in [0, 1] (a label 0 or 1), got {target!r}.")
     pairs = {
-        "cross-entropy": (F.bce_with_logits_forward, F.bce_with_logits_backward),
+        "cross-entropy": (losses.bce_with_logits_forward, losses.bce_with_logits_backward),
         "squared error on σ(z)": (_squared_error_on_probability, _squared_error_on_probability_backward),
     }
     loss, grad = {}, {}
@@ -176,12 +177,12 @@ def classification_curves(logits: ArrayLike, target: float = 1.0) -> LossCurves:
 
 def _loss_pair(loss: str, delta: float) -> tuple[Callable, Callable]:
     if loss == "mse":
-        return F.mse_forward, F.mse_backward
+        return losses.mse_forward, losses.mse_backward
     if loss == "mae":
-        return F.l1_forward, F.l1_backward
+        return losses.l1_forward, losses.l1_backward
     if loss == "huber":
         delta = _check_delta(delta)
-        return (lambda p, t: F.huber_forward(p, t, delta=delta)), F.huber_backward
+        return (lambda p, t: losses.huber_forward(p, t, delta=delta)), losses.huber_backward
     raise ValueError(f"loss must be one of {REGRESSION_LOSSES}, got {loss!r}.")
 
 
@@ -218,18 +219,22 @@ def _check_converged(
     """Raise unless the loss rises on both sides of ``theta`` along every parameter.
 
     For a convex loss (all three are), g_k(θ - ε e_k) <= 0 <= g_k(θ + ε e_k) says the minimum
-    along parameter k lies within ε of θ_k. ε is 1% of ``scale``, or twice the last step if that
-    is larger (MAE keeps hopping across its minimum by about one step).
+    along parameter k lies within ε of θ_k. ε is 1% of ``scale``, or twice the largest last step if
+    that is larger (MAE keeps hopping across its minimum by about one step).
     """
     if not np.all(np.isfinite(theta)):
         raise RuntimeError(
             f"{what} diverged: the parameters became {theta}. The step is too large for this data; "
             f"lower lr (it was {lr})."
         )
-    last_step = _step_size(lr, steps - 1, steps) * np.abs(gradient(theta))
+    # The last hop may have come from across the minimum, where the gradient can be larger (MAE's
+    # is the mean of signs: 0.2 on one side of a median, 1 on the other), so look on both sides.
+    step = _step_size(lr, steps - 1, steps)
+    probe = 0.01 * scale + 2.0 * step * np.maximum(1.0, np.abs(gradient(theta)))
+    largest = np.max([np.abs(gradient(theta)), np.abs(gradient(theta - probe)), np.abs(gradient(theta + probe))], axis=0)
     for k in range(theta.size):
         nudge = np.zeros_like(theta)
-        nudge[k] = max(0.01 * scale[k], 2.0 * last_step[k])
+        nudge[k] = max(0.01 * scale[k], 2.0 * step * largest[k])
         if gradient(theta - nudge)[k] > 0 or gradient(theta + nudge)[k] < 0:
             raise RuntimeError(
                 f"{what} did not reach the minimum in {steps} steps: it stopped at {theta}, where the "
@@ -274,7 +279,7 @@ def fit_constant(
 
     def gradient(theta: NDArray) -> NDArray:
         _, cache = forward(np.full_like(y, theta[0]), y)
-        return np.array([np.sum(backward(cache))])  # dL/dc = Σ_i dL/dpred_i
+        return np.array([np.sum(backward(1.0, cache))])  # dL/dc = Σ_i dL/dpred_i
 
     with np.errstate(over="ignore", invalid="ignore"):  # a divergence is reported below
         theta = _descend(gradient, np.array([float(start)]), lr, steps)
@@ -316,7 +321,7 @@ def fit_line(
 
     def gradient(theta: NDArray) -> NDArray:
         _, cache = forward(theta[0] * x + theta[1], y)
-        dpred = backward(cache)
+        dpred = backward(1.0, cache)
         return np.array([dpred @ x, np.sum(dpred)])
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -412,7 +417,7 @@ def naive_binary_cross_entropy(logits: ArrayLike, target: ArrayLike) -> float:
     - a confident wrong answer (x = -1000, t = 1; or x = 40, t = 0) gives inf instead of 1000 or 40;
     - a confident RIGHT answer (x = 1000, t = 1) gives 0·log(0) = 0·(-inf) = nan instead of 0,
       and a single nan turns the whole mean, and every gradient after it, into nan.
-    The fix is :func:`course_lib.numpy_nn.functional.bce_with_logits_forward`, which works with the
+    The fix is :func:`course_lib.numpy_nn.losses.bce_with_logits_forward`, which works with the
     logit directly: max(x, 0) - t·x + log(1 + e^(-|x|)). Kept for the lesson only.
 
     Shape:

@@ -37,6 +37,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn.gradcheck import numerical_gradient, rel_error
 
 __all__ = [
@@ -61,11 +62,7 @@ __all__ = [
 
 
 def _sigmoid(a: float) -> float:
-    # Only exponentiate non-positive numbers, so that σ(±1000) is exact and nothing overflows.
-    if a >= 0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
+    return float(F.sigmoid_forward(a)[0])  # the reference's stable sigmoid: σ(±1000) is exact
 
 
 class Op(NamedTuple):
@@ -284,10 +281,6 @@ def neuron_graph() -> Graph:
 _EPS = float(np.finfo(np.float64).eps)  # 2.2e-16: the spacing of float64 numbers near 1
 
 
-def _sigmoid_array(x: NDArray) -> NDArray:
-    return np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^-x), without overflow
-
-
 @dataclass(frozen=True)
 class ScalarFunction:
     """A smooth function of one number with its first three derivatives, and a point x0.
@@ -305,7 +298,7 @@ class ScalarFunction:
 
 def _sig_d(k: int) -> Callable[[NDArray], NDArray]:
     def derivative(x: NDArray) -> NDArray:
-        s = _sigmoid_array(x)
+        s = F.sigmoid_forward(x)[0]
         return [s * (1 - s), s * (1 - s) * (1 - 2 * s), s * (1 - s) * (1 - 6 * s + 6 * s * s)][k - 1]
 
     return derivative
@@ -316,7 +309,7 @@ FUNCTIONS: dict[str, ScalarFunction] = {
     for f in (
         ScalarFunction("sin(x) at x = 1", np.sin, np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x), 1.0),
         ScalarFunction("exp(x) at x = 1", np.exp, np.exp, np.exp, np.exp, 1.0),
-        ScalarFunction("σ(x) at x = 2", _sigmoid_array, _sig_d(1), _sig_d(2), _sig_d(3), 2.0),
+        ScalarFunction("σ(x) at x = 2", lambda x: F.sigmoid_forward(x)[0], _sig_d(1), _sig_d(2), _sig_d(3), 2.0),
         ScalarFunction(
             "tanh(x) at x = 0.5", np.tanh, lambda x: 1 - np.tanh(x) ** 2,
             lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2),

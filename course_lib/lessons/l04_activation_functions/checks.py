@@ -8,8 +8,9 @@ import numpy as np
 
 from course_lib.ui.checks import fail, passed, run_learner
 from course_lib.lessons.l04_activation_functions.deep_nets import (
-    activation_and_derivative, build_network, dead_unit_mask, init_std,
+    activation_and_derivative, build_network, dead_unit_mask,
 )
+from course_lib.numpy_nn.init import init_std
 from course_lib.numpy_nn.functional import leaky_relu_backward, leaky_relu_forward
 
 __all__ = ["check_count_dead_units", "check_he_std", "check_leaky_relu_derivative", "check_tanh_derivative"]

@@ -17,7 +17,6 @@ He et al. (2015) pick Var(w) = 2 / n_in for ReLU, which zeroes half of the signa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +24,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.numpy_nn import functional as F
-from course_lib.numpy_nn.layers import ACTIVATIONS, Layer, Linear, Parameter, Sequential, normal
+from course_lib.numpy_nn.models import ACTIVATIONS
+from course_lib.numpy_nn.module import Layer, Parameter, Sequential
+from course_lib.numpy_nn.layers import Linear
+from course_lib.numpy_nn.init import normal
 
 __all__ = [
     "ACTIVATION_NAMES",
@@ -38,7 +40,6 @@ __all__ = [
     "dead_unit_fractions",
     "dead_unit_mask",
     "gradient_warning",
-    "init_std",
     "layer_statistics",
     "signal_warning",
     "softmax_sweep",
@@ -139,36 +140,6 @@ def softmax_sweep(
 # ------------------------------------------------------------------------------------------------
 # Building networks, and why a nonlinearity is needed
 # ------------------------------------------------------------------------------------------------
-
-
-def init_std(init: str, fan_in: int, fan_out: int, *, std: float = 0.01) -> float:
-    """The standard deviation of a weight drawn by each initialiser (ReLU gain for Kaiming).
-
-    ``zeros``: 0. ``normal``: ``std``. ``default`` (torch.nn.Linear's U(−1/√n_in, 1/√n_in)):
-    1/√(3 n_in). ``xavier_*``: √(2 / (n_in + n_out)) (Glorot & Bengio 2010). ``kaiming_*``:
-    √(2 / n_in) (He et al. 2015). A uniform U(−a, a) has standard deviation a/√3, which is how the
-    uniform variants reach the same value as the normal ones.
-
-    Args:
-        init: one of :data:`INIT_NAMES`.
-        fan_in: n_in, the number of inputs of the layer.
-        fan_out: n_out, the number of outputs.
-        std: the standard deviation of ``"normal"``.
-
-    Returns:
-        σ, a float.
-    """
-    _check_choice("init", init, INIT_NAMES)
-    fan_in, fan_out = _check_positive_int("fan_in", fan_in), _check_positive_int("fan_out", fan_out)
-    if init == "zeros":
-        return 0.0
-    if init == "normal":
-        return float(std)
-    if init == "default":
-        return 1.0 / math.sqrt(3.0 * fan_in)
-    if init.startswith("xavier"):
-        return math.sqrt(2.0 / (fan_in + fan_out))
-    return math.sqrt(2.0 / fan_in)
 
 
 def build_network(

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.numpy_nn.layers import Parameter
+from course_lib.numpy_nn.module import Parameter
 from course_lib.numpy_nn.optimizers import (
     SGD,
     Adagrad,
@@ -45,10 +45,9 @@ from course_lib.numpy_nn.optimizers import (
     AdamW,
     Optimizer,
     RMSprop,
-    _check_grad,
-    _validate_adam,
     adam_init,
 )
+from course_lib.validation import adam_args
 
 __all__ = [
     "FLAWED_ADAM",
@@ -243,8 +242,6 @@ def flawed_adam_update(
 
     Args, Returns: as :func:`course_lib.numpy_nn.optimizers.adam_update` (without weight decay and AMSGrad).
     """
-    _validate_adam(lr, betas, eps, 0.0)
-    _check_grad(p, g)
     beta1, beta2 = betas
     t = state.t + 1
     m = beta1 * state.m + (1 - beta1) * g
@@ -263,7 +260,7 @@ class FlawedAdam(Optimizer):
         lr, betas, eps: as in :class:`course_lib.numpy_nn.optimizers.Adam`.
     """
 
-    state_type = AdamState
+    init, update, state_type = staticmethod(adam_init), staticmethod(flawed_adam_update), AdamState
 
     def __init__(
         self,
@@ -272,17 +269,8 @@ class FlawedAdam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> None:
-        _validate_adam(lr, betas, eps, 0.0)
+        adam_args(lr, betas, eps, 0.0)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps))
-
-    def step(self) -> None:
-        """Update every parameter that has a gradient with :func:`flawed_adam_update`."""
-        for param, grad in self._params_with_grad():
-            state = self.state[param] if param in self.state else adam_init(param.data)
-            new_p, self.state[param] = flawed_adam_update(
-                param.data, grad, state, lr=self.lr, betas=self.defaults["betas"], eps=self.defaults["eps"]
-            )
-            param.data[...] = new_p
 
 
 # --------------------------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from course_lib.augmentation import random_augment
 from course_lib.history import History
-from course_lib.numpy_nn.layers import Linear, ReLU, Sequential, mlp
+from course_lib.numpy_nn.layers import Linear, ReLU
+from course_lib.numpy_nn.module import Sequential
+from course_lib.numpy_nn.models import MLP
 from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import SGD
 from course_lib.numpy_nn.regularization import clip_grad_norm_
@@ -578,7 +580,7 @@ def train_small_mlp(
     The recipe, the same for every remedy so that only the remedy differs::
 
         rng = np.random.default_rng(seed)
-        model = mlp([784, *hidden, 10], dropout=dropout, batch_norm=batch_norm, rng=rng).astype(np.float32)
+        model = MLP([784, *hidden, 10], dropout=dropout, batch_norm=batch_norm, rng=rng).astype(np.float32)
         optimizer = SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
         history = fit(model, CrossEntropyLoss(), optimizer, train, val=val, epochs=epochs,
                       batch_size=batch_size, rng=np.random.default_rng(seed + 1), callbacks=callbacks)
@@ -601,7 +603,7 @@ def train_small_mlp(
         (model, history); the model in evaluation mode.
     """
     rng = np.random.default_rng(seed)
-    model = mlp([np.asarray(train[0]).shape[1], *hidden, 10], dropout=dropout, batch_norm=batch_norm, rng=rng).astype(np.float32)
+    model = MLP([np.asarray(train[0]).shape[1], *hidden, 10], dropout=dropout, batch_norm=batch_norm, rng=rng).astype(np.float32)
     optimizer = SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     shuffle = np.random.default_rng(seed + 1)
     if augment:

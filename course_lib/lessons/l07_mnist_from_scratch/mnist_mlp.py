@@ -27,7 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 from course_lib.data import MnistSplits, load_mnist, train_val_split
 from course_lib.history import History
 from course_lib.numpy_nn.functional import softmax_forward
-from course_lib.numpy_nn.layers import ACTIVATIONS, Sequential, mlp
+from course_lib.numpy_nn.models import ACTIVATIONS, MLP
+from course_lib.numpy_nn.module import Sequential
 from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW
 from course_lib.numpy_nn.schedules import CosineAnnealingLR, StepLR
@@ -160,7 +161,7 @@ def load_splits(recipe: Recipe = DEFAULT_RECIPE) -> MnistSplits:
 
 def build_model(recipe: Recipe = DEFAULT_RECIPE) -> Sequential:
     """The recipe's untrained MLP in the recipe's dtype, its weights drawn with the recipe's seed."""
-    model = mlp(recipe.sizes, activation=recipe.activation, init=recipe.init, rng=_streams(recipe.seed)[1])
+    model = MLP(recipe.sizes, activation=recipe.activation, init=recipe.init, rng=_streams(recipe.seed)[1])
     return model.astype(recipe.dtype)
 
 

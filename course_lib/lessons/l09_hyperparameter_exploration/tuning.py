@@ -36,7 +36,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from course_lib.data import iterate_minibatches, load_mnist
 from course_lib.history import History
-from course_lib.numpy_nn.layers import Layer, Sequential, mlp
+from course_lib.numpy_nn.module import Layer, Sequential
+from course_lib.numpy_nn.models import MLP
 from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW, Optimizer
 from course_lib.numpy_nn.training import TrainingDivergedError, fit
@@ -165,7 +166,7 @@ def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
 
 def build_model(hp: Hyperparameters = DEFAULT_HYPERPARAMETERS, *, dtype: str = "float32") -> Sequential:
     """784 → H → 10 with ReLU, He (Kaiming) normal init and Dropout(p) after the hidden layer if p > 0."""
-    model = mlp((784, hp.hidden, 10), activation="relu", dropout=hp.dropout, init="kaiming_normal",
+    model = MLP((784, hp.hidden, 10), activation="relu", dropout=hp.dropout, init="kaiming_normal",
                 rng=_streams(hp.seed)[0])
     return model.astype(dtype)
 

@@ -1,0 +1,301 @@
+"""Argument checks shared by the NumPy reference and its PyTorch twin: one mistake, one message.
+
+The classes of ``numpy_nn`` and ``torch_nn`` call these once, when they are built (as torch does),
+so the algorithms themselves hold only arithmetic, and both twins refuse a bad value with the same
+words: what was expected, what came, and what to do.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "adagrad_args", "adam_args", "as_float_array", "class_targets", "cosine_args", "gamma_args", "generator", "linear_warmup_args",
+    "mlp_args", "non_empty", "parameter_list", "positive_int", "probability", "probability_targets", "real", "require", "rmsprop_args", "same_shape", "sgd_args",
+    "step_lr_args", "warmup_cosine_args", "whole",
+]
+
+
+def require(ok: bool, message: str) -> None:
+    """Raise ValueError(message) unless ``ok``."""
+    if not ok:
+        raise ValueError(message)
+
+
+def real(name: str, value: Any) -> None:
+    """A real number (not a bool, a string, an array...); TypeError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__}); pass e.g. {name}=0.1.")
+
+
+def whole(owner: str, name: str, value: Any, minimum: int = 1) -> int:
+    """A whole number >= ``minimum`` (layer sizes, counts), as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{owner}: {name} must be {what}; got {value!r}.")
+    return int(value)
+
+
+def generator(rng: Any, who: str) -> np.random.Generator:
+    """The explicit random generator every random draw goes through."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{who} needs rng=np.random.Generator (e.g. rng=np.random.default_rng(0)); got "
+            f"{type(rng).__name__}. Randomness enters through an explicit generator so runs repeat."
+        )
+    return rng
+
+
+def probability(owner: str, p: Any) -> float:
+    """A drop probability in [0, 1)."""
+    if not 0.0 <= p < 1.0:
+        why = " p = 1 would drop every unit (and divide by 1 − p = 0)." if p == 1 else ""
+        raise ValueError(f"{owner}: p must be in [0, 1); got {p}.{why}")
+    return float(p)
+
+
+# ---- optimizers ------------------------------------------------------------------------------------
+
+
+def _lr(lr: Any) -> None:
+    real("lr", lr)
+    require(lr >= 0.0, f"Invalid learning rate: {lr}. Expected lr >= 0: the learning rate is the step size, "
+                       f"typically between 1e-4 and 1e-1. Pass a non-negative number such as lr=1e-3.")
+
+
+def _non_negative(name: str, value: Any, hint: str) -> None:
+    real(name, value)
+    require(value >= 0.0, f"Invalid {name} value: {value}. Expected {name} >= 0; {hint}")
+
+
+def _momentum(momentum: Any) -> None:
+    _non_negative("momentum", momentum, "0 switches momentum off and 0.9 is usual.")
+
+
+def _weight_decay(weight_decay: Any) -> None:
+    _non_negative("weight_decay", weight_decay, "0 switches it off; values from 1e-5 to 1e-1 are usual.")
+
+
+def _eps(eps: Any) -> None:
+    real("eps", eps)
+    require(eps >= 0.0, f"Invalid epsilon value: {eps}. Expected eps >= 0; eps only keeps the denominator away "
+                        f"from zero, so keep it small and positive, e.g. eps=1e-8.")
+
+
+def sgd_args(lr: Any, momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any) -> None:
+    """The hyperparameters of SGD, as torch.optim.SGD checks them."""
+    _lr(lr)
+    _momentum(momentum)
+    real("dampening", dampening)
+    require(0.0 <= dampening <= 1.0, f"Invalid dampening value: {dampening}. Expected 0 <= dampening <= 1: the "
+                                     f"buffer adds (1 - dampening) * g; dampening=0 is usual.")
+    _weight_decay(weight_decay)
+    require(not nesterov or (momentum > 0 and dampening == 0),
+            f"Nesterov momentum requires a momentum and zero dampening, got momentum={momentum} and "
+            f"dampening={dampening}. Pass momentum > 0 (e.g. 0.9) with dampening=0, or nesterov=False.")
+
+
+def adagrad_args(lr: Any, lr_decay: Any, weight_decay: Any, eps: Any, initial_accumulator_value: Any = 0.0) -> None:
+    """The hyperparameters of Adagrad."""
+    _lr(lr)
+    _non_negative("lr_decay", lr_decay, "0 switches the decay off.")
+    _weight_decay(weight_decay)
+    _non_negative("initial_accumulator_value", initial_accumulator_value,
+                  "it is the starting value of the sum of squared gradients; 0 is usual.")
+    _eps(eps)
+
+
+def rmsprop_args(lr: Any, alpha: Any, eps: Any, weight_decay: Any, momentum: Any) -> None:
+    """The hyperparameters of RMSprop."""
+    _lr(lr)
+    real("alpha", alpha)
+    require(0.0 <= alpha < 1.0, f"Invalid alpha value: {alpha}. Expected 0 <= alpha < 1: alpha is the decay rate "
+                                f"of the average of squared gradients; alpha=0.99 is usual.")
+    _eps(eps)
+    _weight_decay(weight_decay)
+    _momentum(momentum)
+
+
+def adam_args(lr: Any, betas: Any, eps: Any, weight_decay: Any) -> None:
+    """The hyperparameters of Adam and AdamW."""
+    _lr(lr)
+    _eps(eps)
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}.")
+    for index, beta in enumerate(betas):
+        real(f"betas[{index}]", beta)
+        require(0.0 <= beta < 1.0, f"Invalid beta parameter at index {index}: {beta}. Expected 0 <= betas[{index}] < 1: "
+                                   f"each beta is the decay rate of a moving average; betas=(0.9, 0.999) is the usual choice.")
+    _weight_decay(weight_decay)
+
+
+def parameter_list(params: Any, owner: str, parameter_type: type) -> list[Any]:
+    """The NumPy parameters an optimizer updates, as a list: each a ``parameter_type``, each once."""
+    if isinstance(params, parameter_type):
+        raise TypeError(f"{owner} expects an iterable of Parameter objects, got a single Parameter. "
+                        f"Pass model.parameters(), or wrap one parameter in a list: [param].")
+    if isinstance(params, np.ndarray) or not isinstance(params, Iterable):
+        raise TypeError(f"{owner} expects an iterable of Parameter objects, got {type(params).__name__}. "
+                        f"Pass model.parameters() of a course_lib.numpy_nn model.")
+    params = list(params)
+    if not params:
+        raise ValueError("optimizer got an empty parameter list. Pass model.parameters() of a model that has "
+                         "trainable parameters (a model made only of activations has none).")
+    for index, p in enumerate(params):
+        if not isinstance(p, parameter_type):
+            torch_hint = (" For torch tensors use course_lib.torch_nn.optimizers or torch.optim."
+                          if type(p).__module__.startswith("torch") else "")
+            raise TypeError(f"{owner} can only optimize Parameter objects, but params[{index}] is {type(p).__name__}. "
+                            f"Pass model.parameters() of a course_lib.numpy_nn model, or wrap arrays as "
+                            f"Parameter(array).{torch_hint}")
+    if len({id(p) for p in params}) != len(params):
+        raise ValueError(f"{owner} got the same Parameter more than once, so it would be updated twice per step. "
+                         f"Pass each parameter once, e.g. model.parameters().")
+    return params
+
+
+# ---- schedules -------------------------------------------------------------------------------------
+
+
+def positive_int(name: str, value: Any, hint: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}; {hint}")
+
+
+def gamma_args(gamma: Any) -> None:
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
+        raise ValueError(f"gamma must be a number > 0, got {gamma!r}; it multiplies the learning rate, so a value "
+                         f"just below 1 (e.g. 0.95) decays it and 1 keeps it constant.")
+
+
+def step_lr_args(step_size: Any, gamma: Any) -> None:
+    positive_int("step_size", step_size, "the learning rate is multiplied by gamma every step_size steps.")
+    gamma_args(gamma)
+
+
+def cosine_args(T_max: Any, eta_min: Any) -> None:
+    positive_int("T_max", T_max, "it is the number of steps from the base lr down to eta_min.")
+    if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real) or not eta_min >= 0:
+        raise ValueError(f"eta_min must be a number >= 0, got {eta_min!r}; it is the lowest learning rate.")
+
+
+def linear_warmup_args(warmup_steps: Any, start_factor: Any) -> None:
+    positive_int("warmup_steps", warmup_steps, "it is the number of steps to reach the base lr.")
+    if isinstance(start_factor, bool) or not isinstance(start_factor, numbers.Real) or not 0 < start_factor <= 1:
+        raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}; the warm-up starts at "
+                         f"start_factor * base_lr (0 would waste the first step), e.g. start_factor=0.1.")
+
+
+def warmup_cosine_args(warmup_steps: Any, total_steps: Any, start_factor: Any, eta_min: Any) -> None:
+    linear_warmup_args(warmup_steps, start_factor)
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps <= warmup_steps:
+        raise ValueError(f"total_steps must be a whole number larger than warmup_steps={warmup_steps}, got {total_steps!r}.")
+    cosine_args(total_steps - warmup_steps, eta_min)
+
+
+# ---- losses ----------------------------------------------------------------------------------------
+
+
+def as_float_array(value: Any, what: str, owner: str) -> NDArray:
+    """``value`` as a floating array (integers and booleans become float64)."""
+    array = np.asarray(value)
+    if array.dtype == np.bool_ or np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.float64)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(f"{owner}: {what} must be an array of real numbers, got dtype {array.dtype}. "
+                        f"Pass a NumPy float array, e.g. np.asarray({what}, dtype=np.float64).")
+    return array
+
+
+def same_shape(pred: NDArray, target: NDArray, owner: str, pred_name: str = "pred") -> None:
+    """Prediction and target of one shape: torch would broadcast (N, 1) against (N,) into (N, N)."""
+    if pred.shape != target.shape:
+        hint = ""
+        if pred.size == target.size:
+            hint = f" They hold the same number of elements: reshape one, e.g. target.reshape({pred_name}.shape)."
+        raise ValueError(
+            f"{owner}: {pred_name} and target must have the same shape, got {pred_name} {pred.shape} and target "
+            f"{target.shape}. torch would broadcast them with only a warning, computing a loss over every pair of "
+            f"elements.{hint}")
+
+
+def non_empty(pred: NDArray, owner: str, pred_name: str = "pred") -> None:
+    if pred.size == 0:
+        raise ValueError(f"{owner}: {pred_name} is empty (shape {pred.shape}); the mean over no elements is "
+                         f"undefined. Pass a batch with at least one example.")
+
+
+
+def class_targets(logits: NDArray, target: Any) -> NDArray:
+    """Cross-entropy's targets: one integer class index in [0, C) per row of (N, C) logits."""
+    target = np.asarray(target)
+    if logits.ndim != 2:
+        hint = " For a single example use logits[None, :]." if logits.ndim == 1 else ""
+        raise ValueError(
+            f"CrossEntropyLoss expects logits of shape (N, C), one row of C class scores per "
+            f"example, got shape {logits.shape}.{hint}"
+        )
+    n, c = logits.shape
+    non_empty(logits, "CrossEntropyLoss", pred_name="logits")
+    if target.ndim != 1:
+        hint = (
+            " They have the logits' shape, as one-hot or probability targets do: pass class "
+            "indices instead, e.g. y.argmax(axis=1)."
+            if target.shape == logits.shape
+            else ""
+        )
+        raise ValueError(
+            f"CrossEntropyLoss expects targets of shape (N,), one class index per example, got "
+            f"shape {target.shape}.{hint}"
+        )
+    if not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(
+            f"CrossEntropyLoss expects integer class indices as targets, got dtype "
+            f"{target.dtype}. Convert them with y.astype(np.int64)."
+        )
+    if len(target) != n:
+        raise ValueError(
+            f"CrossEntropyLoss: logits hold N = {n} examples but target holds {len(target)} "
+            f"labels; pass one label per row of logits."
+        )
+    outside = (target < 0) | (target >= c)
+    if np.any(outside):
+        bad = int(target[outside][0])
+        raise ValueError(
+            f"CrossEntropyLoss: target contains label {bad}, but the logits have C = {c} "
+            f"classes, so labels must be in [0, {c}). Check the number of outputs of the last "
+            f"layer, or remap the labels to 0..{c - 1}."
+        )
+    return target
+
+
+def probability_targets(target: NDArray) -> None:
+    """Binary cross-entropy's targets: probabilities in [0, 1]."""
+    inside = (target >= 0) & (target <= 1)  # False for NaN too
+    if not np.all(inside):
+        bad = float(target[~inside].flat[0])
+        raise ValueError(
+            f"BCEWithLogitsLoss: targets must be probabilities in [0, 1], got {bad!r} "
+            f"({np.count_nonzero(~inside)} of {target.size} targets are outside [0, 1]). "
+            f"Labels in {{-1, +1}} map to {{0, 1}} with (y + 1) / 2."
+        )
+
+
+# ---- models ----------------------------------------------------------------------------------------
+
+
+def mlp_args(sizes: Any, activation: Any, dropout: Any, activations: Any) -> list[int]:
+    """An MLP's layer sizes (in, hidden..., out), its activation's name and its dropout probability."""
+    sizes = list(sizes)
+    if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
+        raise ValueError(f"MLP: sizes must be at least two positive integers (in, ..., out); got {sizes}.")
+    if activation not in activations:
+        raise ValueError(f"MLP: unknown activation {activation!r}; choose one of {sorted(activations)}.")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"MLP: dropout must be in [0, 1); got {dropout}.")
+    return [int(s) for s in sizes]
