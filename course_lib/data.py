@@ -30,6 +30,7 @@ __all__ = [
     "MNIST_MEAN",
     "MNIST_STD",
     "MnistSplits",
+    "mnist_splits",
     "CorruptDataError",
     "IdxHeader",
     "cache_dir",
@@ -629,3 +630,23 @@ class MnistSplits(NamedTuple):
     train: tuple[NDArray, NDArray]
     val: tuple[NDArray, NDArray] | None
     test: tuple[NDArray, NDArray]
+
+
+def mnist_splits(*, val_size: int, seed: int, dtype: str = "float32", train_size: int | None = None) -> MnistSplits:
+    """Standardised MNIST as ``(train, val, test)``: the split every MNIST lesson and ``course-lib train`` use.
+
+    The pixels are standardised with the *training* set's mean and standard deviation,
+    x ← (x/255 − 0.1307) / 0.3081, for every split alike (``load_mnist(normalize="standard")``).
+    ``val_size`` training images, drawn with the first stream spawned from ``seed``
+    (``np.random.default_rng(seed).spawn(...)[0]``), become the validation set (0: none); with
+    ``train_size``, only the first that many of the rest are trained on.
+    """
+    X, y = load_mnist("train", normalize="standard", dtype=dtype)
+    test = load_mnist("test", normalize="standard", dtype=dtype)
+    if val_size == 0:
+        train, val = (X, y), None
+    else:
+        train, val = train_val_split(X, y, val_size=val_size, rng=np.random.default_rng(seed).spawn(1)[0])
+    if train_size is not None:
+        train = (train[0][:train_size], train[1][:train_size])
+    return MnistSplits(train, val, test)

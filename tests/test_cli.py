@@ -62,7 +62,7 @@ def test_version_and_usage_errors():
 # One BLAS/OpenMP thread, as `make test` runs: two runs with the same seed then print the same digits
 # (a sum split over other thread counts rounds differently), and a busy 2-core machine stays usable.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-REPORT_KEYS = {"test_accuracy", "test_loss", "seconds", "samples_per_second", "device", "train_losses", "epochs_run", "train_samples", "config"}
+REPORT_KEYS = {"test_accuracy", "test_loss", "seconds", "samples_per_second", "device", "train_losses", "epochs_run", "train_samples", "impl", "recipe"}
 TIME_KEYS = {"seconds", "samples_per_second"}
 
 
@@ -81,36 +81,54 @@ def _report(result: subprocess.CompletedProcess) -> dict:
     return report
 
 
-def test_train_the_issue_command_twice_prints_identical_losses():
+def test_train_defaults_are_lesson_07s_recipe():
+    """`course-lib train --impl numpy --seed 0` trains DEFAULT_RECIPE; its accuracy (>= 98.2 %) is
+    checked in tests/test_mnist_numpy.py, which trains it whole through the same code."""
+    import argparse
+
+    from course_lib.lessons.l07_mnist_from_scratch.mnist_mlp import DEFAULT_RECIPE
+    from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import CNN_CPU_RECIPE
+    from course_lib.tools.cli import _recipe, build_parser
+
+    def recipe(*args: str):
+        return _recipe(build_parser().parse_args(["train", *args]))
+
+    assert recipe("--impl", "numpy", "--seed", "0") == DEFAULT_RECIPE
+    assert recipe("--impl", "torch", "--model", "cnn") == CNN_CPU_RECIPE
+    assert recipe("--epochs", "2", "--optimizer", "Adam", "--lr", "0.001", "--hidden", "64", "--limit", "100") == \
+        DEFAULT_RECIPE.replace(epochs=2, optimizer="Adam", lr=0.001, hidden=(64,), train_size=100)
+    assert isinstance(build_parser(), argparse.ArgumentParser)
+
+
+def test_train_one_epoch_twice_prints_identical_losses():
     first, second = (train("--impl", "numpy", "--epochs", "1", "--seed", "0") for _ in range(2))
     a, b = _report(first), _report(second)
     assert _loss_lines(first.stdout) == _loss_lines(second.stdout)
     (line,) = _loss_lines(first.stdout)
     assert line == f"epoch 1: train loss {a['train_losses'][0]!r}"
     assert {k: v for k, v in a.items() if k not in TIME_KEYS} == {k: v for k, v in b.items() if k not in TIME_KEYS}
-    assert a["test_accuracy"] > 0.9 and a["device"] == "cpu" and a["train_samples"] == 60000
-    assert a["config"] == {
-        "impl": "numpy", "model": "mlp", "epochs": 1, "batch_size": 128, "lr": 0.05, "seed": 0, "device": None,
-        "optimizer": "sgd", "hidden": [256, 128], "limit": None, "amp": False, "target_accuracy": None,
-    }
-    assert a["samples_per_second"] == pytest.approx(60000 / a["seconds"])
+    assert a["test_accuracy"] > 0.9 and a["device"] == "cpu" and a["train_samples"] == 55000 and a["impl"] == "numpy"
+    assert a["recipe"]["epochs"] == 1 and a["recipe"]["optimizer"] == "nesterov" and a["recipe"]["hidden"] == [256, 128]
+    assert a["samples_per_second"] == pytest.approx(55000 / a["seconds"])
     assert "test accuracy:" in first.stdout and "samples/s on cpu" in first.stdout
-    assert "469/469" in first.stderr, "the progress bar counts the epoch's 469 steps on stderr"
+    assert first.stdout.startswith("training numpy mlp 784-256-128-10 on 55000 MNIST images (5000 held out")
+    assert "430/430" in first.stderr, "the progress bar counts the epoch's 430 steps on stderr"
 
 
 def test_train_json_only_prints_one_line_and_another_seed_other_losses():
-    runs = [train("--limit", "2000", "--seed", seed, "--json-only", "--no-progress") for seed in ("1", "2")]
+    runs = [train("--limit", "2000", "--epochs", "1", "--seed", seed, "--json-only", "--no-progress") for seed in ("1", "2")]
     for result in runs:
         assert len(result.stdout.splitlines()) == 1 and result.stderr == ""
     one, two = map(_report, runs)
-    assert one["train_samples"] == 2000 and one["config"]["limit"] == 2000
+    assert one["train_samples"] == 2000 and one["recipe"]["train_size"] == 2000
     assert one["train_losses"] != two["train_losses"]
 
 
 def test_train_torch_on_the_cpu():
-    result = train("--impl", "torch", "--device", "cpu", "--hidden", "64", "--limit", "1000", "--batch-size", "50", "--no-progress")
+    result = train("--impl", "torch", "--device", "cpu", "--hidden", "64", "--limit", "1000", "--batch-size", "50",
+                   "--epochs", "1", "--no-progress")
     report = _report(result)
-    assert report["device"] == "cpu" and report["config"]["hidden"] == [64] and report["test_accuracy"] > 0.5
+    assert report["device"] == "cpu" and report["recipe"]["hidden"] == [64] and report["test_accuracy"] > 0.5
     assert result.stdout.startswith("training torch mlp 784-64-10 on 1000 MNIST images")
 
 
@@ -126,6 +144,8 @@ def test_train_torch_on_the_cpu():
         (["--impl", "numpy", "--model", "cnn"], "argument --model: cnn needs --impl torch"),
         (["--impl", "numpy", "--device", "cuda"], "argument --device: --impl numpy runs on the CPU only"),
         (["--limit", "60001"], "argument --limit: must be a whole number between 1 and 60000"),
+        (["--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
+        (["--impl", "torch", "--model", "cnn", "--hidden", "64,32"], "argument --hidden: the CNN has one fully connected hidden layer"),
     ],
 )
 def test_train_bad_arguments_are_argparse_errors(args, message):
@@ -148,11 +168,11 @@ def test_train_on_cuda_without_a_gpu_says_so():
 @pytest.mark.cuda
 def test_train_on_cuda():
     report = _report(train("--impl", "torch", "--model", "cnn", "--device", "cuda", "--amp", "--limit", "2000", "--no-progress"))
-    assert report["device"].startswith("cuda") and report["config"]["amp"] is True
+    assert report["device"].startswith("cuda") and report["recipe"]["amp"] is True
 
 
 def test_train_a_diverging_run_fails_with_advice():
-    result = train("--lr", "1000", "--limit", "3000", "--no-progress")
+    result = train("--lr", "1000", "--limit", "3000", "--epochs", "1", "--no-progress")
     assert result.returncode == 1
     assert "course-lib train: error: The loss became nan" in result.stderr and "lower the learning rate" in result.stderr
     assert "RuntimeWarning" not in result.stderr and not result.stdout.strip().endswith("}")

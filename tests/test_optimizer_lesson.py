@@ -17,16 +17,17 @@ from course_lib.lessons.l05_optimizers.plots import (
     OPTIMIZER_COLORS, plot_loss_per_step, plot_lr_schedules, plot_paths, plot_step_lengths, plot_surface,
 )
 from course_lib.ui.plots import plot_step_losses
-from course_lib.lessons.l05_optimizers.surfaces import SURFACES, make_optimizer, run_optimizer
+from course_lib.lessons.l05_optimizers.surfaces import SURFACES
+from course_lib.lessons.l05_optimizers.race import lesson_optimizer, run_optimizer
 from course_lib.lessons.l05_optimizers.explorers import optimizer_explorer
 
 
 @pytest.fixture(scope="module")
 def runs():
     return {
-        "SGD (lr=0.01)": run_optimizer("bowl", partial(make_optimizer, "SGD", lr=0.01), steps=30),
-        "Adam (lr=0.1)": run_optimizer("bowl", partial(make_optimizer, "Adam", lr=0.1), steps=30),
-        "Momentum": run_optimizer("bowl", partial(make_optimizer, "Momentum", lr=1.0), steps=30),  # diverges
+        "SGD (lr=0.01)": run_optimizer("bowl", partial(lesson_optimizer, "SGD", lr=0.01), steps=30),
+        "Adam (lr=0.1)": run_optimizer("bowl", partial(lesson_optimizer, "Adam", lr=0.1), steps=30),
+        "momentum": run_optimizer("bowl", partial(lesson_optimizer, "momentum", lr=1.0), steps=30),  # diverges
     }
 
 
@@ -49,7 +50,7 @@ def test_plot_paths_draws_every_path_in_its_colour_on_fixed_limits(runs):
     np.testing.assert_array_equal(lines["SGD (lr=0.01)"].get_xydata(), runs["SGD (lr=0.01)"].path)
     np.testing.assert_array_equal(lines["Adam (lr=0.1)"].get_xydata(), runs["Adam (lr=0.1)"].path)
     assert to_hex(lines["Adam (lr=0.1)"].get_color()) == to_hex(OPTIMIZER_COLORS["Adam"])
-    assert "Momentum (diverged)" in lines, "a diverged run says so in the legend"
+    assert "momentum (diverged)" in lines, "a diverged run says so in the legend"
     assert ax.get_xlim() == SURFACES["bowl"].xlim and ax.get_ylim() == SURFACES["bowl"].ylim
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert {"start", "minimum", "SGD (lr=0.01)"} <= set(legend)
@@ -59,7 +60,7 @@ def test_plot_paths_draws_every_path_in_its_colour_on_fixed_limits(runs):
 def test_plot_paths_refuses_empty_and_mixed_input(runs):
     with pytest.raises(ValueError, match="nothing to draw"):
         plot_paths({})
-    other = run_optimizer("saddle", partial(make_optimizer, "SGD", lr=0.1), steps=3)
+    other = run_optimizer("saddle", partial(lesson_optimizer, "SGD", lr=0.1), steps=3)
     with pytest.raises(ValueError, match="different surfaces"):
         plot_paths([runs["SGD (lr=0.01)"], other])
 
@@ -111,7 +112,7 @@ def _path(explorer):
 
 def test_explorer_draws_the_library_path():
     explorer = optimizer_explorer("Adam", "rosenbrock", lr=0.05, steps=150)
-    expected = run_optimizer("rosenbrock", partial(make_optimizer, "Adam", lr=0.05), steps=150)
+    expected = run_optimizer("rosenbrock", partial(lesson_optimizer, "Adam", lr=0.05), steps=150)
     np.testing.assert_allclose(_path(explorer), expected.path)
     ax_path, ax_loss = explorer.figure.axes
     assert ax_path.get_title().startswith("Adam, η = 0.05: f = ") and ax_path.get_title().endswith("after 150 steps")
@@ -150,7 +151,7 @@ def test_explorer_reports_divergence_on_the_plot():
 
 
 def test_explorer_reports_a_refused_setting_and_a_path_off_the_map():
-    explorer = optimizer_explorer("Nesterov", "bowl", lr=0.01)
+    explorer = optimizer_explorer("nesterov", "bowl", lr=0.01)
     explorer.controls["momentum"].value = 0.0
     assert any("Nesterov momentum requires a momentum" in t for t in _texts(explorer.figure.axes[0]))
     explorer.controls["optimizer"].value = "FlawedAdam"
@@ -161,7 +162,7 @@ def test_explorer_reports_a_refused_setting_and_a_path_off_the_map():
 
 
 def test_explorer_moves_the_start_with_the_surface_and_resets():
-    explorer = optimizer_explorer("Momentum", "bowl", lr=0.02)
+    explorer = optimizer_explorer("momentum", "bowl", lr=0.02)
     c = explorer.controls
     assert c["beta1"].disabled and not c["momentum"].disabled
     c["surface"].value = "himmelblau"
@@ -173,7 +174,7 @@ def test_explorer_moves_the_start_with_the_surface_and_resets():
     c["steps"].value = 30
     assert len(_path(explorer)) == 31
     c["reset"].click()
-    assert (c["surface"].value, c["optimizer"].value, c["steps"].value) == ("bowl", "Momentum", 150)
+    assert (c["surface"].value, c["optimizer"].value, c["steps"].value) == ("bowl", "momentum", 150)
     np.testing.assert_allclose(_path(explorer)[0], SURFACES["bowl"].start)
 
 

@@ -14,9 +14,12 @@ from hypothesis import strategies as st
 from course_lib.numpy_nn.gradcheck import numerical_gradient, rel_error
 from course_lib.numpy_nn.module import Parameter
 from course_lib.numpy_nn.optimizers import SGD, Adagrad, Adam, AdamState, AdamW, RMSprop, adam_init, adam_update
-from course_lib.lessons.l05_optimizers.surfaces import (
-    FLAWED_ADAM, OPTIMIZER_NAMES, SURFACES, FlawedAdam, OptimizerRun, flawed_adam_update, make_optimizer,
-    race, run_optimizer, run_torch_optimizer,
+from course_lib.lessons.l05_optimizers.flawed_adam import FLAWED_ADAM, FlawedAdam, flawed_adam_update
+from course_lib.recipes import OPTIMIZERS
+from course_lib.torch_nn import optimizers as torch_nn_optimizers
+from course_lib.lessons.l05_optimizers.surfaces import SURFACES
+from course_lib.lessons.l05_optimizers.race import (
+    OptimizerRun, lesson_optimizer, race, run_optimizer, run_torch_optimizer,
 )
 
 NAMES = list(SURFACES)
@@ -95,12 +98,12 @@ def test_one_sgd_step_by_hand():
 
 
 def test_path_shape_start_and_gap():
-    run = run_optimizer(SURFACES["rosenbrock"], partial(make_optimizer, "Adam", lr=0.01), steps=25)
+    run = run_optimizer(SURFACES["rosenbrock"], partial(lesson_optimizer, "Adam", lr=0.01), steps=25)
     assert run.path.shape == (26, 2) and run.losses.shape == (26,)
     np.testing.assert_array_equal(run.path[0], SURFACES["rosenbrock"].start)
     np.testing.assert_allclose(run.gap, run.losses)  # f_min = 0
     assert run.losses[-1] < run.losses[0]
-    assert run_optimizer("bowl", partial(make_optimizer, "SGD", lr=0.1), steps=0).path.shape == (1, 2)
+    assert run_optimizer("bowl", partial(lesson_optimizer, "SGD", lr=0.1), steps=0).path.shape == (1, 2)
 
 
 def test_a_prebuilt_optimizer_is_moved_to_the_start():
@@ -116,7 +119,7 @@ def test_a_prebuilt_optimizer_is_moved_to_the_start():
 def test_divergence_is_reported_not_raised():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow RuntimeWarnings either
-        run = run_optimizer("rosenbrock", partial(make_optimizer, "SGD", lr=10.0), steps=300)
+        run = run_optimizer("rosenbrock", partial(lesson_optimizer, "SGD", lr=10.0), steps=300)
     assert run.diverged
     assert run.message.startswith("diverged after") and "steps" in run.message
     assert np.all(np.isfinite(run.path)) and len(run.path) < 301
@@ -124,17 +127,17 @@ def test_divergence_is_reported_not_raised():
 
 
 def test_a_small_limit_stops_a_run_early():
-    run = run_optimizer("bowl", partial(make_optimizer, "SGD", lr=0.01), start=(4.0, 0.0), steps=50, limit=3.0)
+    run = run_optimizer("bowl", partial(lesson_optimizer, "SGD", lr=0.01), start=(4.0, 0.0), steps=50, limit=3.0)
     assert run.diverged and len(run.path) == 1 and run.message == "diverged after 1 step: |p| reached 4.0e+00"
 
 
 def test_run_optimizer_refuses_bad_input():
     with pytest.raises(ValueError, match="unknown surface"):
-        run_optimizer("moon", partial(make_optimizer, "SGD", lr=0.1))
+        run_optimizer("moon", partial(lesson_optimizer, "SGD", lr=0.1))
     with pytest.raises(ValueError, match="finite point"):
-        run_optimizer("bowl", partial(make_optimizer, "SGD", lr=0.1), start=(np.nan, 0.0))
+        run_optimizer("bowl", partial(lesson_optimizer, "SGD", lr=0.1), start=(np.nan, 0.0))
     with pytest.raises(ValueError, match="steps must be"):
-        run_optimizer("bowl", partial(make_optimizer, "SGD", lr=0.1), steps=-1)
+        run_optimizer("bowl", partial(lesson_optimizer, "SGD", lr=0.1), steps=-1)
     with pytest.raises(ValueError, match="one Parameter of shape"):
         run_optimizer("bowl", SGD([Parameter(np.zeros(3))], lr=0.1))
     with pytest.raises(TypeError, match="numpy_nn optimizer"):
@@ -143,48 +146,49 @@ def test_run_optimizer_refuses_bad_input():
         run_optimizer("bowl", 0.1)
 
 
-@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+@pytest.mark.parametrize("name", OPTIMIZERS)
 @pytest.mark.parametrize("surface", ["rosenbrock", "saddle"])
 def test_numpy_and_torch_optimizers_walk_the_same_path(name, surface):
     settings_ = dict(lr=1e-3 if surface == "rosenbrock" else 0.05, momentum=0.8, betas=(0.85, 0.99), alpha=0.95)
-    ours = run_optimizer(surface, partial(make_optimizer, name, **settings_), steps=100)
-    theirs = run_torch_optimizer(surface, partial(make_optimizer, name, **settings_), steps=100)
+    ours = run_optimizer(surface, partial(lesson_optimizer, name, **settings_), steps=100)
+    theirs = run_torch_optimizer(surface, partial(lesson_optimizer, name, library="torch.optim", **settings_), steps=100)
     assert not ours.diverged and ours.path.shape == theirs.path.shape == (101, 2)
     assert np.max(np.abs(ours.path - theirs.path)) < 1e-12
 
 
-# ---- make_optimizer ----------------------------------------------------------------------------
+# ---- lesson_optimizer ----------------------------------------------------------------------------
 
 
-def test_make_optimizer_builds_the_named_optimizer():
+def test_lesson_optimizer_builds_the_named_optimizer():
     params = [Parameter(np.zeros(2))]
     expected = {
-        "SGD": SGD, "Momentum": SGD, "Nesterov": SGD, "AdaGrad": Adagrad, "RMSProp": RMSprop,
+        "SGD": SGD, "momentum": SGD, "nesterov": SGD, "Adagrad": Adagrad, "RMSprop": RMSprop,
         "Adam": Adam, "AdamW": AdamW, FLAWED_ADAM: FlawedAdam,
     }
     for name, cls in expected.items():
-        opt = make_optimizer(name, params, lr=0.3, momentum=0.7, betas=(0.5, 0.6), alpha=0.8, weight_decay=0.2)
+        opt = lesson_optimizer(name, params, lr=0.3, momentum=0.7, betas=(0.5, 0.6), alpha=0.8, weight_decay=0.2)
         assert type(opt) is cls and opt.lr == 0.3
-    assert make_optimizer("SGD", params, lr=0.1).defaults["momentum"] == 0
-    assert make_optimizer("Momentum", params, lr=0.1, momentum=0.7).defaults["momentum"] == 0.7
-    assert make_optimizer("Nesterov", params, lr=0.1).defaults["nesterov"] is True
-    assert make_optimizer("RMSProp", params, lr=0.1, alpha=0.8).defaults["alpha"] == 0.8
-    assert make_optimizer("AdamW", params, lr=0.1, weight_decay=0.2).defaults["weight_decay"] == 0.2
+    assert lesson_optimizer("SGD", params, lr=0.1).defaults["momentum"] == 0
+    assert lesson_optimizer("momentum", params, lr=0.1, momentum=0.7).defaults["momentum"] == 0.7
+    assert lesson_optimizer("nesterov", params, lr=0.1).defaults["nesterov"] is True
+    assert lesson_optimizer("RMSprop", params, lr=0.1, alpha=0.8).defaults["alpha"] == 0.8
+    assert lesson_optimizer("AdamW", params, lr=0.1, weight_decay=0.2).defaults["weight_decay"] == 0.2
     tensor = torch.zeros(2, requires_grad=True)
-    assert isinstance(make_optimizer("Nesterov", [tensor], lr=0.1), torch.optim.SGD)
-    assert make_optimizer("Adam", [tensor], lr=0.1, betas=(0.5, 0.6)).defaults["betas"] == (0.5, 0.6)
+    assert type(lesson_optimizer("nesterov", [tensor], lr=0.1)) is torch_nn_optimizers.SGD  # the course's twin
+    assert type(lesson_optimizer("nesterov", [tensor], lr=0.1, library="torch.optim")) is torch.optim.SGD
+    assert lesson_optimizer("Adam", [tensor], lr=0.1, betas=(0.5, 0.6)).defaults["betas"] == (0.5, 0.6)
 
 
-def test_make_optimizer_refuses_bad_names_and_settings():
+def test_lesson_optimizer_refuses_bad_names_and_settings():
     params = [Parameter(np.zeros(2))]
     with pytest.raises(ValueError, match="unknown optimizer"):
-        make_optimizer("Adamax", params, lr=0.1)
+        lesson_optimizer("Adamax", params, lr=0.1)
     with pytest.raises(ValueError, match="only in NumPy"):
-        make_optimizer(FLAWED_ADAM, [torch.zeros(2, requires_grad=True)], lr=0.1)
+        lesson_optimizer(FLAWED_ADAM, [torch.zeros(2, requires_grad=True)], lr=0.1)
     with pytest.raises(ValueError, match="Nesterov momentum requires a momentum"):
-        make_optimizer("Nesterov", params, lr=0.1, momentum=0.0)
+        lesson_optimizer("nesterov", params, lr=0.1, momentum=0.0)
     with pytest.raises(ValueError, match="learning rate"):
-        make_optimizer("Adam", params, lr=-1.0)
+        lesson_optimizer("Adam", params, lr=-1.0)
 
 
 # ---- the flawed Adam ---------------------------------------------------------------------------
@@ -240,7 +244,7 @@ def test_race_keeps_each_optimizers_best_steady_run():
         lr = float(run.label.split("lr=")[1].rstrip(")"))
         assert lr in lrs and run.label.startswith(name)
         for other in lrs:  # no other steady lr does better on average
-            rival = run_optimizer("bowl", partial(make_optimizer, name, lr=other), steps=60)
+            rival = run_optimizer("bowl", partial(lesson_optimizer, name, lr=other), steps=60)
             if not rival.diverged and rival.step_lengths.max() <= 0.1 * side:
                 score = lambda r: np.mean(np.log10(np.maximum(r.gap, 1e-12)))  # noqa: E731
                 assert score(run) <= score(rival) + 1e-12
@@ -255,7 +259,7 @@ def test_race_says_when_no_learning_rate_is_steady():
 
 
 def test_optimizer_run_is_a_plain_record():
-    run = run_optimizer("himmelblau", partial(make_optimizer, "RMSProp", lr=0.05), steps=200, label="RMSProp")
-    assert isinstance(run, OptimizerRun) and run.label == "RMSProp"
+    run = run_optimizer("himmelblau", partial(lesson_optimizer, "RMSprop", lr=0.05), steps=200, label="RMSprop")
+    assert isinstance(run, OptimizerRun) and run.label == "RMSprop"
     assert min(np.linalg.norm(run.final - np.array(m)) for m in run.surface.minima) < 1e-2
     assert np.all(run.gap >= 0)

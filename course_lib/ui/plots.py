@@ -27,10 +27,10 @@ __all__ = [
 
 OPTIMIZER_COLORS: dict[str, str] = {
     "SGD": "tab:blue",
-    "Momentum": "tab:orange",
-    "Nesterov": "tab:green",
-    "AdaGrad": "tab:red",
-    "RMSProp": "tab:purple",
+    "momentum": "tab:orange",
+    "nesterov": "tab:green",
+    "Adagrad": "tab:red",
+    "RMSprop": "tab:purple",
     "Adam": "tab:brown",
     "AdamW": "tab:pink",
     "FlawedAdam": "tab:olive",
@@ -38,7 +38,7 @@ OPTIMIZER_COLORS: dict[str, str] = {
 """One colour per optimizer, so that it looks the same in every panel; a label such as
 "Adam (lr=0.1)" takes the colour of the name before the parenthesis."""
 
-_DASHED = {"Nesterov", "RMSProp", "AdamW"}  # each often walks on top of its cousin (Momentum, AdaGrad, Adam)
+_DASHED = {"nesterov", "RMSprop", "AdamW"}  # each often walks on top of its cousin (momentum, Adagrad, Adam)
 
 def optimizer_style(label: str) -> dict[str, str]:
     """Colour and line style of an optimizer's series, from the name at the start of its label."""

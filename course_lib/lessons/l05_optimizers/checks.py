@@ -13,9 +13,8 @@ import numpy as np
 
 from course_lib.ui.checks import fail, passed, run_learner
 from course_lib.numpy_nn.optimizers import AdamState, SGDState, adam_update, sgd_update
-from course_lib.lessons.l05_optimizers.surfaces import (
-    ROSENBROCK_A, ROSENBROCK_B, SURFACES, flawed_adam_update,
-)
+from course_lib.lessons.l05_optimizers.surfaces import ROSENBROCK_A, ROSENBROCK_B, SURFACES
+from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
 
 __all__ = ["check_adam_step", "check_momentum_step", "check_rosenbrock_grad"]
 

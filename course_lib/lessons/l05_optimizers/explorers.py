@@ -1,7 +1,7 @@
 """Lesson 05's explorer: pick an optimizer, its settings, a surface and a start; watch the path.
 
-Wiring only: the path comes from :func:`course_lib.lessons.l05_optimizers.surfaces.run_optimizer`, the optimizer from
-:func:`course_lib.lessons.l05_optimizers.surfaces.make_optimizer`, the drawing from :mod:`course_lib.lessons.l05_optimizers.plots`.
+Wiring only: the path comes from ``race.run_optimizer``, the optimizer from ``race.lesson_optimizer``,
+the drawing from ``plots``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from functools import partial
 from typing import Any
 
 from course_lib.lessons.l05_optimizers.plots import plot_loss_per_step, plot_paths, plot_surface
-from course_lib.lessons.l05_optimizers.surfaces import (
-    FLAWED_ADAM, OPTIMIZER_NAMES, SURFACES, make_optimizer, run_optimizer,
-)
+from course_lib.lessons.l05_optimizers.flawed_adam import FLAWED_ADAM
+from course_lib.recipes import OPTIMIZERS
+from course_lib.lessons.l05_optimizers.surfaces import SURFACES
+from course_lib.lessons.l05_optimizers.race import lesson_optimizer, run_optimizer
 from course_lib.ui.explorer import (
     SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
 )
@@ -22,15 +23,15 @@ __all__ = ["optimizer_explorer"]
 # Which of the sliders each optimizer reads; the others are greyed out.
 _USES = {
     "SGD": set(),
-    "Momentum": {"momentum"},
-    "Nesterov": {"momentum"},
-    "AdaGrad": set(),
-    "RMSProp": {"beta2"},
+    "momentum": {"momentum"},
+    "nesterov": {"momentum"},
+    "Adagrad": set(),
+    "RMSprop": {"beta2"},
     "Adam": {"beta1", "beta2"},
     "AdamW": {"beta1", "beta2"},
     FLAWED_ADAM: {"beta1", "beta2"},
 }
-_OPTIMIZER_LABELS = [(name, name) for name in OPTIMIZER_NAMES] + [("Adam, flawed (only m̂ corrected)", FLAWED_ADAM)]
+_OPTIMIZER_LABELS = [(name, name) for name in OPTIMIZERS] + [("Adam, flawed (only m̂ corrected)", FLAWED_ADAM)]
 
 
 def optimizer_explorer(
@@ -84,7 +85,7 @@ def optimizer_explorer(
             controls[name].disabled = name not in _USES[c["optimizer"]]
         chosen = SURFACES[c["surface"]]
         factory = partial(
-            make_optimizer,
+            lesson_optimizer,
             c["optimizer"],
             lr=c["lr"],
             momentum=c["momentum"],

@@ -19,7 +19,8 @@ from course_lib.ui.plots import OPTIMIZER_COLORS, axes_or_current, optimizer_sty
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from course_lib.lessons.l05_optimizers.surfaces import OptimizerRun, Surface
+    from course_lib.lessons.l05_optimizers.race import OptimizerRun
+    from course_lib.lessons.l05_optimizers.surfaces import Surface
 
 __all__ = [
     "OPTIMIZER_COLORS",

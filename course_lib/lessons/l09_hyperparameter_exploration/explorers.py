@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
-    DEFAULT_HYPERPARAMETERS, Hyperparameters, ResultsTable, Subset, Trial, load_subset, train_trial,
+    DEFAULT_HYPERPARAMETERS, ResultsTable, Subset, Trial, load_subset, setting, train_trial,
 )
 from course_lib.lessons.l09_hyperparameter_exploration.plots import plot_run
+from course_lib.recipes import Recipe
 from course_lib.ui.explorer import (
     SLIDER, Explorer, draw_message, explorer_layout, log_slider, reset_button, show_figure,
 )
@@ -30,7 +31,7 @@ BATCH_SIZES = (16, 32, 64, 128, 256, 512)
 HIDDEN_SIZES = (16, 32, 64, 128, 256, 512)
 MAX_DROPOUT = 0.8
 TABLE_COLUMNS = ("lr", "batch_size", "hidden", "optimizer", "weight_decay", "dropout")
-_OPTIMIZER_LABELS = (("SGD", "sgd"), ("SGD + momentum β = 0.9", "momentum"), ("Adam", "adam"), ("AdamW", "adamw"))
+_OPTIMIZER_LABELS = (("SGD", "SGD"), ("SGD + momentum β = 0.9", "momentum"), ("Adam", "Adam"), ("AdamW", "AdamW"))
 
 
 @dataclass
@@ -62,9 +63,9 @@ def weight_decay_value(slider_value: float) -> float:
     return 0.0 if slider_value <= 1.0001 * 10.0 ** WEIGHT_DECAY_EXPONENTS[0] else float(slider_value)
 
 
-def _describe(hp: Hyperparameters) -> str:
+def _describe(hp: Recipe) -> str:
     name = dict((value, label) for label, value in _OPTIMIZER_LABELS)[hp.optimizer]
-    return (f"η = {hp.lr:.2g}, B = {hp.batch_size}, H = {hp.hidden}, {name}, λ = {hp.weight_decay:.2g}, "
+    return (f"η = {hp.lr:.2g}, B = {hp.batch_size}, H = {setting(hp, 'hidden')}, {name}, λ = {hp.weight_decay:.2g}, "
             f"p = {hp.dropout:.1f}")
 
 
@@ -91,7 +92,7 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
         "lr": log_slider("learning rate η", start.lr, *LR_EXPONENTS),
         "batch_size": widgets.SelectionSlider(options=BATCH_SIZES, value=start.batch_size, description="batch size B (images)",
                                               **SLIDER),
-        "hidden": widgets.SelectionSlider(options=HIDDEN_SIZES, value=start.hidden, description="hidden width H (units)",
+        "hidden": widgets.SelectionSlider(options=HIDDEN_SIZES, value=setting(start, "hidden"), description="hidden width H (units)",
                                           **SLIDER),
         "optimizer": widgets.Dropdown(options=_OPTIMIZER_LABELS, value=start.optimizer, description="optimizer", style=wide),
         "weight_decay": log_slider("weight decay λ (far left: 0)", 10.0 ** WEIGHT_DECAY_EXPONENTS[0], *WEIGHT_DECAY_EXPONENTS),
@@ -110,7 +111,7 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
     explorer = TrainingExplorer(None, figure, controls, lambda *_: None, table=table, progress=progress,
                                 status=status, data=data)
 
-    def settings() -> Hyperparameters:
+    def settings() -> Recipe:
         return start.replace(lr=float(controls["lr"].value), batch_size=int(controls["batch_size"].value),
                              hidden=int(controls["hidden"].value), optimizer=controls["optimizer"].value,
                              weight_decay=weight_decay_value(controls["weight_decay"].value),

@@ -39,23 +39,22 @@ from course_lib.history import History
 from course_lib.numpy_nn.module import Layer, Sequential
 from course_lib.numpy_nn.models import MLP
 from course_lib.numpy_nn.losses import CrossEntropyLoss
-from course_lib.numpy_nn.optimizers import SGD, Adam, AdamW, Optimizer
+from course_lib.numpy_nn.optimizers import Optimizer
 from course_lib.numpy_nn.training import TrainingDivergedError, fit
-from course_lib.recipes import SEED, FrozenRecipe, is_real, is_whole, one_of, real, whole
+from course_lib.recipes import Recipe, is_real, is_whole, make_optimizer
 
 __all__ = [
     "BLOWUP_FACTOR",
     "DEFAULT_HYPERPARAMETERS",
-    "OPTIMIZERS",
-    "Hyperparameters",
     "LRRangeResult",
     "LogUniform",
     "ResultsTable",
     "Subset",
+    "TRIAL_FIELDS",
     "Trial",
     "WatchedLoss",
     "build_model",
-    "build_optimizer",
+    "setting",
     "effective_lr",
     "grid_points",
     "load_subset",
@@ -70,68 +69,32 @@ __all__ = [
     "train_trial",
 ]
 
-#: The optimizers a run can use: plain SGD, SGD with (heavy-ball) momentum β, Adam, AdamW.
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
-
 #: A loss larger than this many times its reference (the run's first loss; the range test's
 #: smallest smoothed loss) counts as diverged. The range test's rule, used for training runs too.
 BLOWUP_FACTOR = 4.0
 
 
 # --------------------------------------------------------------------------------------------------
-# One run: its hyperparameters, its data, its result
+# One run: its recipe, its data, its result
 # --------------------------------------------------------------------------------------------------
 
 
-# What each setting of Hyperparameters must be.
-_RULES = {
-    "lr": real(0, above=True),
-    "batch_size": whole(1),
-    "hidden": whole(1),
-    "epochs": whole(1),
-    "optimizer": one_of(OPTIMIZERS),
-    "momentum": real(0, 1),
-    "weight_decay": real(0),
-    "dropout": real(0, 1),
-    "seed": SEED,
-}
+#: The lesson's starting point, a :class:`~course_lib.recipes.Recipe` for a small run: 784 → H → 10
+#: with H = 128 (ReLU, He init), SGD with momentum β = 0.9 at η = 0.05, B = 64, no weight decay and
+#: no dropout, 3 epochs at a constant rate. A trial reads lr, batch_size, hidden (one layer),
+#: optimizer, momentum, weight_decay, dropout, epochs and seed.
+DEFAULT_HYPERPARAMETERS = Recipe(hidden=(128,), optimizer="momentum", lr=0.05, batch_size=64, weight_decay=0.0,
+                                 schedule="constant", epochs=3)
 
 
-@dataclass(frozen=True)
-class Hyperparameters(FrozenRecipe):
-    """The settings of one small MNIST run that training does not learn; frozen, changed by copy.
-
-    ``DEFAULT_HYPERPARAMETERS.replace(lr=0.1, batch_size=128)`` makes a changed copy.
-
-    Attributes:
-        lr: the learning rate η of every step (no schedule: the run is short).
-        batch_size: B, images per step.
-        hidden: H, the units of the one hidden layer (784 → H → 10, ReLU, He init).
-        optimizer: ``"sgd"`` (plain), ``"momentum"`` (SGD with momentum β, torch's convention),
-            ``"adam"`` or ``"adamw"`` (Adam's usual betas (0.9, 0.999)).
-        momentum: β for ``"momentum"`` (ignored by the others).
-        weight_decay: λ ≥ 0. An L2 penalty λ/2·‖w‖² for SGD and Adam, decoupled decay for AdamW.
-        dropout: p, the probability of dropping a hidden unit during training (0: no Dropout layer).
-        epochs: passes over the training subset.
-        seed: decides the initial weights, the dropout masks and the batch order.
-    """
-
-    lr: float = 0.05
-    batch_size: int = 64
-    hidden: int = 128
-    optimizer: str = "momentum"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    dropout: float = 0.0
-    epochs: int = 3
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        self.check_fields(_RULES)
+#: The fields of a Recipe a trial reads, in the order the lesson introduces them (``hp.describe(TRIAL_FIELDS)``).
+TRIAL_FIELDS = ("lr", "batch_size", "hidden", "optimizer", "momentum", "weight_decay", "dropout", "epochs", "seed")
 
 
-#: The lesson's starting point: SGD with momentum 0.9, η = 0.05, B = 64, H = 128, 3 epochs.
-DEFAULT_HYPERPARAMETERS = Hyperparameters()
+def setting(hp: Recipe, name: str) -> Any:
+    """A hyperparameter's value as the lesson writes it: H for the one hidden layer's width, else the field."""
+    value = getattr(hp, name)
+    return value[0] if name == "hidden" and len(value) == 1 else value
 
 
 class Subset(NamedTuple):
@@ -164,25 +127,11 @@ def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return model_rng, shuffle_rng
 
 
-def build_model(hp: Hyperparameters = DEFAULT_HYPERPARAMETERS, *, dtype: str = "float32") -> Sequential:
+def build_model(hp: Recipe = DEFAULT_HYPERPARAMETERS, *, dtype: str = "float32") -> Sequential:
     """784 → H → 10 with ReLU, He (Kaiming) normal init and Dropout(p) after the hidden layer if p > 0."""
-    model = MLP((784, hp.hidden, 10), activation="relu", dropout=hp.dropout, init="kaiming_normal",
+    model = MLP(hp.sizes, activation="relu", dropout=hp.dropout, init="kaiming_normal",
                 rng=_streams(hp.seed)[0])
     return model.astype(dtype)
-
-
-def build_optimizer(name: str, params: Sequence[Any], *, lr: float, momentum: float = 0.9,
-                    weight_decay: float = 0.0) -> Optimizer:
-    """One of :data:`OPTIMIZERS` over ``params``, from ``course_lib.numpy_nn.optimizers``."""
-    if name == "sgd":
-        return SGD(params, lr=lr, weight_decay=weight_decay)
-    if name == "momentum":
-        return SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        return Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return AdamW(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {name!r}.")
 
 
 def effective_lr(lr: float | ArrayLike, momentum: float | ArrayLike) -> float | NDArray:
@@ -235,7 +184,7 @@ class Trial:
     """The outcome of one run: its hyperparameters, its History, its time, and whether it diverged.
 
     Attributes:
-        hp: the run's :class:`Hyperparameters`.
+        hp: the run's :class:`~course_lib.recipes.Recipe`.
         history: what ``fit`` recorded (per step: ``loss``, ``lr``; per epoch: train and validation
             loss and accuracy), plus ``weight_norm`` per epoch, ‖W‖ = sqrt(Σ w²) over the weight
             matrices; for a diverged run, everything before the blow-up.
@@ -246,7 +195,7 @@ class Trial:
         blowup_loss: the loss that counted as a blow-up (``inf`` or ``nan`` when it was not finite).
     """
 
-    hp: Hyperparameters
+    hp: Recipe
     history: History
     seconds: float
     steps_per_epoch: int
@@ -275,7 +224,7 @@ class Trial:
         return f"validation accuracy {self.val_acc:.1%} after {self.hp.epochs} epochs ({self.seconds:.1f} s)"
 
 
-def train_trial(hp: Hyperparameters, data: Subset, *, on_step: Callable[[], None] | None = None,
+def train_trial(hp: Recipe, data: Subset, *, on_step: Callable[[], None] | None = None,
                 progress: bool = False) -> Trial:
     """Train ``build_model(hp)`` on ``data.train`` with ``numpy_nn.fit``; never raises on divergence.
 
@@ -289,15 +238,15 @@ def train_trial(hp: Hyperparameters, data: Subset, *, on_step: Callable[[], None
         on_step: called after every training step (a progress bar).
         progress: show ``fit``'s tqdm progress bar.
     """
-    if not isinstance(hp, Hyperparameters):
-        raise TypeError(f"train_trial expects Hyperparameters, e.g. DEFAULT_HYPERPARAMETERS.replace(lr=0.1); "
+    if not isinstance(hp, Recipe):
+        raise TypeError(f"train_trial expects a Recipe, e.g. DEFAULT_HYPERPARAMETERS.replace(lr=0.1); "
                         f"got {type(hp).__name__}.")
     if not isinstance(data, Subset):
         raise TypeError(f"train_trial expects the data from load_subset(...); got {type(data).__name__}.")
     X = data.train[0]
     model = build_model(hp, dtype=str(X.dtype) if np.issubdtype(X.dtype, np.floating) else "float32")
-    optimizer = build_optimizer(hp.optimizer, model.parameters(), lr=hp.lr, momentum=hp.momentum,
-                                weight_decay=hp.weight_decay)
+    optimizer = make_optimizer(hp.optimizer, model.parameters(), lr=hp.lr, momentum=hp.momentum,
+                               weight_decay=hp.weight_decay)
     loss_fn = WatchedLoss(CrossEntropyLoss(), model, on_step=on_step)
     norms = _WeightNorm()
     start = time.perf_counter()
@@ -432,7 +381,7 @@ def lr_range_test(
         model: a ``numpy_nn`` model. It is copied; the model passed in is never changed.
         train: ``(X, y)``; mini-batches are drawn from it in a seeded shuffled order, again and
             again if ``num_steps`` exceeds one pass.
-        optimizer: a name from :data:`OPTIMIZERS` (β = 0.9 for ``"momentum"``), or a function
+        optimizer: a name from ``course_lib.recipes.OPTIMIZERS`` (β = 0.9 for ``"momentum"``), or a function
             ``params -> Optimizer``; its ``lr`` is overwritten at every step.
         loss_fn: a ``numpy_nn.losses`` object; ``CrossEntropyLoss()`` by default.
         start_lr, end_lr: the first and the last learning rate, 0 < start_lr < end_lr.
@@ -464,7 +413,7 @@ def lr_range_test(
         raise ValueError(f"train: X has {len(X)} samples and y has {len(y)}; pass matching, non-empty arrays.")
 
     model = copy.deepcopy(model).train()          # the caller's model (and its generators) stay as they were
-    opt = (build_optimizer(optimizer, model.parameters(), lr=start_lr) if isinstance(optimizer, str)
+    opt = (make_optimizer(optimizer, model.parameters(), lr=start_lr, weight_decay=0.0) if isinstance(optimizer, str)
            else optimizer(model.parameters()))
     loss_fn = CrossEntropyLoss() if loss_fn is None else loss_fn
     schedule = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
@@ -570,7 +519,7 @@ def random_points(space: Mapping[str, LogUniform | Sequence[Any]], n: int, *, se
 
 
 def run_trials(points: Sequence[Mapping[str, Any]], data: Subset, *,
-               base: Hyperparameters = DEFAULT_HYPERPARAMETERS, progress: bool = True) -> list[Trial]:
+               base: Recipe = DEFAULT_HYPERPARAMETERS, progress: bool = True) -> list[Trial]:
     """Train one :func:`train_trial` for each point, ``base.replace(**point)``, with a progress bar."""
     from tqdm.auto import tqdm
 
@@ -584,11 +533,11 @@ def to_grid(trials: Sequence[Trial], rows: str, cols: str, value: str = "val_acc
     ``values[i, j]`` is the ``value`` (a Trial property, e.g. ``"val_acc"``) of the trial with
     ``rows = row_values[i]`` and ``cols = col_values[j]``; NaN where none was run (or it diverged).
     """
-    row_values = sorted({getattr(t.hp, rows) for t in trials})
-    col_values = sorted({getattr(t.hp, cols) for t in trials})
+    row_values = sorted({setting(t.hp, rows) for t in trials})
+    col_values = sorted({setting(t.hp, cols) for t in trials})
     values = np.full((len(row_values), len(col_values)), np.nan)
     for t in trials:
-        values[row_values.index(getattr(t.hp, rows)), col_values.index(getattr(t.hp, cols))] = getattr(t, value)
+        values[row_values.index(setting(t.hp, rows)), col_values.index(setting(t.hp, cols))] = getattr(t, value)
     return values, row_values, col_values
 
 
@@ -623,7 +572,7 @@ class ResultsTable:
                 result = "diverged (epoch {}, step {})".format(*trial.diverged_at)
             else:
                 result = f"{trial.val_acc:.1%}" + (" ★" if i == self.best else "")
-            self.rows.append([str(number), *(_format(c, getattr(trial.hp, c)) for c in columns), result,
+            self.rows.append([str(number), *(_format(c, setting(trial.hp, c)) for c in columns), result,
                               f"{trial.seconds:.2f}"])
 
     def __len__(self) -> int:
