@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,20 +47,27 @@ class ExplorerEntry:
             (None: ``small``).
         timings: the changes the benchmark times.
         needs: for a control that only acts in some settings, those settings: ``{"beta1":
-            {"optimizer": "Adam"}}`` says β₁ changes the picture once the optimizer is Adam. The
-            wiring test moves every control, in these settings where given, and fails if the
-            picture's data stays the same.
+            {"optimizer": "Adam"}}`` says β₁ changes the picture once the optimizer is Adam. A
+            control read in several ways lists one setting for each, all of them checked:
+            ``{"beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSProp"})}`` (Adam's β₂, RMSProp's
+            α). The wiring test (tests/test_widget_wiring.py) moves every control, in these
+            settings where given, and fails if the picture's data stays the same.
     """
 
     function: Callable[..., Any]
     small: Callable[[], Any]
     full: Callable[[], Any] | None = None
     timings: tuple[Timing, ...] = ()
-    needs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    needs: Mapping[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.function.__name__
+
+    def settings_for(self, control: str) -> tuple[Mapping[str, Any], ...]:
+        """The settings of the other controls in which ``control`` acts: ``({},)`` if it acts as built."""
+        need = self.needs.get(control, {})
+        return (need,) if isinstance(need, Mapping) else tuple(need)
 
 
 @dataclass(frozen=True)

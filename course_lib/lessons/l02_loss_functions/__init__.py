@@ -10,6 +10,9 @@ LESSON = Lesson(
         ExplorerEntry(
             loss_explorer,
             small=loss_explorer,
+            # ŷ and δ shape the regression view's curves, z the classification view's; each view hides the others
+            needs={"prediction": {"view": "regression"}, "delta": {"view": "regression"},
+                   "logit": {"view": "classification"}},
             timings=(
                 Timing("prediction (regression)", "prediction", (1.0, -1.0)),
                 Timing("logit (classification)", "logit", (-10.0, 2.0), preset={"view": "classification"}),

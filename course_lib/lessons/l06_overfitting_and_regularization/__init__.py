@@ -16,6 +16,7 @@ LESSON = Lesson(
             small=lambda: polynomial_explorer(n=10, max_n=20),
             full=polynomial_explorer,
             timings=(Timing("degree", "degree", (3, 15)),),
+            needs={"l2": {"penalty": True}},  # with the penalty off, λ = 0 whatever the slider says
         ),
     ),
     checks=(check_ridge_gradient, check_soft_threshold, check_dropout_forward),
