@@ -49,7 +49,7 @@ class ExplorerEntry:
         needs: for a control that only acts in some settings, those settings: ``{"beta1":
             {"optimizer": "Adam"}}`` says β₁ changes the picture once the optimizer is Adam. A
             control read in several ways lists one setting for each, all of them checked:
-            ``{"beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSProp"})}`` (Adam's β₂, RMSProp's
+            ``{"beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSprop"})}`` (Adam's β₂, RMSprop's
             α). The wiring test (tests/test_widget_wiring.py) moves every control, in these
             settings where given, and fails if the picture's data stays the same.
     """

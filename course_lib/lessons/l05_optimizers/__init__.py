@@ -12,9 +12,9 @@ LESSON = Lesson(
             small=lambda: optimizer_explorer(steps=20),
             full=lambda: optimizer_explorer("Adam", "rosenbrock", lr=0.05, steps=150),
             timings=(Timing("lr", "lr", (0.01, 0.1)),),
-            # each optimizer reads only its own sliders (the others are greyed out); β₂ is also RMSProp's α
-            needs={"momentum": {"optimizer": "Momentum"}, "beta1": {"optimizer": "Adam"},
-                   "beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSProp"})},
+            # each optimizer reads only its own sliders (the others are greyed out); β₂ is also RMSprop's α
+            needs={"momentum": {"optimizer": "momentum"}, "beta1": {"optimizer": "Adam"},
+                   "beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSprop"})},
         ),
     ),
     checks=(check_momentum_step, check_adam_step, check_rosenbrock_grad),
