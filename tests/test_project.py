@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -126,3 +127,79 @@ def test_every_subpackage_is_installed():
     found = set(find_packages(where=str(REPO), include=spec["include"]))
     on_disk = {str(p.parent.relative_to(REPO)).replace("/", ".") for p in (REPO / "course_lib").rglob("__init__.py")}
     assert on_disk <= found, f"not packaged: {sorted(on_disk - found)}"
+
+
+# ---- the package's shape (docs/ARCHITECTURE.md) ------------------------------------------------
+
+PACKAGE = REPO / "course_lib"
+SOURCES = sorted(p for folder in ("course_lib", "tests", "benchmarks") for p in (REPO / folder).rglob("*.py"))
+REFERENCE_MODULE_LINES = 420  # "about 400": a reference module a learner reads in one sitting
+
+
+def _module_of(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> list[ast.ImportFrom | ast.Import]:
+    return [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def test_no_private_name_is_imported_across_modules():
+    found = [f"{path.relative_to(REPO)}:{node.lineno} imports {alias.name} from {node.module}"
+             for path in SOURCES for node in _imports(path)
+             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("course_lib")
+             for alias in node.names if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert not found, "a private name is another module's business; make it public or move it down:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("twin", ["numpy_nn", "torch_nn"])
+def test_every_reference_module_reads_in_one_sitting(twin):
+    long = {p.name: n for p in sorted((PACKAGE / twin).glob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > REFERENCE_MODULE_LINES}
+    assert not long, f"course_lib/{twin} modules over {REFERENCE_MODULE_LINES} lines: {long}; split by concept"
+
+
+def test_layers_import_only_downwards_and_no_lesson_imports_another():
+    """Reference and infrastructure never import a lesson or a tool; a lesson never imports another lesson."""
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_of(path)
+        for node in _imports(path):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            for name in names:
+                if module.startswith("course_lib.lessons.l"):
+                    own = ".".join(module.split(".")[:3])
+                    if name.startswith("course_lib.lessons.l") and not name.startswith(own + ".") and name != own:
+                        problems.append(f"{module} imports {name}: move what two lessons share down")
+                    if name.startswith("course_lib.tools"):
+                        problems.append(f"{module} imports {name}: lessons do not use the tools")
+                elif not module.startswith(("course_lib.tools", "course_lib.lessons")):
+                    if name.startswith(("course_lib.lessons", "course_lib.tools")):
+                        problems.append(f"{module} imports {name}: the reference and infrastructure sit below the lessons")
+    assert not problems, "\n".join(problems)
+
+
+def test_one_public_name_one_meaning():
+    """A public function or class is defined once; the only exceptions are the twins, one per backend."""
+    homes: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                homes.setdefault(node.name, []).append(_module_of(path))
+    clashes = {}
+    for name, modules in homes.items():
+        twins = {m.replace("course_lib.numpy_nn.", "").replace("course_lib.torch_nn.", "") for m in modules}
+        backends = {m.split(".")[1] for m in modules}
+        if len(modules) > 1 and not (len(modules) == 2 and len(twins) == 1 and backends == {"numpy_nn", "torch_nn"}):
+            clashes[name] = modules
+    assert not clashes, f"one name, several meanings (rename one, or move the shared one down): {clashes}"
+
+
+def test_every_notebook_has_its_lesson_folder_and_every_folder_its_notebook():
+    from course_lib.lessons import all_lessons
+
+    lessons = all_lessons()
+    assert [lesson.notebook for lesson in lessons] == [p.name for p in NOTEBOOKS]
+    folders = sorted(p.name for p in (PACKAGE / "lessons").iterdir() if (p / "__init__.py").is_file())
+    assert folders == [f"l{lesson.stem}" for lesson in lessons]

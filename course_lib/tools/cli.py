@@ -121,7 +121,7 @@ def _epochs(n: int) -> str:
     return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
-def _recipe(args: argparse.Namespace) -> Recipe:
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
     """The lesson's recipe for ``--model``, with the settings given on the command line."""
     changes = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
                "optimizer": args.optimizer, "hidden": args.hidden, "train_size": args.limit}
@@ -178,7 +178,7 @@ def _train(args: argparse.Namespace) -> int:
     from course_lib.numpy_nn.training import TrainingDivergedError
 
     try:
-        recipe = _recipe(args)
+        recipe = recipe_from_args(args)
     except ValueError as err:  # a combination the recipe refuses, said in its own words
         args.parser.error(str(err))
     if not args.json_only:

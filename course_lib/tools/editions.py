@@ -42,7 +42,7 @@ from typing import Any
 __all__ = [
     "EditionError",
     "Exercise",
-    "Lesson",
+    "LessonNotebook",
     "SiteReport",
     "build_site",
     "build_student",
@@ -95,7 +95,7 @@ class Exercise:
 
 
 @dataclass
-class Lesson:
+class LessonNotebook:
     """A lesson notebook as read from disk, with its exercises."""
 
     path: Path
@@ -158,7 +158,7 @@ def read_notebook(path: Path) -> Any:
     return nb
 
 
-def load_lessons(folder: Path | None = None, only: Sequence[str] | None = None) -> list[Lesson]:
+def load_lessons(folder: Path | None = None, only: Sequence[str] | None = None) -> list[LessonNotebook]:
     """Every lesson ``NN_name.ipynb`` in ``folder``, in course order, read and checked.
 
     ``only`` picks lessons by file stem ("01_gradient_descent"), file name or number ("01").
@@ -184,7 +184,7 @@ def load_lessons(folder: Path | None = None, only: Sequence[str] | None = None) 
     lessons = []
     for path in paths:
         nb = read_notebook(path)
-        lessons.append(Lesson(path, nb, find_exercises(nb, path.name)))
+        lessons.append(LessonNotebook(path, nb, find_exercises(nb, path.name)))
     return lessons
 
 
@@ -363,7 +363,7 @@ def _stub_uses(nb: Any, exercises: list[Exercise], name: str) -> None:
             )
 
 
-def student_notebook(lesson: Lesson) -> Any:
+def student_notebook(lesson: LessonNotebook) -> Any:
     """The student edition of one lesson: outputs stripped, each solution replaced by its stub."""
     _stub_uses(lesson.nb, lesson.exercises, lesson.name)
     nb = strip_outputs(copy.deepcopy(lesson.nb))
@@ -733,7 +733,7 @@ def rewrite_lesson_links(nb: Any) -> set[str]:
     return linked
 
 
-def _nav(lessons: list[Lesson], i: int) -> str:
+def _nav(lessons: list[LessonNotebook], i: int) -> str:
     def link(j: int, arrow: str) -> str:
         if 0 <= j < len(lessons):
             text = f"{arrow} {lessons[j].title}" if arrow == "←" else f"{lessons[j].title} {arrow}"

@@ -13,7 +13,7 @@ holds all of them::
                                           scheduler=scheduler)
 
 and training resumed from it ends with exactly the weights of a run that was never interrupted
-(tests/test_torch_checkpoint.py checks it with ``torch.equal``).
+(tests/torch_nn/test_torch_checkpoint.py checks it with ``torch.equal``).
 
 The file is written with ``torch.save`` and read with ``torch.load(weights_only=True)``, which
 only accepts tensors, numbers, strings and plain containers: loading a file cannot run code. It is

@@ -5,7 +5,7 @@ and defaults (``LeakyReLU(negative_slope=0.01)``, ``BatchNorm1d(num_features, ep
 momentum=0.1)``, ``Dropout(p=0.5)``, ...), the same (out, in) weight layout and the same
 state_dict keys, so weights move between twins one tensor per key
 (:func:`course_lib.torch_nn.models.copy_weights_numpy_to_torch`). The twins are checked against
-each other in tests/test_twins.py. The NumPy versions differ only where NumPy must: they take an
+each other in tests/torch_nn/test_twins.py. The NumPy versions differ only where NumPy must: they take an
 explicit ``rng`` for their random draws, and ``Linear`` takes an ``init`` name.
 """
 

@@ -20,7 +20,7 @@ from course_lib.validation import mlp_args
 
 __all__ = ["ACTIVATIONS", "CNN", "MLP", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy"]
 
-# The same names as course_lib.numpy_nn.models.ACTIVATIONS (tests/test_models.py checks it).
+# The same names as course_lib.numpy_nn.models.ACTIVATIONS (tests/torch_nn/test_models.py checks it).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": nn.LeakyReLU,

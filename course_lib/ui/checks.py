@@ -54,15 +54,20 @@ def passed(fn: Callable, n_cases: int) -> None:
 
 
 def close(got: Any, expected: Any, *, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
-    """True when ``got`` converts to a float array of ``expected``'s shape with the same values (within rounding).
+    """True when ``got`` is numbers of ``expected``'s shape with the same values (within rounding).
 
-    Anything that does not convert (None, a string, a ragged list) is simply not close.
+    Every check compares with this one function. Anything that is not numbers is simply not close:
+    None, a ragged list, a string (even "1.5", which NumPy would parse), a complex number, and a
+    bool where numbers are expected.
     """
     try:
-        a = np.asarray(got, dtype=np.float64)
+        raw = np.asarray(got)
     except (TypeError, ValueError):
         return False
-    b = np.asarray(expected, dtype=np.float64)
+    b = np.asarray(expected)
+    if not (raw.dtype.kind in "iuf" or (raw.dtype.kind == "b" and b.dtype.kind == "b")):
+        return False
+    a, b = raw.astype(np.float64), b.astype(np.float64)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
 
 

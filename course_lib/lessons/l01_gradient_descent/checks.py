@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ui.checks import fail, passed, run_learner
+from course_lib.ui.checks import close, fail, passed, run_learner
 from course_lib.data import make_linear_regression
 from course_lib.lessons.l01_gradient_descent.descent import (
     critical_learning_rate, linear_gradient, linear_hessian, make_uniform_noise_regression,
@@ -44,10 +44,6 @@ def _pair(value: object) -> tuple[float, float] | None:
         return None
 
 
-def _close(got: tuple[float, float], expected: tuple[float, float]) -> bool:
-    return bool(np.allclose(got, expected, rtol=_RTOL, atol=1e-9))
-
-
 def check_gradient(gradient: Callable) -> None:
     """``gradient(w, b, X, y)`` must return (∂J/∂w, ∂J/∂b) for J = 1/(2N) Σ (w·x_i + b − y_i)²."""
     hint = (
@@ -62,7 +58,7 @@ def check_gradient(gradient: Callable) -> None:
         pair = _pair(got)
         if pair is None:
             fail(gradient, args, got, expected, "return a pair of two numbers, (dw, db). " + hint)
-        if _close(pair, expected):
+        if close(pair, expected, rtol=_RTOL, atol=1e-9):
             continue
         x = X[:, 0]
         n = len(x)
@@ -72,13 +68,13 @@ def check_gradient(gradient: Callable) -> None:
                 "your dw equals the mean residual, which is ∂J/∂b, the bias's gradient. The chain rule "
                 "multiplies each residual by ∂(w·x_i + b)/∂w = x_i, so dw = mean(r * x). "
             )
-        elif _close(pair, (n * expected[0], n * expected[1])):
+        elif close(pair, (n * expected[0], n * expected[1]), rtol=_RTOL, atol=1e-9):
             specific = "your numbers are N times too large: J averages over the examples, so use the mean, not the sum. "
-        elif _close(pair, (2 * expected[0], 2 * expected[1])):
+        elif close(pair, (2 * expected[0], 2 * expected[1]), rtol=_RTOL, atol=1e-9):
             specific = "your numbers are twice too large: J has a factor ½ that cancels the 2 from differentiating the square. "
-        elif _close(pair, (-expected[0], -expected[1])):
+        elif close(pair, (-expected[0], -expected[1]), rtol=_RTOL, atol=1e-9):
             specific = "your signs are flipped: take the residual as prediction minus target, r = w*x + b - y. "
-        elif _close(pair, (float(np.mean(broadcast * X)), float(np.mean(broadcast)))):
+        elif close(pair, (float(np.mean(broadcast * X)), float(np.mean(broadcast))), rtol=_RTOL, atol=1e-9):
             specific = (
                 "X has shape (N, 1) and y has shape (N,), so w*X + b - y broadcasts to an (N, N) table. "
                 "Flatten first: x = X[:, 0]. "
@@ -104,15 +100,15 @@ def check_gradient_step(gradient_step: Callable) -> None:
         pair = _pair(got)
         if pair is None:
             fail(gradient_step, args, got, expected, "return the new pair (w, b). " + hint)
-        if _close(pair, expected):
+        if close(pair, expected, rtol=_RTOL, atol=1e-9):
             continue
-        if _close(pair, (w + lr * dw, b + lr * db)):
+        if close(pair, (w + lr * dw, b + lr * db), rtol=_RTOL, atol=1e-9):
             specific = "you moved along the gradient, which points uphill; descent subtracts it. "
-        elif _close(pair, (w - dw, b - db)):
+        elif close(pair, (w - dw, b - db), rtol=_RTOL, atol=1e-9):
             specific = "the step ignores the learning rate: multiply the gradient by lr before subtracting. "
-        elif _close(pair, (lr * dw, lr * db)) or _close(pair, (-lr * dw, -lr * db)):
+        elif close(pair, (lr * dw, lr * db), rtol=_RTOL, atol=1e-9) or close(pair, (-lr * dw, -lr * db), rtol=_RTOL, atol=1e-9):
             specific = "you returned the step itself; return the new parameters, old value minus the step. "
-        elif _close(pair, (w - lr * db, b - lr * db)):
+        elif close(pair, (w - lr * db, b - lr * db), rtol=_RTOL, atol=1e-9):
             specific = "w moved by the mean residual, the bias's gradient; the slope's gradient is mean(r * x). "
         else:
             specific = ""

@@ -11,7 +11,7 @@ from course_lib.lessons.l01_gradient_descent.descent import (
     critical_learning_rate, gradient_descent, least_squares, linear_loss, loss_grid,
 )
 from course_lib.lessons.l01_gradient_descent.plots import (
-    plot_descent_path, plot_learning_rate_scale, plot_loss_contours, plot_loss_curves,
+    plot_descent_path, plot_learning_rate_scale, plot_loss_contours, plot_descent_losses,
 )
 from course_lib.ui.explorer import (
     SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
@@ -84,7 +84,7 @@ def lr_explorer(
         plot_descent_path(result.path, ax=ax_map, color="crimson", label="path of (w, b)")
         ax_map.legend(loc="lower left", fontsize=8, title=f"ends at w = {result.w:.3g}, b = {result.b:.3g}",
                       title_fontsize=8)
-        plot_loss_curves({f"α = {alpha:.3g}": result}, ax=ax_loss, minimum_loss=j_star, title="Loss J after each step")
+        plot_descent_losses({f"α = {alpha:.3g}": result}, ax=ax_loss, minimum_loss=j_star, title="Loss J after each step")
         ax_loss.set_xlim(0, n_steps)
         plot_learning_rate_scale(alpha, critical, ax=ax_scale, lr_range=lr_range)
         ax_scale.xaxis.set_minor_locator(NullLocator())  # 40 unlabelled minor ticks: a tenth of a redraw

@@ -28,7 +28,7 @@ __all__ = [
     "plot_gradient_norms",
     "plot_learning_rate_scale",
     "plot_loss_contours",
-    "plot_loss_curves",
+    "plot_descent_losses",
     "plot_loss_slice",
     "plot_loss_surface",
 ]
@@ -97,7 +97,7 @@ def plot_descent_path(
     return ax
 
 
-def plot_loss_curves(
+def plot_descent_losses(
     results: Mapping[str, DescentResult],
     ax: "Axes | None" = None,
     *,
@@ -111,7 +111,7 @@ def plot_loss_curves(
     use different batch sizes. ``minimum_loss`` draws the lowest reachable loss J* as a dashed line.
     """
     if not results:
-        raise ValueError("plot_loss_curves needs at least one named DescentResult.")
+        raise ValueError("plot_descent_losses needs at least one named DescentResult.")
     if x not in ("step", "examples"):
         raise ValueError(f"x must be 'step' or 'examples', got {x!r}.")
     ax = axes_or_current(ax)

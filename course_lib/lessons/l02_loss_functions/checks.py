@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.ui.checks import fail, passed, run_learner
+from course_lib.ui.checks import close, fail, passed, run_learner
 from course_lib.lessons.l02_loss_functions.loss_curves import logsumexp
 from course_lib.numpy_nn import losses
 
@@ -25,14 +25,6 @@ _RTOL, _ATOL = 1e-6, 1e-9
 def _call(fn: Callable, args: tuple, hint: str) -> Any:
     with np.errstate(all="ignore"):  # an overflow is reported by the check, with its reason
         return run_learner(fn, tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args), hint)
-
-
-def _close(got: Any, expected: Any) -> bool:
-    got_array = np.asarray(got, dtype=np.float64) if _is_numeric(got) else None
-    expected = np.asarray(expected, dtype=np.float64)
-    if got_array is None or got_array.shape != expected.shape:
-        return False
-    return bool(np.allclose(got_array, expected, rtol=_RTOL, atol=_ATOL))
 
 
 def _is_numeric(value: Any) -> bool:
@@ -48,7 +40,7 @@ def _compare(
 ) -> None:
     """Fail unless ``got`` matches ``expected``. An inf or nan where the answer is finite gets
     ``overflow_hint``; a match with a known wrong answer (``mistakes``: hint -> value) gets its hint."""
-    if _close(got, expected):
+    if close(got, expected, rtol=_RTOL, atol=_ATOL):
         return
     if not _is_numeric(got):
         fail(fn, args, got, expected, f"Return a number (or an array of numbers), not a {type(got).__name__}. {hint}")
@@ -58,7 +50,7 @@ def _compare(
     if overflow_hint and not np.all(np.isfinite(got_array)):
         fail(fn, args, got, expected, f"{overflow_hint} {hint}")
     for mistake_hint, wrong in mistakes.items():
-        if _close(got_array, wrong):
+        if close(got_array, wrong, rtol=_RTOL, atol=_ATOL):
             fail(fn, args, got, expected, f"{mistake_hint} {hint}")
     fail(fn, args, got, expected, hint)
 

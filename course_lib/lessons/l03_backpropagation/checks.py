@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.lessons.l03_backpropagation.graph import neuron_graph
-from course_lib.ui.checks import CheckFailed, describe, fail, passed, run_learner
+from course_lib.ui.checks import CheckFailed, close, describe, fail, passed, run_learner
 from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn.gradcheck import numerical_gradient_array, rel_error
 from course_lib.numpy_nn.layers import Linear
@@ -22,11 +22,6 @@ __all__ = ["check_linear_backward", "check_neuron_gradients", "check_sigmoid_bac
 
 # A correct float64 backward rule agrees with central differences to about 1e-9; a bug, to 1e-2 or worse.
 _TOLERANCE = 1e-6
-
-
-def _close(got: Any, expected: np.ndarray) -> bool:
-    got = np.asarray(got, dtype=np.float64)
-    return got.shape == expected.shape and rel_error(got, expected) < _TOLERANCE
 
 
 def _join(*sentences: str) -> str:
@@ -76,7 +71,7 @@ def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, floa
         got_array = _as_float_array(neuron_gradients, args, "(∂L/∂w, ∂L/∂b)", got, expected, hint)
         if got_array.shape != (2,):
             fail(neuron_gradients, args, got, shown, _join("return two numbers, (dL_dw, dL_db).", hint))
-        if _close(got_array, expected):
+        if close(got_array, expected, rtol=_TOLERANCE, atol=1e-12):
             continue
         s, e = graph["s"].value, graph["e"].value
         sp = s * (1 - s)
@@ -88,7 +83,7 @@ def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, floa
              "∂L/∂w needs one more factor than ∂L/∂b: ∂z/∂w = x, because z = w·x + b."),
             (-expected, "the sign is flipped: e = s − t, so ∂L/∂s = +2(s − t)."),
         ]
-        specific = next((why for wrong, why in mistakes if _close(got_array, wrong)), None)
+        specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
         fail(neuron_gradients, args, got, shown, _join(specific or "", hint))
     passed(neuron_gradients, len(cases))
 
@@ -127,7 +122,7 @@ def check_sigmoid_backward(sigmoid_backward: Callable[[np.ndarray, np.ndarray], 
             (dy * sy * (1 - sy), "y is already σ(x); applying σ again computes σ'(σ(x)) instead of σ'(x)."),
             (dy * y, "the factor (1 − y) is missing."),
         ]
-        specific = next((why for wrong, why in mistakes if _close(got_array, wrong)), None)
+        specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
         lead = (f"the gradient check found a relative error of {error:.1e} against central differences "
                 f"(a correct rule gives about 1e-10).")
         _fail_part(sigmoid_backward, args, "dx", got, numerical, _join(lead, specific or "", hint))
@@ -184,7 +179,7 @@ def _linear_hint(part: str, got: np.ndarray, expected: np.ndarray, dy: np.ndarra
     if part == "dx":
         if got.shape != expected.shape:
             return f"dx must have x's shape {expected.shape}, got {got.shape}. "
-        if _close(got, dy @ W.T):
+        if close(got, dy @ W.T, rtol=_TOLERANCE, atol=1e-12):
             return "dy @ W.T is the forward direction; going back through y = x Wᵀ multiplies by W itself: dx = dy @ W. "
     if part == "dW":
         if got.shape == expected.shape[::-1] and got.shape != expected.shape:
@@ -192,15 +187,15 @@ def _linear_hint(part: str, got: np.ndarray, expected: np.ndarray, dy: np.ndarra
                     f"W is stored (out, in), as in torch, so dW = dy.T @ x. ")
         if got.shape != expected.shape:
             return f"dW must have W's shape {expected.shape}, got {got.shape}. "
-        if _close(got.T, expected):
+        if close(got.T, expected, rtol=_TOLERANCE, atol=1e-12):
             return "dW came out transposed: W is stored (out, in), as in torch, so dW = dy.T @ x, not (x.T @ dy). "
-        if _close(got, expected / n):
+        if close(got, expected / n, rtol=_TOLERANCE, atol=1e-12):
             return "dW sums over the examples, it does not average them: the loss already took its mean, and dy carries it. "
     if part == "db":
         if got.shape == (n,) and expected.shape != (n,):
             return f"db came out with one entry per example, shape {got.shape}: sum over the batch axis, dy.sum(axis=0). "
         if got.shape != expected.shape:
             return f"db must have b's shape {expected.shape}, got {got.shape}. "
-        if _close(got, expected / n):
+        if close(got, expected / n, rtol=_TOLERANCE, atol=1e-12):
             return "db is the sum of dy over the examples, not their mean: the loss already averaged, and dy carries the 1/N. "
     return ""

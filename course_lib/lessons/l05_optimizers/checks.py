@@ -11,18 +11,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ui.checks import fail, passed, run_learner
+from course_lib.ui.checks import close, fail, passed, run_learner
 from course_lib.numpy_nn.optimizers import AdamState, SGDState, adam_update, sgd_update
 from course_lib.lessons.l05_optimizers.surfaces import ROSENBROCK_A, ROSENBROCK_B, SURFACES
 from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
 
 __all__ = ["check_adam_step", "check_momentum_step", "check_rosenbrock_grad"]
-
-
-def _close(got: object, expected: object) -> bool:
-    got = np.asarray(got, dtype=np.float64) if got is not None else np.array(np.nan)
-    expected = np.asarray(expected, dtype=np.float64)
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-9, atol=1e-12))
 
 
 def _pair(fn: Callable, args: tuple, got: object, n: int, hint: str) -> tuple:
@@ -52,27 +46,27 @@ def check_momentum_step(momentum_step: Callable) -> None:
             new_p, new_b = _pair(momentum_step, args, run_learner(momentum_step, args, hint), 2, hint)
             expected_p, state = sgd_update(p, g, state, lr=lr, momentum=mu)
             expected_b = state.momentum_buffer if mu != 0 else g
-            if not _close(new_b, expected_b):
+            if not close(new_b, expected_b, rtol=1e-9, atol=1e-12):
                 specific = hint
-                if mu != 0 and _close(new_b, -lr * expected_b):
+                if mu != 0 and close(new_b, -lr * expected_b, rtol=1e-9, atol=1e-12):
                     specific = (
                         "your new_b is -lr times torch's buffer: that is Sutskever's velocity, "
                         "v = mu * v - lr * g with p + v. It moves p the same way, but this exercise keeps "
                         "lr outside the buffer (torch's convention): b_new = mu * b + g. " + hint
                     )
-                elif _close(new_b, lr * expected_b):
+                elif close(new_b, lr * expected_b, rtol=1e-9, atol=1e-12):
                     specific = "the learning rate belongs outside the buffer, not in it: b_new = mu * b + g. " + hint
-                elif mu != 0 and _close(new_b, mu * b + (1 - mu) * g):
+                elif mu != 0 and close(new_b, mu * b + (1 - mu) * g, rtol=1e-9, atol=1e-12):
                     specific = (
                         "you wrote a moving average, mu * b + (1 - mu) * g. torch's buffer adds the whole "
                         "gradient (it has no (1 - mu) factor unless you ask for dampening). " + hint
                     )
                 fail(momentum_step, args, (new_p, new_b), (expected_p, expected_b), specific)
-            if not _close(new_p, expected_p):
+            if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
                 specific = hint
-                if _close(new_p, p + lr * expected_b):
+                if close(new_p, p + lr * expected_b, rtol=1e-9, atol=1e-12):
                     specific = "p moved uphill: subtract the step, p_new = p - lr * b_new. " + hint
-                elif _close(new_p, p - lr * b):
+                elif close(new_p, p - lr * b, rtol=1e-9, atol=1e-12):
                     specific = "use the *new* buffer for the step, not the old one. " + hint
                 fail(momentum_step, args, (new_p, new_b), (expected_p, expected_b), specific)
             p, b = expected_p, expected_b
@@ -103,32 +97,32 @@ def check_adam_step(adam_step: Callable) -> None:
             new_p, new_m, new_v = got
             expected_p, new_state = adam_update(p, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
             expected = (expected_p, new_state.m, new_state.v)
-            if not _close(new_m, new_state.m) or not _close(new_v, new_state.v):
+            if not close(new_m, new_state.m, rtol=1e-9, atol=1e-12) or not close(new_v, new_state.v, rtol=1e-9, atol=1e-12):
                 fail(adam_step, args, got, expected, "the moments come first: " + hint)
-            if not _close(new_p, expected_p):
+            if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
                 t = state.t + 1
                 m_hat, v_hat = new_state.m / (1 - beta1**t), new_state.v / (1 - beta2**t)
                 flawed_p, _ = flawed_adam_update(p, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
                 specific = hint
-                if _close(new_p, flawed_p):
+                if close(new_p, flawed_p, rtol=1e-9, atol=1e-12):
                     specific = (
                         "you corrected m but not v, like the source material of this lesson: dividing by "
                         "sqrt(v) instead of sqrt(v_hat) makes the first step 1/sqrt(1 - beta2) times too large "
                         "(31.6 for beta2 = 0.999). Correct both moments. " + hint
                     )
-                elif _close(new_p, p - lr * new_state.m / (np.sqrt(new_state.v) + eps)):
+                elif close(new_p, p - lr * new_state.m / (np.sqrt(new_state.v) + eps), rtol=1e-9, atol=1e-12):
                     specific = "m and v both start at 0 and are biased towards 0; divide them by 1 - beta**t. " + hint
-                elif _close(new_p, p - lr * m_hat / (v_hat + eps)):
+                elif close(new_p, p - lr * m_hat / (v_hat + eps), rtol=1e-9, atol=1e-12):
                     specific = (
                         "divide by the square root of v_hat: v_hat estimates g², and sqrt brings it back "
                         "to the size of g. " + hint
                     )
-                elif _close(new_p, p - lr * m_hat / np.sqrt(v_hat + eps)):
+                elif close(new_p, p - lr * m_hat / np.sqrt(v_hat + eps), rtol=1e-9, atol=1e-12):
                     specific = (
                         "eps is added outside the square root, sqrt(v_hat) + eps, as in the paper and torch. "
                         + hint
                     )
-                elif _close(new_p, p + lr * m_hat / (np.sqrt(v_hat) + eps)):
+                elif close(new_p, p + lr * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-9, atol=1e-12):
                     specific = "p moved uphill: subtract the step. " + hint
                 fail(adam_step, args, got, expected, specific)
             p, state = expected_p, new_state
@@ -149,20 +143,20 @@ def check_rosenbrock_grad(rosenbrock_grad: Callable) -> None:
     for x, y in cases:
         got = _pair(rosenbrock_grad, (x, y), run_learner(rosenbrock_grad, (x, y), hint), 2, hint)
         expected = tuple(np.asarray(e, dtype=np.float64) for e in grad(x, y))
-        if _close(got[0], expected[0]) and _close(got[1], expected[1]):
+        if close(got[0], expected[0], rtol=1e-9, atol=1e-12) and close(got[1], expected[1], rtol=1e-9, atol=1e-12):
             continue
         inner = y - x**2
         specific = hint
-        if _close(got[0], expected[1]) and _close(got[1], expected[0]):
+        if close(got[0], expected[1], rtol=1e-9, atol=1e-12) and close(got[1], expected[0], rtol=1e-9, atol=1e-12):
             specific = "you returned (df/dy, df/dx); return df/dx first. " + hint
-        elif _close(got[0], -2 * (a - x) + 2 * b * inner):
+        elif close(got[0], -2 * (a - x) + 2 * b * inner, rtol=1e-9, atol=1e-12):
             specific = (
                 "the inner derivative of (y - x²) with respect to x is -2x; the second term of df/dx is "
                 "-4·100·x·(y - x²). " + hint
             )
-        elif _close(got[0], 2 * (a - x) - 4 * b * x * inner):
+        elif close(got[0], 2 * (a - x) - 4 * b * x * inner, rtol=1e-9, atol=1e-12):
             specific = "the inner derivative of (1 - x) is -1, so the first term of df/dx is -2(1 - x). " + hint
-        elif _close(got[1], 2 * inner):
+        elif close(got[1], 2 * inner, rtol=1e-9, atol=1e-12):
             specific = "keep the factor 100 in df/dy = 200 (y - x²). " + hint
         fail(rosenbrock_grad, (x, y), got, expected, specific)
     passed(rosenbrock_grad, len(cases))

@@ -8,7 +8,7 @@ on a fixed, seeded subset of MNIST, small enough that one run takes well under a
     trial = train_trial(DEFAULT_HYPERPARAMETERS.replace(lr=0.1), data)
     trial.val_acc, trial.seconds, trial.diverged
 
-    result = lr_range_test(build_model(DEFAULT_HYPERPARAMETERS), data.train)
+    result = lr_range_test(build_trial_model(DEFAULT_HYPERPARAMETERS), data.train)
     result.suggested_lr                     # a tenth of the learning rate at the loss's minimum
 
     points = random_points({"lr": LogUniform(1e-3, 1.0), "weight_decay": LogUniform(1e-6, 1e-2)}, 9, seed=0)
@@ -53,7 +53,7 @@ __all__ = [
     "TRIAL_FIELDS",
     "Trial",
     "WatchedLoss",
-    "build_model",
+    "build_trial_model",
     "setting",
     "effective_lr",
     "grid_points",
@@ -127,7 +127,7 @@ def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return model_rng, shuffle_rng
 
 
-def build_model(hp: Recipe = DEFAULT_HYPERPARAMETERS, *, dtype: str = "float32") -> Sequential:
+def build_trial_model(hp: Recipe = DEFAULT_HYPERPARAMETERS, *, dtype: str = "float32") -> Sequential:
     """784 → H → 10 with ReLU, He (Kaiming) normal init and Dropout(p) after the hidden layer if p > 0."""
     model = MLP(hp.sizes, activation="relu", dropout=hp.dropout, init="kaiming_normal",
                 rng=_streams(hp.seed)[0])
@@ -226,7 +226,7 @@ class Trial:
 
 def train_trial(hp: Recipe, data: Subset, *, on_step: Callable[[], None] | None = None,
                 progress: bool = False) -> Trial:
-    """Train ``build_model(hp)`` on ``data.train`` with ``numpy_nn.fit``; never raises on divergence.
+    """Train ``build_trial_model(hp)`` on ``data.train`` with ``numpy_nn.fit``; never raises on divergence.
 
     A run diverges when a training loss is NaN or infinite, or more than :data:`BLOWUP_FACTOR`
     times the run's first loss. The Trial then says where (``diverged_at``) and keeps the History
@@ -244,7 +244,7 @@ def train_trial(hp: Recipe, data: Subset, *, on_step: Callable[[], None] | None 
     if not isinstance(data, Subset):
         raise TypeError(f"train_trial expects the data from load_subset(...); got {type(data).__name__}.")
     X = data.train[0]
-    model = build_model(hp, dtype=str(X.dtype) if np.issubdtype(X.dtype, np.floating) else "float32")
+    model = build_trial_model(hp, dtype=str(X.dtype) if np.issubdtype(X.dtype, np.floating) else "float32")
     optimizer = make_optimizer(hp.optimizer, model.parameters(), lr=hp.lr, momentum=hp.momentum,
                                weight_decay=hp.weight_decay)
     loss_fn = WatchedLoss(CrossEntropyLoss(), model, on_step=on_step)
@@ -395,7 +395,7 @@ def lr_range_test(
         An :class:`LRRangeResult`.
     """
     if not isinstance(model, Layer):
-        raise TypeError(f"lr_range_test expects a numpy_nn model (a Layer, e.g. build_model(hp)); got {type(model).__name__}.")
+        raise TypeError(f"lr_range_test expects a numpy_nn model (a Layer, e.g. build_trial_model(hp)); got {type(model).__name__}.")
     if not (isinstance(train, (tuple, list)) and len(train) == 2):
         raise TypeError(f"train must be a pair (X, y) of arrays; got {type(train).__name__}.")
     if not (is_real(start_lr) and is_real(end_lr) and 0 < start_lr < end_lr):

@@ -189,7 +189,7 @@ def test_assemble_explorer_wires_resets_and_lays_out():
 
 
 def _bench_runner():
-    spec = importlib.util.spec_from_file_location("bench_runner", Path(__file__).parents[1] / "benchmarks" / "run.py")
+    spec = importlib.util.spec_from_file_location("bench_runner", Path(__file__).parents[2] / "benchmarks" / "run.py")
     runner = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runner)
     return runner

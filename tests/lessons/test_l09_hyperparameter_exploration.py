@@ -15,7 +15,7 @@ from course_lib.lessons.l09_hyperparameter_exploration.checks import (
     check_effective_lr, check_log_uniform, check_suggest_lr,
 )
 from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
-    BLOWUP_FACTOR, DEFAULT_HYPERPARAMETERS, LogUniform, ResultsTable, Subset, WatchedLoss, build_model,
+    BLOWUP_FACTOR, DEFAULT_HYPERPARAMETERS, LogUniform, ResultsTable, Subset, WatchedLoss, build_trial_model,
     effective_lr, grid_points, load_subset, log_uniform, lr_range_test, random_points, results_table,
     run_trials, smooth_losses, suggest_lr, to_grid, train_trial,
 )
@@ -94,12 +94,12 @@ def test_load_subset_is_fixed_disjoint_and_standardised(small):
 
 
 def test_build_model_follows_the_hyperparameters():
-    model = build_model(DEFAULT_HYPERPARAMETERS.replace(hidden=32, dropout=0.25))
+    model = build_trial_model(DEFAULT_HYPERPARAMETERS.replace(hidden=32, dropout=0.25))
     assert model[0].weight.data.shape == (32, 784) and model[-1].weight.data.shape == (10, 32)
     assert any(isinstance(layer, Dropout) and layer.p == 0.25 for layer in model.layers)
-    assert not any(isinstance(layer, Dropout) for layer in build_model(DEFAULT_HYPERPARAMETERS).layers)
-    np.testing.assert_array_equal(build_model(QUICK)[0].weight.data, build_model(QUICK)[0].weight.data)
-    assert not np.array_equal(build_model(QUICK)[0].weight.data, build_model(QUICK.replace(seed=1))[0].weight.data)
+    assert not any(isinstance(layer, Dropout) for layer in build_trial_model(DEFAULT_HYPERPARAMETERS).layers)
+    np.testing.assert_array_equal(build_trial_model(QUICK)[0].weight.data, build_trial_model(QUICK)[0].weight.data)
+    assert not np.array_equal(build_trial_model(QUICK)[0].weight.data, build_trial_model(QUICK.replace(seed=1))[0].weight.data)
 
 
 def test_train_trial_learns_and_is_reproducible(small):
@@ -132,7 +132,7 @@ def test_train_trial_wants_its_own_types(small):
 
 
 def test_watched_loss_reports_a_blowup_only_in_training():
-    model = build_model(QUICK)
+    model = build_trial_model(QUICK)
     steps = []
     loss = WatchedLoss(CrossEntropyLoss(), model, on_step=lambda: steps.append(1))
     y = np.array([0, 1])
@@ -160,7 +160,7 @@ def test_effective_lr():
 
 
 def test_range_test_suggests_a_rate_below_the_divergence(small):
-    result = lr_range_test(build_model(QUICK), small.train, num_steps=150)
+    result = lr_range_test(build_trial_model(QUICK), small.train, num_steps=150)
     assert result.stop_reason == "blow-up" and len(result.lrs) < 150
     assert result.suggested_lr == pytest.approx(result.min_lr / 10)
     assert result.suggested_lr < result.min_lr < result.stop_lr
@@ -170,24 +170,24 @@ def test_range_test_suggests_a_rate_below_the_divergence(small):
     assert result.lrs[0] == pytest.approx(1e-5)
     np.testing.assert_allclose(result.smoothed, smooth_losses(result.losses), rtol=1e-12)
     assert result.steepest_lr <= result.min_lr
-    again = lr_range_test(build_model(QUICK), small.train, num_steps=150)
+    again = lr_range_test(build_trial_model(QUICK), small.train, num_steps=150)
     np.testing.assert_array_equal(again.losses, result.losses)
 
 
 def test_range_test_stops_on_nan_without_raising(small):
-    result = lr_range_test(build_model(QUICK), small.train, end_lr=1e8, num_steps=120, stop_factor=math.inf)
+    result = lr_range_test(build_trial_model(QUICK), small.train, end_lr=1e8, num_steps=120, stop_factor=math.inf)
     assert result.stop_reason == "not finite"
     assert np.all(np.isfinite(result.losses)) and result.stop_lr > result.lrs[-1]
 
 
 def test_range_test_can_reach_the_end(small):
-    result = lr_range_test(build_model(QUICK), small.train, start_lr=1e-5, end_lr=1e-3, num_steps=30)
+    result = lr_range_test(build_trial_model(QUICK), small.train, start_lr=1e-5, end_lr=1e-3, num_steps=30)
     assert result.stop_reason == "end" and len(result.lrs) == 30 and result.lrs[-1] == pytest.approx(1e-3)
     assert result.stop_lr == pytest.approx(1e-3)
 
 
 def test_range_test_does_not_change_the_model_passed_in(small):
-    model = build_model(QUICK.replace(dropout=0.5)).eval()
+    model = build_trial_model(QUICK.replace(dropout=0.5)).eval()
     dropout = next(layer for layer in model.layers if isinstance(layer, Dropout))
     weights, rng_state = model.state_dict(), dropout.rng.bit_generator.state
     lr_range_test(model, small.train, num_steps=40)
@@ -198,7 +198,7 @@ def test_range_test_does_not_change_the_model_passed_in(small):
 
 
 def test_range_test_accepts_an_optimizer_factory(small):
-    result = lr_range_test(build_model(QUICK), small.train, optimizer=lambda params: Adam(params), end_lr=1.0, num_steps=60)
+    result = lr_range_test(build_trial_model(QUICK), small.train, optimizer=lambda params: Adam(params), end_lr=1.0, num_steps=60)
     assert len(result.lrs) >= 2 and result.suggested_lr < result.stop_lr
 
 
@@ -213,16 +213,16 @@ def test_range_test_accepts_an_optimizer_factory(small):
 ])
 def test_range_test_rejects_bad_arguments(small, kwargs, error, message):
     with pytest.raises(error, match=message):
-        lr_range_test(build_model(QUICK), small.train, **kwargs)
+        lr_range_test(build_trial_model(QUICK), small.train, **kwargs)
 
 
 def test_range_test_rejects_bad_inputs(small):
     with pytest.raises(TypeError, match="numpy_nn model"):
         lr_range_test("mlp", small.train)
     with pytest.raises(TypeError, match="pair"):
-        lr_range_test(build_model(QUICK), small.train[0])
+        lr_range_test(build_trial_model(QUICK), small.train[0])
     with pytest.raises(ValueError, match="matching"):
-        lr_range_test(build_model(QUICK), (small.train[0], small.train[1][:10]))
+        lr_range_test(build_trial_model(QUICK), (small.train[0], small.train[1][:10]))
 
 
 def test_suggest_lr_and_smoothing_by_hand():
@@ -344,7 +344,7 @@ def test_plot_accuracy_vs_is_log_scaled():
 
 
 def test_plot_lr_range_test_marks_the_suggestion(small):
-    result = lr_range_test(build_model(QUICK), small.train, num_steps=100)
+    result = lr_range_test(build_trial_model(QUICK), small.train, num_steps=100)
     ax = plot_lr_range_test(result)
     assert ax.get_xscale() == "log"
     suggested = [line for line in ax.lines if line.get_linestyle() == "--"]

@@ -83,15 +83,15 @@ def _report(result: subprocess.CompletedProcess) -> dict:
 
 def test_train_defaults_are_lesson_07s_recipe():
     """`course-lib train --impl numpy --seed 0` trains DEFAULT_RECIPE; its accuracy (>= 98.2 %) is
-    checked in tests/test_mnist_numpy.py, which trains it whole through the same code."""
+    checked in tests/lessons/test_l07_mnist_from_scratch.py, which trains it whole through the same code."""
     import argparse
 
     from course_lib.lessons.l07_mnist_from_scratch.mnist_mlp import DEFAULT_RECIPE
     from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import CNN_CPU_RECIPE
-    from course_lib.tools.cli import _recipe, build_parser
+    from course_lib.tools.cli import build_parser, recipe_from_args
 
     def recipe(*args: str):
-        return _recipe(build_parser().parse_args(["train", *args]))
+        return recipe_from_args(build_parser().parse_args(["train", *args]))
 
     assert recipe("--impl", "numpy", "--seed", "0") == DEFAULT_RECIPE
     assert recipe("--impl", "torch", "--model", "cnn") == CNN_CPU_RECIPE

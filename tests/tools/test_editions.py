@@ -23,7 +23,7 @@ from course_lib.tools.editions import (
     load_lessons, rewrite_lesson_links, stub_source, student_notebook,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 COMMAND = Path(sys.executable).parent / "course-lib"
 LESSONS = load_lessons()
@@ -55,6 +55,18 @@ def test_every_exercise_has_a_solution_and_a_self_check(path):
         module = _checks_module(nb, ex.check)
         assert callable(getattr(module, ex.check)), f"{path.name}, {ex.title}: {ex.check} not found"
         assert ex.functions and ex.hint
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_lesson_record_names_every_exercise_check_in_order(path):
+    """The LESSON record is how tools find a lesson's checks: it must match what the notebook calls."""
+    from course_lib.lessons import all_lessons
+
+    (lesson,) = [lesson for lesson in all_lessons() if lesson.notebook == path.name]
+    exercises = find_exercises(nbformat.read(path, as_version=4), path.name)
+    assert [ex.check for ex in exercises] == [check.__name__ for check in lesson.checks]
+    module = _checks_module(nbformat.read(path, as_version=4), exercises[0].check)
+    assert all(getattr(module, check.__name__) is check for check in lesson.checks)
 
 
 def _checks_module(nb, name: str):

@@ -270,7 +270,7 @@ def test_loss_curves_and_gradient_norms(data):
 
     X, y = data
     runs = {"full": gradient_descent(X, y, lr=0.5, steps=10), "SGD": gradient_descent(X, y, lr=0.05, steps=30, batch_size=1, rng=np.random.default_rng(0))}
-    ax = gd_plots.plot_loss_curves(runs, minimum_loss=0.1, x="examples")
+    ax = gd_plots.plot_descent_losses(runs, minimum_loss=0.1, x="examples")
     lines = ax.get_lines()
     np.testing.assert_array_equal(lines[0].get_ydata(), runs["full"].losses)
     np.testing.assert_array_equal(lines[1].get_xdata(), np.arange(31))
@@ -280,7 +280,7 @@ def test_loss_curves_and_gradient_norms(data):
     np.testing.assert_array_equal(ax2.get_lines()[1].get_ydata(), runs["SGD"].grad_norms)
     assert ax2.get_lines()[-1].get_ydata()[0] == 1e-3
     with pytest.raises(ValueError, match="at least one"):
-        gd_plots.plot_loss_curves({})
+        gd_plots.plot_descent_losses({})
 
 
 def test_fitted_lines_slice_surface_and_rate_scale(data):
