@@ -6,6 +6,8 @@ notebook kernels started by nbval inherit the environment, and inline plots woul
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -38,3 +40,22 @@ def rng() -> np.random.Generator:
 def _close_figures():
     yield
     plt.close("all")
+
+
+@pytest.fixture
+def assert_teaches(capsys):
+    """``assert_teaches(check, right, wrong, words)``: the right answer passes the self-check, and the
+    wrong one fails it with a CheckFailed that gives a Hint containing ``words`` (and, unless
+    ``expected=False``, says what was expected); ``regex=True`` reads ``words`` as a pattern."""
+    from course_lib.ui.checks import CheckFailed
+
+    def run(check, right, wrong, words: str = "", *, expected: bool = True, regex: bool = False) -> None:
+        check(right)
+        assert "passed all" in capsys.readouterr().out, f"{check.__name__} did not pass the right answer"
+        with pytest.raises(CheckFailed) as err:
+            check(wrong)
+        message = str(err.value)
+        assert "Hint:" in message and (re.search(words, message) if regex else words in message), message
+        assert not expected or "expected" in message, message
+
+    return run

@@ -50,7 +50,7 @@ class ExplorerEntry:
             {"optimizer": "Adam"}}`` says β₁ changes the picture once the optimizer is Adam. A
             control read in several ways lists one setting for each, all of them checked:
             ``{"beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSprop"})}`` (Adam's β₂, RMSprop's
-            α). The wiring test (tests/test_widget_wiring.py) moves every control, in these
+            α). The wiring test (tests/ui/test_widget_wiring.py) moves every control, in these
             settings where given, and fails if the picture's data stays the same.
     """
 

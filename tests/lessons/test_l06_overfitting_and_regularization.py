@@ -10,7 +10,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.ui.checks import CheckFailed
 from course_lib.lessons.l06_overfitting_and_regularization.checks import (
     check_dropout_forward, check_ridge_gradient, check_soft_threshold,
 )
@@ -484,9 +483,6 @@ def right_dropout(x, p, rng):
     return x * (rng.random(x.shape) >= p) / (1 - p)
 
 
-def stub(*args):
-    raise NotImplementedError
-
 
 RIGHT_AND_WRONG = [
     (check_ridge_gradient, right_ridge_gradient, lambda w, f, y, l2: 2 / len(y) * f.T @ (f @ w - y) + l2 * w, "bias w₀ is penalised"),
@@ -504,16 +500,7 @@ RIGHT_AND_WRONG = [
 
 
 @pytest.mark.parametrize(("check", "right", "wrong", "lesson"), RIGHT_AND_WRONG)
-def test_checks_accept_the_right_answer_and_explain_typical_mistakes(check, right, wrong, lesson, capsys):
-    check(right)
-    assert "passed all" in capsys.readouterr().out
-    with pytest.raises(CheckFailed) as err:
-        check(wrong)
-    assert "Hint:" in str(err.value) and lesson in str(err.value)
+def test_checks_accept_the_right_answer_and_explain_typical_mistakes(check, right, wrong, lesson, assert_teaches):
+    assert_teaches(check, right, wrong, lesson, expected=False)
 
 
-@pytest.mark.parametrize("check", [check_ridge_gradient, check_soft_threshold, check_dropout_forward])
-def test_a_stub_is_not_written_yet(check):
-    with pytest.raises(CheckFailed, match="not written yet") as err:
-        check(stub)
-    assert "Hint:" in str(err.value)
