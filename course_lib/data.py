@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
+
+from course_lib.files import write_atomically
 
 __all__ = [
     "MNIST_FILES",
@@ -266,25 +267,6 @@ def _cache_paths(folder: Path, name: str) -> tuple[Path, Path]:
     return folder / f"{stem}.npy", folder / f"{stem}.json"
 
 
-def _write_atomically(target: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename it into place.
-
-    ``os.replace`` is atomic: a reader sees either no file or the whole file, never a half-written
-    one, even if this process is killed mid-write. The temporary file is removed on any error.
-    """
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a cache may be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _load_cached(path: Path, cache: Path | None) -> NDArray[np.uint8] | None:
     """The cached array for ``path`` if it exists and still matches the source file, else None."""
     if cache is None:
@@ -308,9 +290,9 @@ def _store_cached(path: Path, array: NDArray, cache: Path | None) -> None:
     try:
         cache.mkdir(parents=True, exist_ok=True)
         # The array goes first: a stamp is written only once its array is complete.
-        _write_atomically(array_path, lambda f: np.save(f, array, allow_pickle=False))
+        write_atomically(array_path, lambda f: np.save(f, array, allow_pickle=False))
         stamp = json.dumps(_source_stamp(path)).encode()
-        _write_atomically(stamp_path, lambda f: f.write(stamp))
+        write_atomically(stamp_path, lambda f: f.write(stamp))
     except OSError as err:
         warnings.warn(
             f"Could not write the MNIST cache in {cache} ({err}); loading works but stays slow. "

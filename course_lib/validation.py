@@ -8,7 +8,7 @@ words: what was expected, what came, and what to do.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "adagrad_args", "adam_args", "as_float_array", "class_targets", "cosine_args", "gamma_args", "generator", "linear_warmup_args",
-    "mlp_args", "non_empty", "parameter_list", "positive_int", "probability", "probability_targets", "real", "require", "rmsprop_args", "same_shape", "sgd_args",
+    "mlp_args", "non_empty", "parameter_list", "positive_int", "probability", "probability_targets", "real", "require", "rmsprop_args", "same_shape", "sgd_args", "state_dict_fits",
     "step_lr_args", "warmup_cosine_args", "whole",
 ]
 
@@ -299,3 +299,22 @@ def mlp_args(sizes: Any, activation: Any, dropout: Any, activations: Any) -> lis
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"MLP: dropout must be in [0, 1); got {dropout}.")
     return [int(s) for s in sizes]
+
+
+# ---- checkpoints -----------------------------------------------------------------------------------
+
+
+def state_dict_fits(path: Any, own: Mapping[str, Any], saved: Mapping[str, Any], model: Any, saved_class: str | None,
+                    error: type[Exception]) -> None:
+    """A saved state_dict has the model's keys and shapes (both twins' checkpoints); else ``error`` says which."""
+    missing, unexpected = sorted(own.keys() - saved.keys()), sorted(saved.keys() - own.keys())
+    if missing or unexpected:
+        raise error(f"The file {path} does not fit this model: it was saved from a {saved_class or 'model'} whose "
+                    f"state_dict keys differ from this {type(model).__name__}'s. Missing from the file: {missing}; "
+                    f"in the file but not in the model: {unexpected}. Build the model with the same layers (sizes, "
+                    f"batch norm, dropout) as the one that was saved, then load again.")
+    for key, value in saved.items():
+        if tuple(np.shape(value)) != tuple(np.shape(own[key])):
+            raise error(f"{key}: the file {path} holds shape {tuple(np.shape(value))} but the model expects "
+                        f"{tuple(np.shape(own[key]))}. The file was saved from a model of other sizes; build the "
+                        f"model with the sizes it was saved with.")

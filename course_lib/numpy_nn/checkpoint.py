@@ -17,12 +17,14 @@ holds the weights only (the NumPy lessons save a trained network, they do not re
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from course_lib.files import check_writable, write_atomically
+from course_lib.validation import state_dict_fits
 
 __all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint"]
 
@@ -39,22 +41,9 @@ def save_checkpoint(path: str | os.PathLike, *, model: Any) -> Path:
     half-written one. The name is used exactly as given (``np.savez`` would add ``.npz``).
     """
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"save_checkpoint: {path} is a folder; give a file name such as {path / 'weights.npz'}.")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"save_checkpoint: the folder {path.parent} does not exist; create it first (Path(...).mkdir(parents=True)).")
+    check_writable(path, "save_checkpoint", "weights.npz")
     state = model.state_dict()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **state)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; weights are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda f: np.savez(f, **state))
     return path
 
 
@@ -96,21 +85,8 @@ def load_checkpoint(path: str | os.PathLike, *, model: Any) -> Any:
     path = Path(path)
     stored = _read(path)
     own = model.state_dict()
-    missing, unexpected = sorted(own.keys() - stored.keys()), sorted(stored.keys() - own.keys())
-    if missing or unexpected:
-        raise CheckpointError(
-            f"The weights in {path} do not fit this model: the model's {sorted(own)} against the "
-            f"file's {sorted(stored)}; missing from the file: {missing}, in the file but not in the "
-            f"model: {unexpected}. Build the model with the same layers (sizes, batch norm, dropout) "
-            f"as the one that was saved, then load again."
-        )
+    state_dict_fits(path, own, stored, model, None, CheckpointError)
     for name, value in stored.items():
-        if value.shape != own[name].shape:
-            raise CheckpointError(
-                f"{name}: the file {path} holds shape {value.shape} but the model expects "
-                f"{own[name].shape}. The file was saved from a model of other sizes; build the model "
-                f"with the sizes it was saved with."
-            )
         if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
             raise CheckpointError(f"{name}: the file {path} holds a {value.dtype} array, not numbers; it is not a weights file.")
     model.load_state_dict(stored)

@@ -103,16 +103,8 @@ def xavier_uniform(shape: tuple[int, ...], *, gain: float = 1.0, rng: np.random.
 def xavier_normal(shape: tuple[int, ...], *, gain: float = 1.0, rng: np.random.Generator) -> NDArray:
     """Glorot & Bengio (2010): W ~ N(0, σ²), σ = gain·√(2 / (fan_in + fan_out)).
 
-    The normal form of :func:`xavier_uniform`, with the same variance: it balances preserving the
-    variance of activations forward and of gradients backward. As torch.nn.init.xavier_normal_.
-
-    Args:
-        shape: ``(out, in, *kernel)``.
-        gain: scale for the nonlinearity that follows (see :func:`calculate_gain`).
-        rng: the random generator.
-
-    Returns:
-        A new float64 array.
+    The normal form of :func:`xavier_uniform`, with the same variance (and the same arguments);
+    as torch.nn.init.xavier_normal_.
     """
     fan_in, fan_out = _fans(shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
@@ -147,17 +139,9 @@ def kaiming_normal(
 ) -> NDArray:
     """He et al. (2015): W ~ N(0, σ²), σ = gain / √fan_in; gain = √2 for ReLU.
 
-    Preserves the variance of activations in the forward pass through ReLU layers (mode fan_in).
-    Same formula as torch.nn.init.kaiming_normal_.
-
-    Args:
-        shape: ``(out, in, *kernel)``.
-        nonlinearity: the activation that follows (``"relu"``, ``"leaky_relu"``, ``"tanh"``, ...).
-        a: negative slope, used only when nonlinearity is ``"leaky_relu"``.
-        rng: the random generator.
-
-    Returns:
-        A new float64 array.
+    The normal form of :func:`kaiming_uniform`, with the same variance (and the same arguments):
+    it preserves the variance of activations through ReLU layers (mode fan_in); as
+    torch.nn.init.kaiming_normal_.
     """
     fan_in, _ = _fans(shape)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in)

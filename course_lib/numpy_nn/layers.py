@@ -204,20 +204,10 @@ class Softmax(Activation):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Activation):
-    """y_i = x_i − log Σ_j e^(x_j) along ``dim``."""
+class LogSoftmax(Softmax):
+    """y_i = x_i − log Σ_j e^(x_j) along ``dim``: Softmax's settings, log_softmax's pair."""
 
     pair = (F.log_softmax_forward, F.log_softmax_backward)
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = int(dim)
-
-    def settings(self) -> dict[str, Any]:
-        return {"axis": self.dim}
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class Dropout(Layer):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -46,8 +46,14 @@ def _check_lam(lam: float, who: str) -> float:
     return float(lam)
 
 
-def _add_to_grad(p: Parameter, g: NDArray) -> None:
-    p.grad = g.copy() if p.grad is None else p.grad + g
+def _add_penalty_grad(params: Iterable[Parameter], lam: float, shape: Callable[[NDArray], NDArray], who: str) -> list[NDArray]:
+    """Add λ·shape(θ) to every ``.grad`` (None counts as zero); return the added gradients."""
+    grads = []
+    for p in _as_list(params, who):
+        g = lam * shape(p.data)
+        p.grad = g.copy() if p.grad is None else p.grad + g
+        grads.append(g)
+    return grads
 
 
 # ------------------------------------------------------------------------------------------------
@@ -85,13 +91,7 @@ def l1_penalty_grad(params: Iterable[Parameter], lam: float) -> list[NDArray]:
     Returns:
         The penalty's gradients, one array per parameter (already added to ``.grad``).
     """
-    lam = _check_lam(lam, "l1_penalty_grad")
-    grads = []
-    for p in _as_list(params, "l1_penalty_grad"):
-        g = lam * np.sign(p.data)
-        _add_to_grad(p, g)
-        grads.append(g)
-    return grads
+    return _add_penalty_grad(params, _check_lam(lam, "l1_penalty_grad"), np.sign, "l1_penalty_grad")
 
 
 def l2_penalty(params: Iterable[Parameter], lam: float) -> float:
@@ -117,22 +117,9 @@ def l2_penalty(params: Iterable[Parameter], lam: float) -> float:
 def l2_penalty_grad(params: Iterable[Parameter], lam: float) -> list[NDArray]:
     """Add ∂Ω/∂θ = λθ to each parameter's ``.grad``, in place (the same term as weight_decay=λ).
 
-    Call it after ``model.backward``; a ``.grad`` that is None is treated as zero.
-
-    Args:
-        params: the parameters, e.g. ``model.parameters()``.
-        lam: the strength λ >= 0.
-
-    Returns:
-        The penalty's gradients, one array per parameter (already added to ``.grad``).
+    Args and Returns as :func:`l1_penalty_grad`.
     """
-    lam = _check_lam(lam, "l2_penalty_grad")
-    grads = []
-    for p in _as_list(params, "l2_penalty_grad"):
-        g = lam * p.data
-        _add_to_grad(p, g)
-        grads.append(g)
-    return grads
+    return _add_penalty_grad(params, _check_lam(lam, "l2_penalty_grad"), lambda w: w, "l2_penalty_grad")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ file against the model, optimizer and scheduler before it changes any of them.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.files import check_writable, write_atomically
+from course_lib.validation import state_dict_fits
 from course_lib.history import History
 from course_lib.numpy_nn.checkpoint import CheckpointError
 
@@ -44,13 +45,6 @@ FORMAT = "course_lib.torch_nn.checkpoint/1"
 
 def _class_name(obj: Any) -> str | None:
     return None if obj is None else type(obj).__name__
-
-
-def _check_target(path: Path, who: str) -> None:
-    if path.is_dir():
-        raise IsADirectoryError(f"{who}: {path} is a folder; give a file name such as {path / 'checkpoint.pt'}.")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{who}: the folder {path.parent} does not exist; create it first (Path(...).mkdir(parents=True)).")
 
 
 def save_checkpoint(
@@ -79,7 +73,7 @@ def save_checkpoint(
         history: the History of the run so far, or None.
     """
     path = Path(path)
-    _check_target(path, "save_checkpoint")
+    check_writable(path, "save_checkpoint", "checkpoint.pt")
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
         raise ValueError(f"save_checkpoint: epoch must be a whole number >= 0 (epochs done), got {epoch!r}.")
     if not isinstance(rng, np.random.Generator):
@@ -100,17 +94,7 @@ def save_checkpoint(
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         "history": None if history is None else history.to_dict(),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda f: torch.save(state, f))
     return path
 
 
@@ -137,25 +121,6 @@ def _read(path: Path) -> dict[str, Any]:
             f"model.load_state_dict(torch.load(path))."
         )
     return state
-
-
-def _check_model(path: Path, saved: Mapping[str, torch.Tensor], model: nn.Module, saved_class: str) -> None:
-    own = model.state_dict()
-    missing, unexpected = sorted(own.keys() - saved.keys()), sorted(saved.keys() - own.keys())
-    if missing or unexpected:
-        raise CheckpointError(
-            f"The checkpoint {path} does not fit this model: it was saved from a {saved_class} whose "
-            f"state_dict keys differ from this {type(model).__name__}'s. Missing from the file: "
-            f"{missing}; in the file but not in the model: {unexpected}. Build the model with the "
-            f"same layers as the one that was saved, then load again."
-        )
-    for key, value in saved.items():
-        if tuple(value.shape) != tuple(own[key].shape):
-            raise CheckpointError(
-                f"{key}: the checkpoint {path} holds shape {tuple(value.shape)} but the model expects "
-                f"{tuple(own[key].shape)}. The file was saved from a model of other sizes; build the "
-                f"model with the sizes it was saved with."
-            )
 
 
 def _check_optimizer(path: Path, state: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
@@ -221,7 +186,7 @@ def load_checkpoint(
     """
     path = Path(path)
     state = _read(path)
-    _check_model(path, state["model"], model, state["model_class"])
+    state_dict_fits(path, model.state_dict(), state["model"], model, state["model_class"], CheckpointError)
     _check_optimizer(path, state, optimizer)
     _check_scheduler(path, state, scheduler)
     rng = _numpy_generator(state["numpy_rng"])
@@ -263,7 +228,7 @@ class Checkpointer:
         start_epoch: int = 0,
     ) -> None:
         self.path = Path(path)
-        _check_target(self.path, "Checkpointer")
+        check_writable(self.path, "Checkpointer", "checkpoint.pt")
         self.optimizer, self.scheduler, self.rng = optimizer, scheduler, rng
         self.history = History.from_dict(history.to_dict()) if history is not None else History()
         self.start_epoch = int(start_epoch)

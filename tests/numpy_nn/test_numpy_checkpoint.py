@@ -138,7 +138,7 @@ def test_keys_that_do_not_match_name_the_difference(tmp_path):
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(tmp_path / "two_layers.npz", model=model)
     message = str(err.value)
-    assert "missing from the file: ['4.bias', '4.weight']" in message
+    assert "Missing from the file: ['4.bias', '4.weight']" in message
     assert "Build the model with the same layers" in message
     assert_unchanged(model, before)
 

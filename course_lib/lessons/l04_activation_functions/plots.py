@@ -199,27 +199,26 @@ def _layer_axis(ax: "Axes", values: Sequence[NDArray]) -> None:
     ax.legend(fontsize=8)
 
 
+def _per_layer(stats: LayerStatistics | Sequence[LayerStatistics], ax: "Axes | None", field: str, title: str,
+               ylabel: str) -> "Axes":
+    ax = axes_or_current(ax)
+    runs = _as_list(stats)
+    for s in runs:
+        _log_series(ax, s.layers, getattr(s, field), s.label)
+    ax.set(title=title, ylabel=ylabel)
+    _layer_axis(ax, [getattr(s, field) for s in runs])
+    return ax
+
+
 def plot_layer_activation_std(
     stats: LayerStatistics | Sequence[LayerStatistics], ax: "Axes | None" = None, *, title: str = ""
 ) -> "Axes":
     """The standard deviation of each layer's activations h_l, one line per network, log scale."""
-    ax = axes_or_current(ax)
-    runs = _as_list(stats)
-    for s in runs:
-        _log_series(ax, s.layers, s.act_std, s.label)
-    ax.set(title=title or "Forward: activation std per layer", ylabel="std of $h_l$")
-    _layer_axis(ax, [s.act_std for s in runs])
-    return ax
+    return _per_layer(stats, ax, "act_std", title or "Forward: activation std per layer", "std of $h_l$")
 
 
 def plot_layer_grad_norms(
     stats: LayerStatistics | Sequence[LayerStatistics], ax: "Axes | None" = None, *, title: str = ""
 ) -> "Axes":
     """The norm of each layer's weight gradient ‖∂L/∂W_l‖, one line per network, log scale."""
-    ax = axes_or_current(ax)
-    runs = _as_list(stats)
-    for s in runs:
-        _log_series(ax, s.layers, s.grad_norm, s.label)
-    ax.set(title=title or "Backward: weight-gradient norm per layer", ylabel="‖∂L/∂$W_l$‖")
-    _layer_axis(ax, [s.grad_norm for s in runs])
-    return ax
+    return _per_layer(stats, ax, "grad_norm", title or "Backward: weight-gradient norm per layer", "‖∂L/∂$W_l$‖")

@@ -173,14 +173,7 @@ def ridge_loss(w: ArrayLike, features: ArrayLike, y: ArrayLike, l2: float) -> fl
 def ridge_gradient(w: ArrayLike, features: ArrayLike, y: ArrayLike, l2: float) -> NDArray:
     """∇J(w) = (2/N) Φᵀ(Φw − y) + λ·(0, w₁, ..., w_d): the MSE's gradient plus λw without the bias.
 
-    Args:
-        w: coefficients, shape (D,).
-        features: Φ, shape (N, D), column 0 the constant 1.
-        y: targets, shape (N,).
-        l2: λ >= 0.
-
-    Returns:
-        The gradient, shape (D,).
+    Args as :func:`ridge_loss`; returns the gradient, shape (D,).
     """
     w, features, y = _check_problem(w, features, y, "ridge_gradient")
     l2 = _check_strength(l2, "l2", "ridge_gradient")
