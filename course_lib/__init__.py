@@ -2,7 +2,7 @@
 
 Importing it has no side effects and does not import torch; the submodules that need torch import
 it when they run. The names below are the ones lessons use most; everything else lives in its
-submodule (``course_lib.data``, ``course_lib.plotting``, ``course_lib.checks``, ...).
+submodule (``course_lib.data``, ``course_lib.recipes``, ``course_lib.numpy_nn``, ``course_lib.lessons``, ...).
 """
 
 from course_lib.data import (

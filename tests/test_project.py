@@ -203,3 +203,36 @@ def test_every_notebook_has_its_lesson_folder_and_every_folder_its_notebook():
     assert [lesson.notebook for lesson in lessons] == [p.name for p in NOTEBOOKS]
     folders = sorted(p.name for p in (PACKAGE / "lessons").iterdir() if (p / "__init__.py").is_file())
     assert folders == [f"l{lesson.stem}" for lesson in lessons]
+
+
+DOTTED = re.compile(r"`(course_lib(?:\.\w+)+)")
+
+
+def _resolves(dotted: str) -> bool:
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, REPO / "README.md", REPO / "docs" / "ARCHITECTURE.md",
+                                  REPO / "docs" / "instructor-guide.md"], ids=lambda p: p.name)
+def test_every_module_or_name_the_prose_quotes_exists(path):
+    """Prose that names `course_lib.…` follows the code: a renamed or moved module fails here."""
+    if path.suffix == ".ipynb":
+        text = "\n".join(_text(c) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    missing = sorted({name for name in DOTTED.findall(text) if not _resolves(name)})
+    assert not missing, f"{path.name} names what does not exist: {missing}"

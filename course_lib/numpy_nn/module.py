@@ -121,7 +121,7 @@ class Layer:
     def astype(self, dtype: Any) -> "Layer":
         """Convert every parameter and floating-point buffer to ``dtype`` in place; returns self.
 
-        Like torch's ``model.to(torch.float32)``: ``mlp(...).astype(np.float32)`` trains in single
+        Like torch's ``model.to(torch.float32)``: ``MLP(...).astype(np.float32)`` trains in single
         precision, about twice as fast as the default float64 on a CPU. Gradients are cleared.
         """
         dtype = np.dtype(dtype)

@@ -1,7 +1,10 @@
-"""Pure plot helpers: each takes data (and optionally an Axes), draws, and returns the Axes.
+"""The plot helpers several lessons share: each takes data (and optionally an Axes), draws, returns the Axes.
 
-Notebooks and widgets call the same helpers, so a figure looks the same wherever it appears.
-Every helper sets a title, axis labels and, where there is more than one series, a legend.
+Notebooks and explorers call the same helpers, so a figure looks the same wherever it appears.
+Every helper sets a title, axis labels and, where there is more than one series, a legend. Here:
+datasets and digits (lesson 00 on), History curves, the MNIST analyses of lessons 07 and 08
+(confusion matrix, confident mistakes, class probabilities), per-step training losses, and one
+colour per optimizer. A picture only one lesson draws lives in that lesson's ``plots.py``.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ if TYPE_CHECKING:
     from course_lib.history import History
 
 __all__ = [
-    "OPTIMIZER_COLORS", "as_images", "axes_or_current", "optimizer_style", "plot_confusion_matrix", "plot_dataset", "plot_digit_grid", "plot_history",
-    "plot_label_counts", "plot_metric", "plot_mistakes", "plot_probabilities", "plot_step_losses",
+    "OPTIMIZER_COLORS", "as_images", "axes_or_current", "optimizer_style", "plot_confusion_matrix", "plot_dataset",
+    "plot_digit_grid", "plot_history", "plot_label_counts", "plot_metric", "plot_mistakes", "plot_probabilities",
+    "plot_step_losses",
 ]
 
 OPTIMIZER_COLORS: dict[str, str] = {

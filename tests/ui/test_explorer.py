@@ -1,4 +1,4 @@
-"""course_lib.widgets without a browser: moving a control redraws the figure; the shared toolkit in core."""
+"""course_lib.ui.explorer without a browser: moving a control redraws the figure; the shared explorer toolkit."""
 
 from __future__ import annotations
 

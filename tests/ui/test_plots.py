@@ -1,4 +1,4 @@
-"""course_lib.plotting: the pure helpers draw what they say, with titles and labels."""
+"""course_lib.ui.plots: the shared pure helpers draw what they say, with titles and labels."""
 
 from __future__ import annotations
 
