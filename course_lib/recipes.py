@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 __all__ = [
-    "EPOCH_SCHEDULES", "MODELS", "OPTIMIZERS", "Recipe", "SCHEDULES", "is_real", "is_whole", "load_splits", "make_optimizer",
+    "EPOCH_SCHEDULES", "MAX_PARAMETERS", "MODELS", "OPTIMIZERS", "Recipe", "SCHEDULES", "is_real", "is_whole", "load_splits", "make_optimizer",
     "make_schedule", "recipe_optimizer",
 ]
 
@@ -68,6 +68,14 @@ def _one_of(options: Iterable[Any]) -> tuple[Callable[[Any], bool], str]:
     return (lambda v: v in options), f"one of {options}"
 
 
+#: The largest MLP a recipe may describe: checked before any memory is spent (10^8 float32 = 400 MB).
+MAX_PARAMETERS = 100_000_000
+
+
+def _parameters(sizes: Sequence[int]) -> int:
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
 def _widths(value: Any) -> bool:
     return isinstance(value, tuple) and len(value) >= 1 and all(is_whole(v) and v >= 1 for v in value)
 
@@ -81,7 +89,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "init": _one_of(_INITS),
     "dropout": _real(0, 1),
     "optimizer": _one_of(OPTIMIZERS),
-    "lr": _real(0, above=True),
+    "lr": ((lambda v: is_real(v) and 0 < v <= 1e6), "a number in (0, 1e6]"),
     "momentum": _real(0, 1),
     "betas": ((lambda v: isinstance(v, tuple) and len(v) == 2 and all(is_real(b) and 0 <= b < 1 for b in v)),
               "a pair (β₁, β₂), each in [0, 1)"),
@@ -163,6 +171,9 @@ class Recipe:
             object.__setattr__(self, name, value)
         problems = [f"{name} must be {text}, got {getattr(self, name)!r}"
                     for name, (ok, text) in _RULES.items() if not ok(getattr(self, name))]
+        if self.model == "mlp" and _widths(self.hidden) and _parameters(self.sizes) > MAX_PARAMETERS:
+            problems.append(f"hidden {self.hidden!r} makes an MLP of {_parameters(self.sizes):,} parameters, more than "
+                            f"the {MAX_PARAMETERS:,} this course trains on a laptop; choose smaller widths")
         if self.model == "cnn" and _widths(self.hidden) and len(self.hidden) != 1:
             problems.append(f"the CNN has one fully connected hidden layer, so hidden must be one width, got {self.hidden!r}")
         if problems:

@@ -53,8 +53,8 @@ def test_describe_shows_the_settings_the_run_reads():
         ({"optimizer": "rmsprop"}, "optimizer must be one of"),
         ({"optimizer": "sgd"}, "optimizer must be one of"),  # one name, one meaning: SGD, momentum or nesterov
         ({"schedule": "linear"}, "schedule must be one of"),
-        ({"lr": 0.0}, "lr must be a number > 0"),
-        ({"lr": float("nan")}, "lr must be a number > 0"),
+        ({"lr": 0.0}, r"lr must be a number in \(0, 1e6\]"),
+        ({"lr": float("nan")}, r"lr must be a number in \(0, 1e6\]"),
         ({"hidden": (256, 0)}, "hidden must be one or more positive whole numbers"),
         ({"hidden": ()}, "hidden must be one or more positive whole numbers"),
         ({"channels": (8, 8, 8, 8, 8)}, "channels must be 1 to 4"),
@@ -72,6 +72,9 @@ def test_describe_shows_the_settings_the_run_reads():
         ({"train_size": 0}, "train_size must be"),
         ({"seed": -1}, "seed must be"),
         ({"seed": 2**32}, "seed must be"),
+        ({"lr": 1e39}, r"lr must be a number in \(0, 1e6\]"),
+        ({"lr": float("inf")}, r"lr must be a number in \(0, 1e6\]"),
+        ({"hidden": (100_000, 100_000)}, "more than the 100,000,000 this course trains"),
     ],
 )
 def test_a_bad_setting_is_named(changes, message):

@@ -188,8 +188,13 @@ def _train(args: argparse.Namespace) -> int:
         with np.errstate(over="ignore", invalid="ignore"):
             report = train_run(recipe, impl=args.impl, device=args.device, target_accuracy=args.target_accuracy,
                                progress=not args.no_progress)
-    except TrainingDivergedError as err:
+    except (TrainingDivergedError, CorruptDataError, OSError, ValueError, RuntimeError) as err:
+        # A failure of the run (missing or damaged data, a divergence, a device that fails): one line.
         print(f"course-lib train: error: {err}", file=sys.stderr)
+        return 1
+    except MemoryError as err:
+        print(f"course-lib train: error: not enough memory for this run ({err}); choose smaller --hidden widths "
+              f"or a smaller --batch-size", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("course-lib train: interrupted", file=sys.stderr)

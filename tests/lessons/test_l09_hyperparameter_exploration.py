@@ -60,8 +60,8 @@ def test_hyperparameters_are_frozen_and_validated():
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"lr": 0.0}, "lr must be a number > 0"),
-    ({"lr": math.nan}, "lr must be a number > 0"),
+    ({"lr": 0.0}, r"lr must be a number in \(0, 1e6\]"),
+    ({"lr": math.nan}, r"lr must be a number in \(0, 1e6\]"),
     ({"batch_size": 0}, "batch_size must be a whole number"),
     ({"hidden": 12.5}, "hidden must be one or more positive whole numbers"),
     ({"optimizer": "rmsprop"}, "optimizer must be one of"),

@@ -145,6 +145,8 @@ def test_train_torch_on_the_cpu():
         (["--impl", "numpy", "--device", "cuda"], "argument --device: --impl numpy runs on the CPU only"),
         (["--limit", "60001"], "argument --limit: must be a whole number between 1 and 60000"),
         (["--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
+        (["--lr", "1e39"], "lr must be a number in (0, 1e6], got 1e+39"),
+        (["--hidden", "1000000000"], "makes an MLP of 795,000,000,010 parameters"),
         (["--impl", "torch", "--model", "cnn", "--hidden", "64,32"], "argument --hidden: the CNN has one fully connected hidden layer"),
     ],
 )
@@ -169,6 +171,34 @@ def test_train_on_cuda_without_a_gpu_says_so():
 def test_train_on_cuda():
     report = _report(train("--impl", "torch", "--model", "cnn", "--device", "cuda", "--amp", "--limit", "2000", "--no-progress"))
     assert report["device"].startswith("cuda") and report["recipe"]["amp"] is True
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "message"),
+    [
+        ("missing data folder", ["--limit", "100", "--epochs", "1"], "MNIST file not found: "),
+        ("damaged data file", ["--limit", "100", "--epochs", "1"], "checksum mismatch"),
+        ("torch on a missing GPU", ["--impl", "torch", "--device", "cuda", "--limit", "100"], "sees no CUDA device"),
+    ],
+)
+def test_train_failures_are_one_line_without_a_traceback(case, args, message, tmp_path):
+    env = {"COURSE_LIB_CACHE": str(tmp_path / "cache")}
+    if case == "missing data folder":
+        env["COURSE_LIB_DATA"] = str(tmp_path / "nowhere")
+    if case == "damaged data file":
+        for split in MNIST_FILES.values():
+            for name in split.values():
+                shutil.copyfile(mnist_dir() / name, tmp_path / name)
+        damaged = tmp_path / "train-images-idx3-ubyte.gz"
+        damaged.write_bytes(damaged.read_bytes()[:-100])
+        env["COURSE_LIB_DATA"] = str(tmp_path)
+    if case == "torch on a missing GPU" and torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    result = train(*args, "--no-progress", **env)
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("course-lib train: error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_train_a_diverging_run_fails_with_advice():
