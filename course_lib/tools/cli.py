@@ -269,7 +269,13 @@ def _build_student(args: argparse.Namespace) -> int:
         print(f"course-lib build-student: error: {err}", file=sys.stderr)
         return 1
     print(f"student edition: {len(report.notebooks)} notebooks, {report.exercises} exercises left blank, in {report.out_dir}")
+    _say_kept(report.kept)
     return 0
+
+
+def _say_kept(kept: Path | None) -> None:
+    if kept is not None:
+        print(f"the earlier edition held changes (someone's work), so it was not deleted: it is now in {kept}")
 
 
 def _build_site(args: argparse.Namespace) -> int:
@@ -290,6 +296,7 @@ def _build_site(args: argparse.Namespace) -> int:
         print(f"course-lib build-site: warning: {warning}", file=sys.stderr)
     total = sum(report.seconds.values())
     print(f"site: {len(report.pages) - 1} lessons in {report.out_dir} (notebooks ran {total:.0f} s in all); open {report.out_dir / 'index.html'}")
+    _say_kept(report.kept)
     return 0
 
 

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 import html
 import importlib.util
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -46,6 +48,7 @@ __all__ = [
     "SiteReport",
     "build_site",
     "build_student",
+    "changed_files",
     "default_notebook_dir",
     "find_exercises",
     "load_lessons",
@@ -378,6 +381,7 @@ class StudentReport:
     out_dir: Path
     notebooks: list[str]
     exercises: int
+    kept: Path | None = None  # where an earlier edition with changes went, instead of being deleted
 
 
 def build_student(out_dir: Path, *, notebook_dir: Path | None = None, force: bool = False) -> StudentReport:
@@ -388,10 +392,11 @@ def build_student(out_dir: Path, *, notebook_dir: Path | None = None, force: boo
     _check_target(out_dir, force)
     lessons = load_lessons(notebook_dir)
     editions = [(lesson.name, student_notebook(lesson)) for lesson in lessons]  # every error before any write
-    with _replacing(out_dir, "student") as tmp:
+    with _replacing(out_dir, "student") as target:
         for name, nb in editions:
-            nbformat.write(nb, tmp / name)
-    return StudentReport(out_dir, [n for n, _ in editions], sum(len(lesson.exercises) for lesson in lessons))
+            nbformat.write(nb, target[0] / name)
+    return StudentReport(out_dir, [n for n, _ in editions], sum(len(lesson.exercises) for lesson in lessons),
+                         target[1] if len(target) > 1 else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,9 +409,12 @@ def _resolve(out_dir: Path) -> Path:
 
 
 def _check_target(out_dir: Path, force: bool) -> None:
-    """Refuse a file, a non-empty folder without ``force``, and any folder course-lib did not write."""
+    """Refuse a file, a read-only folder, a non-empty folder without ``force``, and any folder course-lib did not write."""
     if out_dir.exists() and not out_dir.is_dir():
         raise EditionError(f"{out_dir} is a file; give a folder to write the edition into")
+    if out_dir.is_dir() and not out_dir.stat().st_mode & stat.S_IWUSR:
+        raise EditionError(f"{out_dir} is read-only, so it is not replaced; make it writable (chmod u+w) or choose "
+                           "another folder. Nothing was written")
     if not out_dir.is_dir() or not any(out_dir.iterdir()):
         return
     if not force:
@@ -418,27 +426,63 @@ def _check_target(out_dir: Path, force: bool) -> None:
         )
 
 
+def _digests(folder: Path) -> dict[str, str]:
+    """Every file of an edition (but its marker) by relative path, with the SHA-256 of its bytes."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MARKER}
+
+
+def changed_files(out_dir: Path) -> list[str]:
+    """The files of an earlier edition that changed since course-lib wrote it: edited, added or deleted.
+
+    A learner's work lives in these; an edition written before course-lib recorded its files counts
+    as changed throughout.
+    """
+    try:
+        recorded = json.loads((out_dir / MARKER).read_text()).get("files")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    current = _digests(out_dir)
+    if not isinstance(recorded, dict):
+        return sorted(current) or ["(every file: this edition's record of its files is missing)"]
+    return sorted(name for name in recorded.keys() | current.keys() if recorded.get(name) != current.get(name))
+
+
 @contextmanager
-def _replacing(out_dir: Path, edition: str) -> Iterator[Path]:
-    """Yield a temporary sibling of ``out_dir`` to fill; on success it becomes ``out_dir``."""
+def _replacing(out_dir: Path, edition: str) -> Iterator[list[Path]]:
+    """Yield ``[tmp]``, a temporary sibling of ``out_dir`` to fill; on success it becomes ``out_dir``.
+
+    The earlier edition it replaces is deleted only if nothing in it changed since course-lib wrote it;
+    otherwise it is kept beside, as ``<name>.kept-<date>-<time>``, and that path is appended to the
+    yielded list, so the caller can say where the learner's work went.
+    """
     from course_lib import __version__
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    target = [tmp]
     try:
-        yield tmp
-        marker = {"edition": edition, "course_lib": __version__, "built": time.strftime("%Y-%m-%d %H:%M:%S")}
+        yield target
+        marker = {"edition": edition, "course_lib": __version__, "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+                  "files": _digests(tmp)}
         (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
         tmp.chmod(0o755)  # mkdtemp makes it private; an edition is meant to be shared
         if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
+            changed = (out_dir / MARKER).is_file() and bool(changed_files(out_dir))
+            if changed:
+                old = out_dir.with_name(f"{out_dir.name}.kept-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}")
+            else:
+                old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
             out_dir.rename(old)
             try:
                 tmp.rename(out_dir)
             except OSError:
                 old.rename(out_dir)
                 raise
-            shutil.rmtree(old, ignore_errors=True)
+            if changed:
+                target.append(old)
+            else:
+                shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(out_dir)
     except BaseException:
@@ -759,6 +803,7 @@ class SiteReport:
     widgets: int
     offline_math: bool
     warnings: list[str]
+    kept: Path | None = None  # where an earlier edition with changes went, instead of being deleted
 
 
 def build_site(
@@ -803,7 +848,8 @@ def build_site(
     seconds: dict[str, float] = {}
     widgets = 0
     linked: set[str] = set()
-    with _replacing(out_dir, "site") as tmp:
+    with _replacing(out_dir, "site") as target:
+        tmp = target[0]
         entries = []
         for i, lesson in enumerate(lessons):
             say(f"running {lesson.name} ...")
@@ -832,4 +878,4 @@ def build_site(
         if missing:
             warnings.append("links to lessons not in this build lead nowhere: " + ", ".join(f"{m}.html" for m in missing))
     return SiteReport(out_dir, ["index.html", *(f"{lesson.stem}.html" for lesson in lessons)], seconds, widgets,
-                      mathjax_files is not None, warnings)
+                      mathjax_files is not None, warnings, target[1] if len(target) > 1 else None)

@@ -253,15 +253,83 @@ def test_build_student_refuses_a_non_empty_folder_unless_forced(tmp_path):
     assert (out / "notes.txt").read_text() == "mine" and not leftovers(tmp_path)
 
 
-def test_build_student_force_replaces_an_earlier_edition(tmp_path):
+def test_build_student_force_replaces_an_earlier_edition_it_wrote_untouched(tmp_path):
     out = tmp_path / "x"
     assert course_lib("build-student", str(out)).returncode == 0
-    (out / "stale.ipynb").write_text("{}")
     assert course_lib("build-student", str(out)).returncode == 1
     result = course_lib("build-student", str(out), "--force")
     assert result.returncode == 0, result.stderr
-    assert not (out / "stale.ipynb").exists() and len(list(out.glob("*.ipynb"))) == len(NOTEBOOKS)
+    assert "not deleted" not in result.stdout and len(list(out.glob("*.ipynb"))) == len(NOTEBOOKS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x"] and not leftovers(tmp_path)
+
+
+def _edit(out: Path) -> str:
+    first = sorted(out.glob("*.ipynb"))[0]
+    first.write_text(first.read_text().replace("NotImplementedError", "NotImplementedError  # my work", 1))
+    return first.name
+
+
+def _add(out: Path) -> str:
+    (out / "my_notes.ipynb").write_text("{}")
+    return "my_notes.ipynb"
+
+
+def _delete(out: Path) -> str:
+    last = sorted(out.glob("*.ipynb"))[-1]
+    last.unlink()
+    return last.name
+
+
+def _old_marker(out: Path) -> str:
+    marker = json.loads((out / MARKER).read_text())
+    del marker["files"]  # as an edition written before course-lib recorded its files
+    (out / MARKER).write_text(json.dumps(marker))
+    return ""
+
+
+@pytest.mark.parametrize("change", [_edit, _add, _delete, _old_marker], ids=lambda f: f.__name__.strip("_"))
+def test_force_keeps_an_earlier_edition_that_changed_and_says_where(change, tmp_path):
+    """A learner's work is never deleted: an edition that changed since it was written is moved aside."""
+    from course_lib.tools.editions import build_student, changed_files
+
+    out = tmp_path / "x"
+    build_student(out)
+    assert changed_files(out) == []
+    name = change(out)
+    assert changed_files(out), "the change is seen"
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    report = build_student(out, force=True)
+    assert report.kept is not None and report.kept.parent == tmp_path and report.kept.name.startswith("x.kept-")
+    assert {p.name: p.read_bytes() for p in report.kept.iterdir() if p.is_file()} == before, "kept exactly as it was"
+    assert changed_files(out) == [] and len(list(out.glob("*.ipynb"))) == len(NOTEBOOKS)
+    if name == "my_notes.ipynb":
+        assert not (out / name).exists()
     assert not leftovers(tmp_path)
+
+
+def test_the_command_says_where_the_changed_edition_went(tmp_path):
+    out = tmp_path / "x"
+    assert course_lib("build-student", str(out)).returncode == 0
+    _edit(out)
+    result = course_lib("build-student", str(out), "--force")
+    assert result.returncode == 0, result.stderr
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith("x.kept-")]
+    assert f"it was not deleted: it is now in {kept}" in result.stdout
+
+
+def test_a_read_only_folder_is_refused_not_replaced(tmp_path):
+    from course_lib.tools.editions import build_student
+
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        with pytest.raises(EditionError, match="is read-only, so it is not replaced"):
+            build_student(out)
+        assert out.is_dir() and not any(out.iterdir()) and (out.stat().st_mode & 0o777) == 0o555
+    finally:
+        out.chmod(0o755)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ro"]
 
 
 def test_a_corrupt_notebook_is_named_and_nothing_is_written(tmp_path):
