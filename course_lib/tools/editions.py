@@ -25,14 +25,12 @@ import ast
 import copy
 import hashlib
 import html
-import importlib.util
 import json
 import os
 import re
 import shutil
 import stat
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -588,109 +586,41 @@ def kernel_environment() -> dict[str, str]:
     return env
 
 
-class _StallWatch(threading.Thread):
-    """Kills the kernel when a cell has been running for ``quiet`` seconds with the kernel idle.
-
-    nbclient now and then waits forever for the reply to a cell the kernel has finished (its
-    issue 312, with widgets; seen here about once in ten lesson runs). A kernel that has used no
-    CPU time for a minute while a course cell runs is in that state; killing it turns the endless
-    wait into a DeadKernelError, and :func:`execute_notebook` runs the notebook again.
-    """
-
-    def __init__(self, client: Any, quiet: float) -> None:
-        super().__init__(daemon=True)
-        self.client, self.quiet = client, quiet
-        self.cell: tuple[int, float] | None = None  # (index, start) of the cell the kernel is running
-        self.stalled_at: int | None = None
-        self.done = threading.Event()
-
-    def cell_started(self, cell: Any, cell_index: int, **_: Any) -> None:
-        self.cell = (cell_index, time.monotonic())
-
-    def cell_finished(self, cell: Any, cell_index: int, **_: Any) -> None:
-        self.cell = None
-
-    def _kernel_cpu(self) -> tuple[Any, float] | None:
-        import psutil
-
-        pid = getattr(getattr(self.client.km, "provisioner", None), "pid", None)
-        try:
-            kernel = psutil.Process(pid) if pid else None
-            return (kernel, sum(sum(p.cpu_times()[:2]) for p in [kernel, *kernel.children(recursive=True)])) if kernel else None
-        except psutil.Error:
-            return None
-
-    def run(self) -> None:
-        seen: tuple[Any, float, float] | None = None  # (cell, kernel CPU seconds, when they last grew)
-        while not self.done.wait(1.0):
-            cell, sample = self.cell, self._kernel_cpu()
-            if cell is None or sample is None:
-                seen = None
-                continue
-            kernel, cpu = sample
-            now = time.monotonic()
-            if seen is None or seen[0] != cell or cpu - seen[1] > 0.2:
-                seen = (cell, cpu, now)
-            elif now - seen[2] > self.quiet:
-                self.stalled_at = cell[0]
-                kernel.kill()
-                return
-
-
-def execute_notebook(nb: Any, name: str, workdir: Path, timeout: float, *, quiet: float = 60.0,
-                     attempts: int = 2, say: Callable[[str], None] | None = None) -> tuple[Any, dict, float]:
+def execute_notebook(nb: Any, name: str, workdir: Path, timeout: float) -> tuple[Any, dict, float]:
     """Run ``nb`` top to bottom in a fresh kernel, in ``workdir``; at most ``timeout`` seconds in all.
 
     Returns the executed notebook, the widgets' state (by model id) and the seconds it took.
-    A failing cell, a timeout or a dying kernel is an :class:`EditionError` naming the cell. A run
-    whose kernel sits idle for ``quiet`` seconds in the middle of a cell has stalled (see
-    :class:`_StallWatch`) and is started again, up to ``attempts`` runs in all.
+    A failing cell, a timeout or a dying kernel is an :class:`EditionError` naming the cell.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    original = copy.deepcopy(nb)
-    for attempt in range(1, attempts + 1):
-        nb = copy.deepcopy(original)
-        start = time.monotonic()
-        current = {"index": None}
+    nb = copy.deepcopy(nb)  # the caller's notebook stays as it was
+    start = time.monotonic()
+    current = {"index": None}
 
-        def remaining(_cell: Any) -> int:  # nbclient asks before each cell: the rest of the notebook's budget
-            return max(1, int(timeout - (time.monotonic() - start)))
+    def remaining(_cell: Any) -> int:  # nbclient asks before each cell: the rest of the notebook's budget
+        return max(1, int(timeout - (time.monotonic() - start)))
 
-        def on_start(cell: Any, cell_index: int) -> None:
-            current["index"] = cell_index
+    def on_start(cell: Any, cell_index: int) -> None:
+        current["index"] = cell_index
 
-        client = NotebookClient(
-            nb, timeout_func=remaining, kernel_name="python3", store_widget_state=True, on_cell_start=on_start,
-            resources={"metadata": {"path": str(workdir)}},
-        )
-        watch = _StallWatch(client, quiet)
-        client.on_cell_execute, client.on_cell_executed = watch.cell_started, watch.cell_finished
-        if importlib.util.find_spec("psutil"):  # the watch reads the kernel's CPU time; without it the timeout guards
-            watch.start()
-        try:
-            client.execute(env=kernel_environment(), cwd=str(workdir))
-        except CellTimeoutError:
-            raise EditionError(
-                f"{name}: still running at cell {current['index']} after the notebook's {timeout:g} s; "
-                "raise --timeout (the instructor guide lists how long each lesson takes)"
-            ) from None
-        except CellExecutionError as err:
-            raise EditionError(f"{name}, cell {current['index']} failed: {err.ename}: {err.evalue}") from None
-        except DeadKernelError as err:
-            if watch.stalled_at is None:
-                raise EditionError(f"{name}: the kernel died at cell {current['index']} ({err})") from None
-            message = (f"{name}: the run stalled at cell {watch.stalled_at}: the kernel sat idle for {quiet:g} s "
-                       "while the cell was still waiting for it")
-            if attempt == attempts:
-                raise EditionError(f"{message}, in each of {attempts} runs") from None
-            (say or (lambda _line: None))(f"  {message}; running the notebook again")
-            continue
-        finally:
-            watch.done.set()
-        return nb, dict(client.widget_state), time.monotonic() - start
-    raise AssertionError("unreachable: every attempt returns or raises")
+    client = NotebookClient(
+        nb, timeout_func=remaining, kernel_name="python3", store_widget_state=True, on_cell_start=on_start,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    try:
+        client.execute(env=kernel_environment(), cwd=str(workdir))
+    except CellTimeoutError:
+        raise EditionError(
+            f"{name}: still running at cell {current['index']} after the notebook's {timeout:g} s; "
+            "raise --timeout (the instructor guide lists how long each lesson takes)"
+        ) from None
+    except CellExecutionError as err:
+        raise EditionError(f"{name}, cell {current['index']} failed: {err.ename}: {err.evalue}") from None
+    except DeadKernelError as err:
+        raise EditionError(f"{name}: the kernel died at cell {current['index']} ({err})") from None
+    return nb, dict(client.widget_state), time.monotonic() - start
 
 
 def _widget_models(model_id: str, state: dict, seen: set[str] | None = None) -> Iterator[dict]:
@@ -853,7 +783,7 @@ def build_site(
         entries = []
         for i, lesson in enumerate(lessons):
             say(f"running {lesson.name} ...")
-            nb, state, took = execute_notebook(lesson.nb, lesson.name, lesson.path.parent, timeout, say=say)
+            nb, state, took = execute_notebook(lesson.nb, lesson.name, lesson.path.parent, timeout)
             seconds[lesson.stem] = took
             widgets += freeze_widgets(nb, state)
             linked |= rewrite_lesson_links(nb)

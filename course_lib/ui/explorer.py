@@ -19,6 +19,7 @@ the figure as one PNG, drawn once, keeping its layout where the redraw allows (`
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import textwrap
@@ -129,16 +130,20 @@ def show_figure(output: Any, figure: Any, *, relayout: bool = True) -> None:
 
     The figure goes out as one PNG from :func:`render_png` (see there for ``relayout``), drawn
     once; ``display(figure)`` would draw it twice, the first time to find a tight bounding box.
+
+    The picture is set as the Output's state (one comm message on IOPub), never captured with
+    ``with output: display(...)``. A capture makes a headless runner (nbclient, so nbconvert,
+    papermill, nbval and build-site) echo each output back to the kernel on the shell socket, and
+    that raw send can swallow the wake-up of the cell's execute_reply: the run then waits forever
+    on a reply that has arrived (a hang seen in lessons 02, 08 and 09 on a loaded machine).
     """
     from IPython import get_ipython
-    from IPython.display import Image, display
 
     if get_ipython() is None:  # plain Python or pytest: the figure object is the state to check
         return
-    picture = Image(data=render_png(figure, relayout=relayout), format="png")
-    with output:
-        output.clear_output(wait=True)
-        display(picture)
+    png = base64.b64encode(render_png(figure, relayout=relayout)).decode("ascii")
+    output.outputs = ({"output_type": "display_data", "metadata": {},
+                       "data": {"image/png": png, "text/plain": "<Figure>"}},)
 
 
 def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
