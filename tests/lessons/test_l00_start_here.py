@@ -65,5 +65,6 @@ def test_a_count_cannot_pass_by_overwriting_the_labels_it_is_graded_on():
         labels[...] = digit  # every label now "matches"
         return labels.size
 
-    with pytest.raises(CheckFailed, match=r"returned 5; expected 3"):
+    # graded, and shown, against the labels as the check made them
+    with pytest.raises(CheckFailed, match=r"overwrite\(array\(\[3, 1, 3, 3, 0\]\), 3\) returned 5; expected 3"):
         checks.check_count_digit(overwrite)
