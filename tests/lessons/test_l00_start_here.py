@@ -58,3 +58,13 @@ def test_a_non_integer_count_is_explained():
     with pytest.raises(CheckFailed, match="whole number"):
         checks.check_count_digit(lambda labels, digit: float((labels == digit).sum()))
     np.testing.assert_equal(count_digit(np.array([1, 1]), 1), 2)
+
+
+def test_a_count_cannot_pass_by_overwriting_the_labels_it_is_graded_on():
+    def overwrite(labels, digit):
+        labels[...] = digit  # every label now "matches"
+        return labels.size
+
+    # graded, and shown, against the labels as the check made them
+    with pytest.raises(CheckFailed, match=r"overwrite\(array\(\[3, 1, 3, 3, 0\]\), 3\) returned 5; expected 3"):
+        checks.check_count_digit(overwrite)

@@ -421,3 +421,29 @@ def test_a_correct_answer_computed_in_place_passes(capsys):
 
     check_sigmoid_backward(in_place)
     assert "passed all 3" in capsys.readouterr().out
+
+
+def _seeing_W(wrong):
+    """``wrong``, recording the shape of every W it is given."""
+    def linear_backward(dy, x, W):
+        linear_backward.shapes.append(W.shape)
+        return wrong(dy, x, W)
+    linear_backward.shapes = []
+    return linear_backward
+
+
+@pytest.mark.parametrize(("wrong", "named"), [
+    (lambda dy, x, W: (-(dy @ W), dy.T @ x, dy.sum(axis=0)), "The sign of dx is flipped"),
+    (lambda dy, x, W: (dy @ W / len(x), dy.T @ x, dy.sum(axis=0)), "Your dx is divided by N"),
+    (lambda dy, x, W: (dy @ W.T, dy.T @ x, dy.sum(axis=0)), "dy @ W.T is (N, out) @ (in, out): it fits only when W is square"),
+    (lambda dy, x, W: (dy @ W, -(dy.T @ x), dy.sum(axis=0)), "The sign of dW is flipped"),
+    (lambda dy, x, W: (dy @ W, dy.T @ x, -dy.sum(axis=0)), "The sign of db is flipped"),
+], ids=["-dx", "dx/N", "dy@W.T", "-dW", "-db"])
+def test_linear_check_names_common_mistakes_on_a_non_square_weight(wrong, named):
+    """The hint's own products must fit any W: dy @ W.T exists only for a square one."""
+    learner = _seeing_W(wrong)
+    with pytest.raises(CheckFailed) as failure:
+        check_linear_backward(learner)
+    rows, cols = learner.shapes[-1]
+    assert rows != cols, "the mistake should be caught on the first, non-square W"
+    assert named in str(failure.value) and "\nHint: " in str(failure.value), str(failure.value)

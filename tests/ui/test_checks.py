@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
+import torch
 
 from course_lib.lessons import all_lessons
-from course_lib.ui.checks import CheckFailed, close, diagnose
+from course_lib.ui.checks import CheckFailed, Harness, close, describe, diagnose
 
 CHECKS = [check for lesson in all_lessons() for check in lesson.checks]
 
@@ -46,3 +50,295 @@ def test_diagnose_picks_the_first_matching_mistake():
     mistakes = [(2.0, "doubled"), (0.5, "halved")]
     assert diagnose(0.5, mistakes, "other") == "halved"
     assert diagnose("0.5", mistakes, "other") == "other"
+
+
+# ---- every check against hostile learners ---------------------------------------------------------
+# The right answers are the notebooks' solutions; each hostile learner is built from the right one.
+
+
+def _he_std(fan_in):
+    return np.sqrt(2 / fan_in)
+
+
+def _adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _ridge_gradient(w, features, y, lam):
+    penalty = lam * w.copy()
+    penalty[0] = 0.0
+    return 2 / len(y) * features.T @ (features @ w - y) + penalty
+
+
+def _confusion_matrix(y_true, y_pred):
+    cm = np.zeros((10, 10), dtype=int)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+def _count_cnn_parameters(channels, hidden):
+    total, c_in, side = 0, 1, 28
+    for c_out in channels:
+        total += c_out * c_in * 3 * 3 + c_out
+        c_in, side = c_out, side // 2
+    return total + (c_in * side * side * hidden + hidden) + (hidden * 10 + 10)
+
+
+def _train_step(model, loss_fn, optimizer, X, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _linear_gradient(w, b, X, y):
+    r = w * X[:, 0] + b - y
+    return np.mean(r * X[:, 0]), np.mean(r)
+
+
+def _neuron_gradients(w, x, b, t):
+    s = 1 / (1 + np.exp(-(w * x + b)))
+    dz = 2 * (s - t) * s * (1 - s)
+    return dz * x, dz
+
+
+RIGHT = {
+    "check_count_digit": lambda labels, digit: int(np.sum(labels == digit)),
+    "check_scale_pixels": lambda images: images.astype(np.float32) / 255,
+    "check_batches_per_epoch": lambda n, b, drop_last: n // b if drop_last else -(-n // b),
+    "check_gradient": _linear_gradient,
+    "check_gradient_step": lambda w, b, X, y, lr: tuple(p - lr * g for p, g in zip((w, b), _linear_gradient(w, b, X, y))),
+    "check_critical_learning_rate": lambda X: 2 / np.linalg.eigvalsh(
+        np.array([[np.mean(X[:, 0] ** 2), np.mean(X[:, 0])], [np.mean(X[:, 0]), 1.0]]))[-1],
+    "check_huber": lambda p, t, d: float(np.mean(np.where(np.abs(p - t) <= d, 0.5 * (p - t) ** 2, d * (np.abs(p - t) - 0.5 * d)))),
+    "check_log_sum_exp": lambda x: x.max(axis=-1) + np.log(np.sum(np.exp(x - x.max(axis=-1, keepdims=True)), axis=-1)),
+    "check_bce_with_logits": lambda x, t: float(np.mean(np.maximum(x, 0) - t * x + np.log1p(np.exp(-np.abs(x))))),
+    "check_neuron_gradients": _neuron_gradients,
+    "check_sigmoid_backward": lambda dy, y: dy * y * (1 - y),
+    "check_linear_backward": lambda dy, x, W: (dy @ W, dy.T @ x, dy.sum(axis=0)),
+    "check_tanh_derivative": lambda x: 1 - np.tanh(x) ** 2,
+    "check_leaky_relu_derivative": lambda x, slope: np.where(x > 0, 1.0, slope),
+    "check_he_std": _he_std,
+    "check_count_dead_units": lambda h: int(np.all(h == 0, axis=0).sum()),
+    "check_momentum_step": lambda p, g, b, lr, mu: (p - lr * (mu * b + g), mu * b + g),
+    "check_adam_step": _adam_step,
+    "check_rosenbrock_grad": lambda x, y: (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)),
+    "check_ridge_gradient": _ridge_gradient,
+    "check_soft_threshold": lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0.0),
+    "check_dropout_forward": lambda x, p, rng: x * (rng.random(x.shape) >= p) / (1 - p),
+    "check_standardise": lambda X_train, X: (X - X_train.mean()) / X_train.std(),
+    "check_accuracy": lambda logits, y: float(np.mean(logits.argmax(axis=1) == y)),
+    "check_confusion_matrix": _confusion_matrix,
+    "check_conv_output_size": lambda size, k, padding, stride: (size + 2 * padding - k) // stride + 1,
+    "check_count_cnn_parameters": _count_cnn_parameters,
+    "check_train_step": _train_step,
+    "check_log_uniform": lambda low, high, size, rng: np.exp(rng.uniform(np.log(low), np.log(high), size=size)),
+    "check_suggest_lr": lambda lrs, smoothed: lrs[np.argmin(smoothed)] / 10,
+    "check_effective_lr": lambda lr, momentum: lr / (1 - momentum),
+}
+
+
+def _each(value, change):
+    """``change`` applied to every number of an answer: a number, an array, or a tuple of them."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_each(v, change) for v in value)
+    return change(value)
+
+
+def _wreck(value) -> None:
+    """Destroy an argument in place, as a careless learner might: NaN or 0 in arrays and tensors, a used-up rng."""
+    if isinstance(value, np.ndarray):
+        value[...] = np.nan if value.dtype.kind == "f" else 0
+    elif isinstance(value, torch.Tensor):
+        with torch.no_grad():
+            value.fill_(float("nan") if value.is_floating_point() else 0)
+    elif isinstance(value, np.random.Generator):
+        value.random(1000)
+
+
+def _wrecking(result):
+    def learner(*args):
+        answer = result(*args)
+        for arg in args:
+            _wreck(arg)
+        return answer
+    return learner
+
+
+def _raise(error):
+    def learner(*args):
+        raise error
+    return learner
+
+
+# name: (the hostile learner built from the right one, a pattern the message must show of what came)
+HOSTILE = {
+    "numeric string": (lambda right: lambda *a: _each(right(*a), lambda v: np.asarray(v).astype(str) if np.ndim(v) else str(v)),
+                       r"'|<U"),
+    "complex +1j": (lambda right: lambda *a: _each(right(*a), lambda v: v + 1j), r"j\b|complex"),
+    "None": (lambda right: lambda *a: None, r"None"),
+    "dict": (lambda right: lambda *a: {"answer": right(*a)}, r"\{'answer'"),
+    "ragged list": (lambda right: lambda *a: [1.0, [2.0, 3.0]], r"\[1\.0, \[2\.0, 3\.0\]\]"),
+    "bool": (lambda right: lambda *a: True, r"True"),
+    "wrong shape": (lambda right: lambda *a: np.zeros((3, 7)), r"\(3, 7\)|array\(\[0\., 0\., 0\., 0\., 0\., 0\., 0\.\]\)"),
+    "scalar for array": (lambda right: lambda *a: 0.5, r"0\.5"),
+    "array for scalar": (lambda right: lambda *a: np.array([0.5, 0.5]), r"array\(\[0\.5, 0\.5\]\)"),
+    "raises ValueError": (lambda right: _raise(ValueError("learner's bug")), r"raised ValueError: learner's bug"),
+    "wrecks inputs, returns garbage": (lambda right: _wrecking(lambda *a: -1.25), r"-1\.25"),
+}
+
+CHECK_NAMES = [check.__name__ for check in CHECKS]
+
+
+def test_every_check_has_a_right_answer_here():
+    assert sorted(RIGHT) == sorted(CHECK_NAMES)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=CHECK_NAMES)
+@pytest.mark.parametrize("case", HOSTILE, ids=str)
+def test_a_hostile_answer_fails_the_check_with_what_came_and_what_was_expected(check, case):
+    build, came = HOSTILE[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a complex or string answer must be refused, not cast with a warning
+        with pytest.raises(CheckFailed) as failure:  # any other exception fails this test
+            check(build(RIGHT[check.__name__]))
+    message = str(failure.value)
+    assert "\nHint: " in message and re.search(came, message), message
+    assert "raised" in message or "expected" in message, message
+    error = failure.value  # no traceback from course_lib is chained to the lesson
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=CHECK_NAMES)
+def test_the_right_answer_passes_even_if_it_wrecks_its_inputs(check, capsys):
+    """The learner gets copies: destroying them after computing the answer changes nothing the check grades."""
+    check(_wrecking(RIGHT[check.__name__]))
+    assert "passed all" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit], ids=lambda e: e.__name__)
+@pytest.mark.parametrize("check", CHECKS, ids=CHECK_NAMES)
+def test_ctrl_c_and_exit_stop_every_check(check, error):
+    with pytest.raises(error):
+        check(_raise(error()))
+
+
+# ---- the harness itself --------------------------------------------------------------------------
+
+
+def test_the_learner_gets_copies_except_what_the_exercise_must_change():
+    kept, shared = np.arange(3.0), np.zeros(2)
+
+    def learner(a, b):
+        a[:] = -1.0
+        b[:] = 7.0
+        return "done"
+
+    with Harness(learner, "hint") as harness:
+        answer = harness.call(kept, shared, shared=(1,))
+    assert answer.got == "done" and answer.args[0] is kept
+    np.testing.assert_array_equal(kept, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(shared, [7.0, 7.0])
+
+
+@pytest.mark.parametrize(
+    ("method", "got", "words"),
+    [
+        ("number", "0.5", "returned '0.5', a str; expected one real number, here 0.5"),
+        ("number", 0.5 + 1j, "returned (0.5+1j), a complex; expected one real number"),
+        ("number", np.array([0.5, 0.5]), "an array of shape (2,) and dtype float64; expected one real number"),
+        ("number", np.True_, "a bool; expected one real number"),
+        ("count", 3.0, "returned 3.0, a float; expected a whole number (an int), here 0.5"),
+        ("count", True, "returned True, a bool; expected a whole number"),
+        ("array", [1.0, [2.0]], "returned [1.0, [2.0]], a list; expected an array of real numbers of shape ()"),
+        ("array", np.zeros(2), "an array of shape (2,) and dtype float64; expected an array of shape ()"),
+        ("parts", {"a": 1}, "returned {'a': 1}, a dict; expected a tuple of 2 values (p, q)"),
+        ("parts", (1.0,), "returned (1.0,), a tuple; expected a tuple of 2 values (p, q)"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 10 else None,
+)
+def test_an_answer_of_the_wrong_kind_is_refused_saying_what_came_and_what_was_expected(method, got, words):
+    with Harness(lambda x: got, "the hint") as harness:
+        answer = harness.call(1.0)
+        with pytest.raises(CheckFailed) as failure:
+            if method == "parts":
+                answer.parts("p", "q")
+            else:
+                getattr(answer, method)(0.5)
+    message = str(failure.value)
+    assert message.startswith("<lambda>(1.0) returned") and words in message and message.endswith("the hint"), message
+
+
+def test_an_answer_of_the_right_kind_is_coerced():
+    def answer(got):
+        with Harness(lambda: got, "hint") as harness:
+            return harness.call()
+
+    assert answer(np.float32(0.5)).number() == 0.5 and answer(np.array([[2]])).number() == 2.0
+    assert answer(np.int64(3)).count() == 3 and type(answer(np.int64(3)).count()) is int
+    np.testing.assert_array_equal(answer([[1, 2]]).array(np.zeros((1, 2))), [[1.0, 2.0]])
+    assert answer([True]).array(np.array([False])).dtype == np.float64  # bools only where bools are expected
+    dw, db = answer(np.array([1.0, 2.0])).parts("dw", "db")
+    assert (dw.number(), db.number(), dw.part) == (1.0, 2.0, "dw")
+
+
+def test_a_check_whose_own_code_fails_on_an_answer_fails_with_the_hint_not_a_traceback():
+    def check_dot(fn):
+        with Harness(fn, "x · x sums the squares.") as harness:
+            answer = harness.call(np.ones(3))
+            got = answer.numbers(np.ones(3))
+            np.ones(3) @ got  # the check's own diagnosis, which an answer of another length breaks
+            harness.passed(1)
+
+    with pytest.raises(CheckFailed) as failure:
+        check_dot(lambda x: np.ones(2))
+    message = str(failure.value)
+    assert "returned array([1., 1.])" in message and "could not compare" in message and "ValueError" in message
+    assert "expected array([1., 1., 1.])" in message and message.endswith("Hint: x · x sums the squares.")
+    assert failure.value.__cause__ is None and failure.value.__suppress_context__
+
+
+def test_the_courses_own_failure_before_any_call_is_not_blamed_on_the_learner():
+    def check_broken(fn):
+        with Harness(fn, "hint"):
+            raise FileNotFoundError("data/mnist is missing")
+
+    with pytest.raises(FileNotFoundError, match="mnist"):
+        check_broken(lambda: 0)
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit], ids=lambda e: e.__name__)
+def test_ctrl_c_inside_a_checks_own_code_is_not_turned_into_a_failed_check(error):
+    def check_interrupted(fn):
+        with Harness(fn, "hint") as harness:
+            harness.call()
+            raise error()
+
+    with pytest.raises(error):
+        check_interrupted(lambda: 0)
+
+
+def test_the_learners_overflow_warnings_are_silenced_inside_a_check(recwarn):
+    with Harness(lambda x: np.exp(x), "hint") as harness:
+        assert harness.call(np.array([1000.0])).numbers()[0] == np.inf
+    assert not recwarn.list
+    with pytest.warns(RuntimeWarning):
+        np.exp(np.array([1000.0]))  # outside the check NumPy warns again
+
+
+def test_describe_keeps_messages_short():
+    assert describe(np.zeros((3, 4))) == "array(shape=(3, 4), dtype=float64)"
+    assert describe(np.zeros((2, 1))) == "array([[0.], [0.]])"
+    assert describe(list(range(1000))).endswith(" …") and len(describe(list(range(1000)))) < 210
+    assert describe(torch.zeros(16, 6)) == "tensor(shape=(16, 6), dtype=torch.float32)"
+    assert "\n" not in describe(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh()))
+
+    class Unprintable:
+        def __repr__(self):
+            raise RuntimeError("no")
+
+    assert describe(Unprintable()) == "a Unprintable"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ui.checks import fail, passed, run_learner
+from course_lib.ui.checks import Harness, close
 from course_lib.data import iterate_minibatches, load_mnist
 
 __all__ = ["check_batches_per_epoch", "check_count_digit", "check_scale_pixels"]
@@ -24,14 +24,14 @@ def check_count_digit(count_digit: Callable[[np.ndarray, int], int]) -> None:
         (y_train, 7),
         (y_train, 0),
     ]
-    for labels, digit in cases:
-        got = run_learner(count_digit, (labels, digit), hint)
-        expected = int(np.count_nonzero(labels == digit))
-        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            fail(count_digit, (labels, digit), got, expected, "return a whole number, not a " + type(got).__name__ + ". " + hint)
-        if got != expected:
-            fail(count_digit, (labels, digit), got, expected, hint)
-    passed(count_digit, len(cases))
+    with Harness(count_digit, hint) as harness:
+        for labels, digit in cases:
+            expected = int(np.count_nonzero(labels == digit))
+            answer = harness.call(labels, digit)
+            got = answer.count(expected, lead=f"return a whole number, not a {type(answer.got).__name__}.")
+            if got != expected:
+                answer.fail(expected)
+        harness.passed(len(cases))
 
 
 def check_scale_pixels(scale_pixels: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -43,14 +43,13 @@ def check_scale_pixels(scale_pixels: Callable[[np.ndarray], np.ndarray]) -> None
     X_raw, _ = load_mnist("test", normalize=None, flatten=False, dtype=np.uint8)
     X_unit, _ = load_mnist("test", normalize="unit", flatten=False)
     cases = [(np.array([0, 51, 255], dtype=np.uint8), np.array([0.0, 0.2, 1.0])), (X_raw[:50], X_unit[:50])]
-    for images, expected in cases:
-        got = run_learner(scale_pixels, (images.copy(),), hint)
-        got_array = np.asarray(got)
-        if got_array.shape != images.shape:
-            fail(scale_pixels, (images,), got, expected, f"keep the shape {images.shape}. " + hint)
-        if not np.issubdtype(got_array.dtype, np.floating) or not np.allclose(got_array, expected, atol=1e-6):
-            fail(scale_pixels, (images,), got, expected, hint)
-    passed(scale_pixels, len(cases))
+    with Harness(scale_pixels, hint) as harness:
+        for images, expected in cases:
+            answer = harness.call(images)
+            got = answer.array(expected, lead=f"keep the shape {images.shape}.")
+            if np.asarray(answer.got).dtype.kind != "f" or not close(got, expected, rtol=1e-5, atol=1e-6):
+                answer.fail(expected)
+        harness.passed(len(cases))
 
 
 def check_batches_per_epoch(batches_per_epoch: Callable[[int, int, bool], int]) -> None:
@@ -60,10 +59,11 @@ def check_batches_per_epoch(batches_per_epoch: Callable[[int, int, bool], int]) 
         "is True: ceil(n / b) without dropping, floor(n / b) with it (`n // b`, `-(-n // b)`)."
     )
     cases = [(60000, 128, False), (60000, 128, True), (100, 10, False), (9, 10, False), (9, 10, True)]
-    for n, b, drop_last in cases:
-        got = run_learner(batches_per_epoch, (n, b, drop_last), hint)
-        index = np.arange(n)
-        expected = sum(1 for _ in iterate_minibatches(index, index, b, rng=None, shuffle=False, drop_last=drop_last))
-        if got != expected:
-            fail(batches_per_epoch, (n, b, drop_last), got, expected, hint)
-    passed(batches_per_epoch, len(cases))
+    with Harness(batches_per_epoch, hint) as harness:
+        for n, b, drop_last in cases:
+            index = np.arange(n)
+            expected = sum(1 for _ in iterate_minibatches(index, index, b, rng=None, shuffle=False, drop_last=drop_last))
+            answer = harness.call(n, b, drop_last)
+            if answer.count(expected) != expected:
+                answer.fail(expected)
+        harness.passed(len(cases))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ui.checks import close, fail, passed, run_learner
+from course_lib.ui.checks import Answer, Harness, close
 from course_lib.data import make_linear_regression
 from course_lib.lessons.l01_gradient_descent.descent import (
     critical_learning_rate, linear_gradient, linear_hessian, make_uniform_noise_regression,
@@ -33,15 +33,10 @@ def _cases() -> list[tuple[float, float, np.ndarray, np.ndarray]]:
     ]
 
 
-def _pair(value: object) -> tuple[float, float] | None:
-    """The learner's answer as two floats, or None when it is not a pair of single numbers."""
-    try:
-        items = list(value)  # type: ignore[call-overload]
-        if len(items) != 2 or any(np.size(v) != 1 for v in items):
-            return None
-        return float(np.asarray(items[0]).item()), float(np.asarray(items[1]).item())
-    except (TypeError, ValueError):
-        return None
+def _pair(answer: Answer, names: tuple[str, str], expected: tuple[float, float], lead: str) -> tuple[float, float]:
+    """The learner's answer as two floats; anything but a pair of single numbers is refused."""
+    first, second = answer.parts(*names, expected=expected, lead=lead)
+    return first.number(expected[0], lead=lead), second.number(expected[1], lead=lead)
 
 
 def check_gradient(gradient: Callable) -> None:
@@ -51,38 +46,36 @@ def check_gradient(gradient: Callable) -> None:
         "(np.mean(r * x), np.mean(r)): each residual reaches w through the factor x_i and b through 1."
     )
     cases = _cases()
-    for w, b, X, y in cases:
-        args = (w, b, X, y)
-        got = run_learner(gradient, args, hint)
-        expected = linear_gradient(*args)
-        pair = _pair(got)
-        if pair is None:
-            fail(gradient, args, got, expected, "return a pair of two numbers, (dw, db). " + hint)
-        if close(pair, expected, rtol=_RTOL, atol=1e-9):
-            continue
-        x = X[:, 0]
-        n = len(x)
-        broadcast = w * X + b - y  # (N, N) when X is (N, 1): a classic shape slip
-        if np.isclose(pair[0], expected[1]) and not np.isclose(pair[0], expected[0]):
-            specific = (
-                "your dw equals the mean residual, which is ∂J/∂b, the bias's gradient. The chain rule "
-                "multiplies each residual by ∂(w·x_i + b)/∂w = x_i, so dw = mean(r * x). "
-            )
-        elif close(pair, (n * expected[0], n * expected[1]), rtol=_RTOL, atol=1e-9):
-            specific = "your numbers are N times too large: J averages over the examples, so use the mean, not the sum. "
-        elif close(pair, (2 * expected[0], 2 * expected[1]), rtol=_RTOL, atol=1e-9):
-            specific = "your numbers are twice too large: J has a factor ½ that cancels the 2 from differentiating the square. "
-        elif close(pair, (-expected[0], -expected[1]), rtol=_RTOL, atol=1e-9):
-            specific = "your signs are flipped: take the residual as prediction minus target, r = w*x + b - y. "
-        elif close(pair, (float(np.mean(broadcast * X)), float(np.mean(broadcast))), rtol=_RTOL, atol=1e-9):
-            specific = (
-                "X has shape (N, 1) and y has shape (N,), so w*X + b - y broadcasts to an (N, N) table. "
-                "Flatten first: x = X[:, 0]. "
-            )
-        else:
-            specific = ""
-        fail(gradient, args, got, expected, specific + hint)
-    passed(gradient, len(cases))
+    with Harness(gradient, hint) as harness:
+        for w, b, X, y in cases:
+            answer = harness.call(w, b, X, y)
+            expected = linear_gradient(w, b, X, y)
+            pair = _pair(answer, ("dw", "db"), expected, "return a pair of two numbers, (dw, db).")
+            if close(pair, expected, rtol=_RTOL, atol=1e-9):
+                continue
+            x = X[:, 0]
+            n = len(x)
+            broadcast = w * X + b - y  # (N, N) when X is (N, 1): a classic shape slip
+            if np.isclose(pair[0], expected[1]) and not np.isclose(pair[0], expected[0]):
+                specific = (
+                    "your dw equals the mean residual, which is ∂J/∂b, the bias's gradient. The chain rule "
+                    "multiplies each residual by ∂(w·x_i + b)/∂w = x_i, so dw = mean(r * x). "
+                )
+            elif close(pair, (n * expected[0], n * expected[1]), rtol=_RTOL, atol=1e-9):
+                specific = "your numbers are N times too large: J averages over the examples, so use the mean, not the sum. "
+            elif close(pair, (2 * expected[0], 2 * expected[1]), rtol=_RTOL, atol=1e-9):
+                specific = "your numbers are twice too large: J has a factor ½ that cancels the 2 from differentiating the square. "
+            elif close(pair, (-expected[0], -expected[1]), rtol=_RTOL, atol=1e-9):
+                specific = "your signs are flipped: take the residual as prediction minus target, r = w*x + b - y. "
+            elif close(pair, (float(np.mean(broadcast * X)), float(np.mean(broadcast))), rtol=_RTOL, atol=1e-9):
+                specific = (
+                    "X has shape (N, 1) and y has shape (N,), so w*X + b - y broadcasts to an (N, N) table. "
+                    "Flatten first: x = X[:, 0]. "
+                )
+            else:
+                specific = ""
+            answer.fail(expected, specific + hint)
+        harness.passed(len(cases))
 
 
 def check_gradient_step(gradient_step: Callable) -> None:
@@ -92,28 +85,26 @@ def check_gradient_step(gradient_step: Callable) -> None:
         "return (w - lr * dw, b - lr * db)."
     )
     cases = [(w, b, X, y, lr) for (w, b, X, y), lr in zip(_cases(), (0.1, 0.5, 0.05, 0.01))]
-    for args in cases:
-        w, b, X, y, lr = args
-        got = run_learner(gradient_step, args, hint)
-        dw, db = linear_gradient(w, b, X, y)
-        expected = (w - lr * dw, b - lr * db)
-        pair = _pair(got)
-        if pair is None:
-            fail(gradient_step, args, got, expected, "return the new pair (w, b). " + hint)
-        if close(pair, expected, rtol=_RTOL, atol=1e-9):
-            continue
-        if close(pair, (w + lr * dw, b + lr * db), rtol=_RTOL, atol=1e-9):
-            specific = "you moved along the gradient, which points uphill; descent subtracts it. "
-        elif close(pair, (w - dw, b - db), rtol=_RTOL, atol=1e-9):
-            specific = "the step ignores the learning rate: multiply the gradient by lr before subtracting. "
-        elif close(pair, (lr * dw, lr * db), rtol=_RTOL, atol=1e-9) or close(pair, (-lr * dw, -lr * db), rtol=_RTOL, atol=1e-9):
-            specific = "you returned the step itself; return the new parameters, old value minus the step. "
-        elif close(pair, (w - lr * db, b - lr * db), rtol=_RTOL, atol=1e-9):
-            specific = "w moved by the mean residual, the bias's gradient; the slope's gradient is mean(r * x). "
-        else:
-            specific = ""
-        fail(gradient_step, args, got, expected, specific + hint)
-    passed(gradient_step, len(cases))
+    with Harness(gradient_step, hint) as harness:
+        for w, b, X, y, lr in cases:
+            answer = harness.call(w, b, X, y, lr)
+            dw, db = linear_gradient(w, b, X, y)
+            expected = (w - lr * dw, b - lr * db)
+            pair = _pair(answer, ("w", "b"), expected, "return the new pair (w, b).")
+            if close(pair, expected, rtol=_RTOL, atol=1e-9):
+                continue
+            if close(pair, (w + lr * dw, b + lr * db), rtol=_RTOL, atol=1e-9):
+                specific = "you moved along the gradient, which points uphill; descent subtracts it. "
+            elif close(pair, (w - dw, b - db), rtol=_RTOL, atol=1e-9):
+                specific = "the step ignores the learning rate: multiply the gradient by lr before subtracting. "
+            elif close(pair, (lr * dw, lr * db), rtol=_RTOL, atol=1e-9) or close(pair, (-lr * dw, -lr * db), rtol=_RTOL, atol=1e-9):
+                specific = "you returned the step itself; return the new parameters, old value minus the step. "
+            elif close(pair, (w - lr * db, b - lr * db), rtol=_RTOL, atol=1e-9):
+                specific = "w moved by the mean residual, the bias's gradient; the slope's gradient is mean(r * x). "
+            else:
+                specific = ""
+            answer.fail(expected, specific + hint)
+        harness.passed(len(cases))
 
 
 def check_critical_learning_rate(max_learning_rate: Callable) -> None:
@@ -128,27 +119,25 @@ def check_critical_learning_rate(max_learning_rate: Callable) -> None:
         np.array([[1.0], [2.0], [3.0]]),
         10.0 * make_linear_regression(n=50, seed=5)[0],
     ]
-    for X in data:
-        got = run_learner(max_learning_rate, (X,), hint)
-        expected = critical_learning_rate(X)
-        try:
-            value = float(np.asarray(got).item())
-        except (TypeError, ValueError):
-            fail(max_learning_rate, (X,), got, expected, "return one number. " + hint)
-        if np.isclose(value, expected, rtol=_RTOL):
-            continue
-        low, high = np.linalg.eigvalsh(linear_hessian(X))
-        x = X[:, 0]
-        if np.isclose(value, 1 / high, rtol=_RTOL):
-            specific = (
-                "1/λ_max is the best rate along the steepest direction, not the limit: a step multiplies "
-                "the error by (1 − αλ), and |1 − αλ| < 1 allows α up to 2/λ. "
-            )
-        elif np.isclose(value, 2 / low, rtol=_RTOL):
-            specific = "the smallest eigenvalue is the gentlest direction; the steepest one, λ_max, breaks first. "
-        elif np.isclose(value, 2 / np.mean(x * x), rtol=_RTOL):
-            specific = "2/mean(x²) is the limit for w alone; with the bias b the Hessian is 2 × 2 and its largest eigenvalue is bigger. "
-        else:
-            specific = ""
-        fail(max_learning_rate, (X,), got, expected, specific + hint)
-    passed(max_learning_rate, len(data))
+    with Harness(max_learning_rate, hint) as harness:
+        for X in data:
+            answer = harness.call(X)
+            expected = critical_learning_rate(X)
+            value = answer.number(expected, lead="return one number.")
+            if np.isclose(value, expected, rtol=_RTOL):
+                continue
+            low, high = np.linalg.eigvalsh(linear_hessian(X))
+            x = X[:, 0]
+            if np.isclose(value, 1 / high, rtol=_RTOL):
+                specific = (
+                    "1/λ_max is the best rate along the steepest direction, not the limit: a step multiplies "
+                    "the error by (1 − αλ), and |1 − αλ| < 1 allows α up to 2/λ. "
+                )
+            elif np.isclose(value, 2 / low, rtol=_RTOL):
+                specific = "the smallest eigenvalue is the gentlest direction; the steepest one, λ_max, breaks first. "
+            elif np.isclose(value, 2 / np.mean(x * x), rtol=_RTOL):
+                specific = "2/mean(x²) is the limit for w alone; with the bias b the Hessian is 2 × 2 and its largest eigenvalue is bigger. "
+            else:
+                specific = ""
+            answer.fail(expected, specific + hint)
+        harness.passed(len(data))

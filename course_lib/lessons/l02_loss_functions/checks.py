@@ -2,8 +2,8 @@
 
 Each check compares the learner's function with the course's tested code on ordinary inputs and
 on extreme ones (logits of ±1000), and recognises the usual mistakes to give a pointed hint.
-The learner's function runs with NumPy's overflow warnings silenced: the check reports the
-resulting inf or nan itself, with the reason.
+The harness runs the learner's function with NumPy's overflow warnings silenced: the check
+reports the resulting inf or nan itself, with the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.ui.checks import close, fail, passed, run_learner
+from course_lib.ui.checks import Answer, Harness, close
 from course_lib.lessons.l02_loss_functions.loss_curves import logsumexp
 from course_lib.numpy_nn import losses
 
@@ -22,37 +22,19 @@ __all__ = ["check_bce_with_logits", "check_huber", "check_log_sum_exp"]
 _RTOL, _ATOL = 1e-6, 1e-9
 
 
-def _call(fn: Callable, args: tuple, hint: str) -> Any:
-    with np.errstate(all="ignore"):  # an overflow is reported by the check, with its reason
-        return run_learner(fn, tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args), hint)
-
-
-def _is_numeric(value: Any) -> bool:
-    """A number or an array of numbers (a string such as "1.3" is not, though NumPy would parse it)."""
-    try:
-        return np.asarray(value).dtype.kind in "iuf"
-    except (TypeError, ValueError):
-        return False
-
-
-def _compare(
-    fn: Callable, args: tuple, got: Any, expected: Any, hint: str, mistakes: Mapping[str, Any], overflow_hint: str = ""
-) -> None:
-    """Fail unless ``got`` matches ``expected``. An inf or nan where the answer is finite gets
+def _compare(answer: Answer, expected: Any, hint: str, mistakes: Mapping[str, Any], overflow_hint: str = "") -> None:
+    """Fail unless the answer matches ``expected``. An inf or nan where the answer is finite gets
     ``overflow_hint``; a match with a known wrong answer (``mistakes``: hint -> value) gets its hint."""
+    answer.numbers(expected, lead=f"Return a number (or an array of numbers), not a {type(answer.got).__name__}.")
+    got = answer.array(expected, lead=f"Return shape {np.shape(expected)}, got shape {np.shape(answer.got)}.")
     if close(got, expected, rtol=_RTOL, atol=_ATOL):
         return
-    if not _is_numeric(got):
-        fail(fn, args, got, expected, f"Return a number (or an array of numbers), not a {type(got).__name__}. {hint}")
-    got_array = np.asarray(got, dtype=np.float64)
-    if got_array.shape != np.shape(expected):
-        fail(fn, args, got, expected, f"Return shape {np.shape(expected)}, got shape {got_array.shape}. {hint}")
-    if overflow_hint and not np.all(np.isfinite(got_array)):
-        fail(fn, args, got, expected, f"{overflow_hint} {hint}")
+    if overflow_hint and not np.all(np.isfinite(got)):
+        answer.fail(expected, f"{overflow_hint} {hint}")
     for mistake_hint, wrong in mistakes.items():
-        if close(got_array, wrong, rtol=_RTOL, atol=_ATOL):
-            fail(fn, args, got, expected, f"{mistake_hint} {hint}")
-    fail(fn, args, got, expected, hint)
+        if close(got, wrong, rtol=_RTOL, atol=_ATOL):
+            answer.fail(expected, f"{mistake_hint} {hint}")
+    answer.fail(expected, hint)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -76,26 +58,27 @@ def check_huber(huber: Callable[[np.ndarray, np.ndarray, float], float]) -> None
         (rng.normal(size=12), rng.normal(size=12), 0.5),
         (rng.normal(scale=3.0, size=(3, 4)), rng.normal(size=(3, 4)), 2.0),
     ]
-    for pred, target, delta in cases:
-        got = _call(huber, (pred, target, delta), hint)
-        expected, _ = losses.huber_forward(pred, target, delta=delta)
-        d = pred - target
-        a = np.abs(d)
-        inside = a <= delta
-        mistakes = {
-            "In the linear part subtract ½delta: delta·(|d| - ½delta) meets ½d² at |d| = delta, so the "
-            "two pieces join without a jump.": np.mean(np.where(inside, 0.5 * d * d, delta * a)),
-            "The quadratic part is ½d², not d²; with the ½ its slope, d, equals the linear part's slope "
-            "delta at |d| = delta.": np.mean(np.where(inside, d * d, delta * (a - 0.5 * delta))),
-            "The linear part needs |d|: an error below the target costs as much as one above.":
-                np.mean(np.where(inside, 0.5 * d * d, delta * (d - 0.5 * delta))),
-            "Take the mean over the elements, not the sum (torch's default reduction).":
-                np.sum(np.where(inside, 0.5 * d * d, delta * (a - 0.5 * delta))),
-            "That is the mean squared error; Huber is quadratic only for |d| <= delta.": np.mean(d * d),
-        }
-        overflow = "Your result holds inf or nan, but every input here is a modest finite number."
-        _compare(huber, (pred, target, delta), got, expected, hint, mistakes, overflow)
-    passed(huber, len(cases))
+    with Harness(huber, hint) as harness:
+        for pred, target, delta in cases:
+            answer = harness.call(pred, target, delta)
+            expected, _ = losses.huber_forward(pred, target, delta=delta)
+            d = pred - target
+            a = np.abs(d)
+            inside = a <= delta
+            mistakes = {
+                "In the linear part subtract ½delta: delta·(|d| - ½delta) meets ½d² at |d| = delta, so the "
+                "two pieces join without a jump.": np.mean(np.where(inside, 0.5 * d * d, delta * a)),
+                "The quadratic part is ½d², not d²; with the ½ its slope, d, equals the linear part's slope "
+                "delta at |d| = delta.": np.mean(np.where(inside, d * d, delta * (a - 0.5 * delta))),
+                "The linear part needs |d|: an error below the target costs as much as one above.":
+                    np.mean(np.where(inside, 0.5 * d * d, delta * (d - 0.5 * delta))),
+                "Take the mean over the elements, not the sum (torch's default reduction).":
+                    np.sum(np.where(inside, 0.5 * d * d, delta * (a - 0.5 * delta))),
+                "That is the mean squared error; Huber is quadratic only for |d| <= delta.": np.mean(d * d),
+            }
+            overflow = "Your result holds inf or nan, but every input here is a modest finite number."
+            _compare(answer, expected, hint, mistakes, overflow)
+        harness.passed(len(cases))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -119,20 +102,21 @@ def check_log_sum_exp(log_sum_exp: Callable[[np.ndarray], Any]) -> None:
         np.array([[0.0, 0.0], [1000.0, 999.0], [-1000.0, -1001.0]]),
         rng.normal(scale=5.0, size=(4, 6)),
     ]
-    for x in cases:
-        got = _call(log_sum_exp, (x,), hint)
-        expected = logsumexp(x)
-        m = np.max(x, axis=-1)
-        overflow = (
-            "Your result holds inf or nan: e^1000 overflows to inf (and e^-1000 rounds to 0, whose "
-            "log is -inf). Subtract the largest entry before exponentiating."
-        )
-        mistakes = {
-            "You subtracted the maximum m but did not add it back: log Σ e^(x_j) = m + log Σ e^(x_j - m).":
-                expected - m,
-        }
-        _compare(log_sum_exp, (x,), got, expected, hint, mistakes, overflow)
-    passed(log_sum_exp, len(cases))
+    with Harness(log_sum_exp, hint) as harness:
+        for x in cases:
+            answer = harness.call(x)
+            expected = logsumexp(x)
+            m = np.max(x, axis=-1)
+            overflow = (
+                "Your result holds inf or nan: e^1000 overflows to inf (and e^-1000 rounds to 0, whose "
+                "log is -inf). Subtract the largest entry before exponentiating."
+            )
+            mistakes = {
+                "You subtracted the maximum m but did not add it back: log Σ e^(x_j) = m + log Σ e^(x_j - m).":
+                    expected - m,
+            }
+            _compare(answer, expected, hint, mistakes, overflow)
+        harness.passed(len(cases))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -157,18 +141,19 @@ def check_bce_with_logits(bce_with_logits: Callable[[np.ndarray, np.ndarray], fl
         (np.array([3.0, -2.0]), np.array([0.3, 0.8])),  # soft targets
         (rng.normal(scale=20.0, size=(4, 5)), rng.integers(0, 2, size=(4, 5)).astype(np.float64)),
     ]
-    for logits, target in cases:
-        got = _call(bce_with_logits, (logits, target), hint)
-        expected, _ = losses.bce_with_logits_forward(logits, target)
-        x = logits
-        overflow = (
-            "Your result holds inf or nan. With p = 1/(1 + e^(-x)), a logit of ±1000 makes p exactly "
-            "0 or 1, and log(0) = -inf (and 0·(-inf) = nan); log(1 + e^(-x)) without the |x| "
-            "overflows for x = -1000 too."
-        )
-        mistakes = {
-            "The loss is minus the log-likelihood: check the sign of each term.": -expected,
-            "Take the mean over the elements, not the sum.": expected * x.size,
-        }
-        _compare(bce_with_logits, (logits, target), got, expected, hint, mistakes, overflow)
-    passed(bce_with_logits, len(cases))
+    with Harness(bce_with_logits, hint) as harness:
+        for logits, target in cases:
+            answer = harness.call(logits, target)
+            expected, _ = losses.bce_with_logits_forward(logits, target)
+            x = logits
+            overflow = (
+                "Your result holds inf or nan. With p = 1/(1 + e^(-x)), a logit of ±1000 makes p exactly "
+                "0 or 1, and log(0) = -inf (and 0·(-inf) = nan); log(1 + e^(-x)) without the |x| "
+                "overflows for x = -1000 too."
+            )
+            mistakes = {
+                "The loss is minus the log-likelihood: check the sign of each term.": -expected,
+                "Take the mean over the elements, not the sum.": expected * x.size,
+            }
+            _compare(answer, expected, hint, mistakes, overflow)
+        harness.passed(len(cases))

@@ -8,12 +8,11 @@ rules then name the usual mistakes in the hints.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from course_lib.lessons.l03_backpropagation.graph import neuron_graph
-from course_lib.ui.checks import CheckFailed, close, describe, fail, passed, run_learner
+from course_lib.ui.checks import Harness, close
 from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn.gradcheck import numerical_gradient_array, rel_error
 from course_lib.numpy_nn.layers import Linear
@@ -27,22 +26,6 @@ _TOLERANCE = 1e-6
 def _join(*sentences: str) -> str:
     """Hint sentences joined into one paragraph, each starting with a capital letter."""
     return " ".join(s.strip()[:1].upper() + s.strip()[1:] for s in sentences if s.strip())
-
-
-def _fail_part(fn: Callable, args: tuple, part: str, got: Any, expected: Any, hint: str) -> None:
-    name = getattr(fn, "__name__", "your function")
-    shown = ", ".join(map(describe, args))
-    raise CheckFailed(
-        f"{name}({shown}) returned {part} = {describe(got)}; expected {part} = {describe(expected)}.\nHint: {hint}"
-    )
-
-
-def _as_float_array(fn: Callable, args: tuple, part: str, value: Any, expected: np.ndarray, hint: str) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        _fail_part(fn, args, part, value, expected, _join("return NumPy arrays of numbers.", hint))
-    return array
 
 
 # ------------------------------------------------------------------------------------------------
@@ -61,31 +44,29 @@ def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, floa
     cases = [(0.5, 2.0, -0.5, 1.0), (-1.0, 0.3, 0.2, 0.0), (1.5, -1.0, 0.5, 0.25)]
     cases += [tuple(float(v) for v in (*rng.uniform(-2, 2, size=3), rng.uniform(0, 1))) for _ in range(3)]
     graph = neuron_graph()
-    for w, x, b, t in cases:
-        args = (w, x, b, t)
-        graph.forward(w=w, x=x, b=b, t=t)
-        grads = graph.backward()
-        expected = np.array([grads["w"], grads["b"]])
-        shown = (float(expected[0]), float(expected[1]))
-        got = run_learner(neuron_gradients, args, hint)
-        got_array = _as_float_array(neuron_gradients, args, "(∂L/∂w, ∂L/∂b)", got, expected, hint)
-        if got_array.shape != (2,):
-            fail(neuron_gradients, args, got, shown, _join("return two numbers, (dL_dw, dL_db).", hint))
-        if close(got_array, expected, rtol=_TOLERANCE, atol=1e-12):
-            continue
-        s, e = graph["s"].value, graph["e"].value
-        sp = s * (1 - s)
-        mistakes = [
-            (np.array([e * sp * x, e * sp]), "the derivative of e² is 2e: the factor 2 is missing."),
-            (np.array([2 * e * x, 2 * e]), "the factor s(1 − s) is missing: it is σ'(z), the local derivative "
-                                           "of the sigmoid node, and every path from L to w or b goes through it."),
-            (np.array([2 * e * sp, 2 * e * sp]),
-             "∂L/∂w needs one more factor than ∂L/∂b: ∂z/∂w = x, because z = w·x + b."),
-            (-expected, "the sign is flipped: e = s − t, so ∂L/∂s = +2(s − t)."),
-        ]
-        specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
-        fail(neuron_gradients, args, got, shown, _join(specific or "", hint))
-    passed(neuron_gradients, len(cases))
+    with Harness(neuron_gradients, _join(hint)) as harness:
+        for w, x, b, t in cases:
+            graph.forward(w=w, x=x, b=b, t=t)
+            grads = graph.backward()
+            expected = np.array([grads["w"], grads["b"]])
+            shown = (float(expected[0]), float(expected[1]))
+            answer = harness.call(w, x, b, t)
+            got_array = answer.array(shown, shape=(2,), lead="Return two numbers, (dL_dw, dL_db).")
+            if close(got_array, expected, rtol=_TOLERANCE, atol=1e-12):
+                continue
+            s, e = graph["s"].value, graph["e"].value
+            sp = s * (1 - s)
+            mistakes = [
+                (np.array([e * sp * x, e * sp]), "the derivative of e² is 2e: the factor 2 is missing."),
+                (np.array([2 * e * x, 2 * e]), "the factor s(1 − s) is missing: it is σ'(z), the local derivative "
+                                               "of the sigmoid node, and every path from L to w or b goes through it."),
+                (np.array([2 * e * sp, 2 * e * sp]),
+                 "∂L/∂w needs one more factor than ∂L/∂b: ∂z/∂w = x, because z = w·x + b."),
+                (-expected, "the sign is flipped: e = s − t, so ∂L/∂s = +2(s − t)."),
+            ]
+            specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
+            answer.fail(shown, _join(specific or "", hint))
+        harness.passed(len(cases))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -101,32 +82,30 @@ def check_sigmoid_backward(sigmoid_backward: Callable[[np.ndarray, np.ndarray], 
     )
     rng = np.random.default_rng(4)
     shapes = [(5,), (3, 4), (2, 3, 2)]
-    for shape in shapes:
-        x = rng.uniform(-4, 4, size=shape)
-        dy = rng.standard_normal(shape)
-        y, _ = F.sigmoid_forward(x)
-        numerical = numerical_gradient_array(lambda: F.sigmoid_forward(x)[0], x, dy)
-        args = (dy, y)
-        got = run_learner(sigmoid_backward, (dy.copy(), y.copy()), hint)
-        got_array = _as_float_array(sigmoid_backward, args, "dx", got, numerical, hint)
-        if got_array.shape != shape:
-            _fail_part(sigmoid_backward, args, "dx", got, numerical,
-                       _join(f"dx has the shape of x, {shape}: the sigmoid works element by element.", hint))
-        error = rel_error(got_array, numerical)
-        if error < _TOLERANCE:
-            continue
-        sy, _ = F.sigmoid_forward(y)
-        mistakes = [
-            (dy, "you returned dy unchanged: the local derivative y(1 − y) is missing."),
-            (y * (1 - y), "you returned σ'(x) alone: multiply it by the upstream gradient dy."),
-            (dy * sy * (1 - sy), "y is already σ(x); applying σ again computes σ'(σ(x)) instead of σ'(x)."),
-            (dy * y, "the factor (1 − y) is missing."),
-        ]
-        specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
-        lead = (f"the gradient check found a relative error of {error:.1e} against central differences "
-                f"(a correct rule gives about 1e-10).")
-        _fail_part(sigmoid_backward, args, "dx", got, numerical, _join(lead, specific or "", hint))
-    passed(sigmoid_backward, len(shapes))
+    with Harness(sigmoid_backward, _join(hint)) as harness:
+        for shape in shapes:
+            x = rng.uniform(-4, 4, size=shape)
+            dy = rng.standard_normal(shape)
+            y, _ = F.sigmoid_forward(x)
+            numerical = numerical_gradient_array(lambda: F.sigmoid_forward(x)[0], x, dy)
+            answer = harness.call(dy, y)
+            answer.numbers(numerical, lead="Return NumPy arrays of numbers.")
+            got_array = answer.array(numerical, lead=_join(f"dx has the shape of x, {shape}: the sigmoid works element by element."))
+            error = rel_error(got_array, numerical)
+            if error < _TOLERANCE:
+                continue
+            sy, _ = F.sigmoid_forward(y)
+            mistakes = [
+                (dy, "you returned dy unchanged: the local derivative y(1 − y) is missing."),
+                (y * (1 - y), "you returned σ'(x) alone: multiply it by the upstream gradient dy."),
+                (dy * sy * (1 - sy), "y is already σ(x); applying σ again computes σ'(σ(x)) instead of σ'(x)."),
+                (dy * y, "the factor (1 − y) is missing."),
+            ]
+            specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
+            lead = (f"the gradient check found a relative error of {error:.1e} against central differences "
+                    f"(a correct rule gives about 1e-10).")
+            answer.fail(numerical, _join(lead, specific or "", hint))
+        harness.passed(len(shapes))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -145,42 +124,61 @@ def check_linear_backward(
     )
     rng = np.random.default_rng(5)
     shapes = [(4, 3, 2), (5, 3, 3), (1, 2, 4), (6, 4, 5)]  # (N, in, out); one square W, one single example
-    for n, n_in, n_out in shapes:
-        x = rng.standard_normal((n, n_in))
-        layer = Linear(n_in, n_out, rng=rng)
-        W, b = layer.weight.data, layer.bias.data
-        dy = rng.standard_normal((n, n_out))
+    with Harness(linear_backward, _join(hint), explain=_linear_error) as harness:
+        for n, n_in, n_out in shapes:
+            x = rng.standard_normal((n, n_in))
+            layer = Linear(n_in, n_out, rng=rng)
+            W, b = layer.weight.data, layer.bias.data
+            dy = rng.standard_normal((n, n_out))
 
-        def output() -> np.ndarray:
-            return x @ W.T + b
+            def output() -> np.ndarray:
+                return x @ W.T + b
 
-        numerical = {
-            "dx": numerical_gradient_array(output, x, dy),
-            "dW": numerical_gradient_array(output, W, dy),
-            "db": numerical_gradient_array(output, b, dy),
-        }
-        args = (dy, x, W)
-        got = run_learner(linear_backward, (dy.copy(), x.copy(), W.copy()), hint)
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            fail(linear_backward, args, got, "(dx, dW, db)", _join("return three arrays: `return dx, dW, db`.", hint))
-        for part, value in zip(("dx", "dW", "db"), got):
-            expected = numerical[part]
-            array = _as_float_array(linear_backward, args, part, value, expected, hint)
-            error = rel_error(array, expected) if array.shape == expected.shape else np.inf
-            if error < _TOLERANCE:
-                continue
-            _fail_part(linear_backward, args, part, value, expected, _join(_linear_hint(part, array, expected, dy, x, W), hint))
-    passed(linear_backward, len(shapes))
+            numerical = {
+                "dx": numerical_gradient_array(output, x, dy),
+                "dW": numerical_gradient_array(output, W, dy),
+                "db": numerical_gradient_array(output, b, dy),
+            }
+            answer = harness.call(dy, x, W)
+            parts = answer.parts("dx", "dW", "db", lead=_join("return three arrays: `return dx, dW, db`."))
+            for part in parts:
+                expected = numerical[part.part]
+                array = part.numbers(expected, lead=_join("return NumPy arrays of numbers."))
+                error = rel_error(array, expected) if array.shape == expected.shape else np.inf
+                if error < _TOLERANCE:
+                    continue
+                part.fail(expected, _join(_linear_hint(part.part, array, expected, dy, x, W), hint))
+        harness.passed(len(shapes))
+
+
+def _linear_error(error: Exception) -> str:
+    """The likely mistake behind an exception in the learner's linear_backward: a product whose sizes do not fit."""
+    if isinstance(error, ValueError) and ("matmul" in str(error) or "not aligned" in str(error)):
+        return (
+            "one of your matrix products multiplies sizes that do not fit. W is stored (out, in), so dy @ W.T is "
+            "(N, out) @ (in, out): it fits only when W is square, and going back through y = x Wᵀ multiplies by W "
+            "itself. Write down each product's shapes. "
+        )
+    return ""
 
 
 def _linear_hint(part: str, got: np.ndarray, expected: np.ndarray, dy: np.ndarray, x: np.ndarray, W: np.ndarray) -> str:
-    """A sentence naming the likely mistake in one of dx, dW, db (empty if none is recognised)."""
+    """A sentence naming the likely mistake in one of dx, dW, db (empty if none is recognised).
+
+    Only products whose sizes fit are formed: ``dy @ W.T`` exists only for a square W.
+    """
     n = len(x)
+    if got.shape == expected.shape and close(got, -expected, rtol=_TOLERANCE, atol=1e-12):
+        return (f"The sign of {part} is flipped: backpropagation passes dy on without a minus sign; the minus "
+                f"belongs to the descent step, p - lr * grad, not to the gradient. ")
     if part == "dx":
         if got.shape != expected.shape:
             return f"dx must have x's shape {expected.shape}, got {got.shape}. "
-        if close(got, dy @ W.T, rtol=_TOLERANCE, atol=1e-12):
+        if W.shape[0] == W.shape[1] and close(got, dy @ W.T, rtol=_TOLERANCE, atol=1e-12):
             return "dy @ W.T is the forward direction; going back through y = x Wᵀ multiplies by W itself: dx = dy @ W. "
+        if close(got, dy @ W / n, rtol=_TOLERANCE, atol=1e-12):
+            return ("Your dx is divided by N, but each example's dx comes from its own row of dy, and dy already "
+                    "carries the 1/N of the mean loss. ")
     if part == "dW":
         if got.shape == expected.shape[::-1] and got.shape != expected.shape:
             return (f"dW has shape {got.shape}, the transpose of W's {expected.shape}: x.T @ dy gives (in, out); "

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ui.checks import close, fail, passed, run_learner
+from course_lib.ui.checks import Answer, Harness, close
 from course_lib.numpy_nn.optimizers import AdamState, SGDState, adam_update, sgd_update
 from course_lib.lessons.l05_optimizers.surfaces import ROSENBROCK_A, ROSENBROCK_B, SURFACES
 from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
@@ -19,10 +19,10 @@ from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
 __all__ = ["check_adam_step", "check_momentum_step", "check_rosenbrock_grad"]
 
 
-def _pair(fn: Callable, args: tuple, got: object, n: int, hint: str) -> tuple:
-    if not isinstance(got, (tuple, list)) or len(got) != n:
-        fail(fn, args, got, f"a tuple of {n} arrays", f"return {n} values, separated by commas. " + hint)
-    return tuple(got)
+def _arrays(answer: Answer, expected: tuple, *names: str) -> tuple[np.ndarray, ...]:
+    """The learner's answer as ``len(names)`` arrays, each of its expected shape; anything else is refused."""
+    parts = answer.parts(*names, expected=expected, lead=f"return {len(names)} values, separated by commas.")
+    return tuple(part.array(e) for part, e in zip(parts, expected))
 
 
 def check_momentum_step(momentum_step: Callable) -> None:
@@ -37,41 +37,42 @@ def check_momentum_step(momentum_step: Callable) -> None:
     rng = np.random.default_rng(5)
     cases = [((3,), 0.05, 0.9), ((2, 2), 0.1, 0.5), ((4,), 0.3, 0.0)]
     n_checked = 0
-    for shape, lr, mu in cases:
-        p, b = rng.standard_normal(shape), np.zeros(shape)
-        state = SGDState(momentum_buffer=None)
-        for _ in range(4):
-            g = rng.standard_normal(shape)
-            args = (p.copy(), g.copy(), b.copy(), lr, mu)
-            new_p, new_b = _pair(momentum_step, args, run_learner(momentum_step, args, hint), 2, hint)
-            expected_p, state = sgd_update(p, g, state, lr=lr, momentum=mu)
-            expected_b = state.momentum_buffer if mu != 0 else g
-            if not close(new_b, expected_b, rtol=1e-9, atol=1e-12):
-                specific = hint
-                if mu != 0 and close(new_b, -lr * expected_b, rtol=1e-9, atol=1e-12):
-                    specific = (
-                        "your new_b is -lr times torch's buffer: that is Sutskever's velocity, "
-                        "v = mu * v - lr * g with p + v. It moves p the same way, but this exercise keeps "
-                        "lr outside the buffer (torch's convention): b_new = mu * b + g. " + hint
-                    )
-                elif close(new_b, lr * expected_b, rtol=1e-9, atol=1e-12):
-                    specific = "the learning rate belongs outside the buffer, not in it: b_new = mu * b + g. " + hint
-                elif mu != 0 and close(new_b, mu * b + (1 - mu) * g, rtol=1e-9, atol=1e-12):
-                    specific = (
-                        "you wrote a moving average, mu * b + (1 - mu) * g. torch's buffer adds the whole "
-                        "gradient (it has no (1 - mu) factor unless you ask for dampening). " + hint
-                    )
-                fail(momentum_step, args, (new_p, new_b), (expected_p, expected_b), specific)
-            if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
-                specific = hint
-                if close(new_p, p + lr * expected_b, rtol=1e-9, atol=1e-12):
-                    specific = "p moved uphill: subtract the step, p_new = p - lr * b_new. " + hint
-                elif close(new_p, p - lr * b, rtol=1e-9, atol=1e-12):
-                    specific = "use the *new* buffer for the step, not the old one. " + hint
-                fail(momentum_step, args, (new_p, new_b), (expected_p, expected_b), specific)
-            p, b = expected_p, expected_b
-            n_checked += 1
-    passed(momentum_step, n_checked)
+    with Harness(momentum_step, hint) as harness:
+        for shape, lr, mu in cases:
+            p, b = rng.standard_normal(shape), np.zeros(shape)
+            state = SGDState(momentum_buffer=None)
+            for _ in range(4):
+                g = rng.standard_normal(shape)
+                answer = harness.call(p, g, b, lr, mu)
+                expected_p, state = sgd_update(p, g, state, lr=lr, momentum=mu)
+                expected_b = state.momentum_buffer if mu != 0 else g
+                new_p, new_b = _arrays(answer, (expected_p, expected_b), "new_p", "new_b")
+                if not close(new_b, expected_b, rtol=1e-9, atol=1e-12):
+                    specific = hint
+                    if mu != 0 and close(new_b, -lr * expected_b, rtol=1e-9, atol=1e-12):
+                        specific = (
+                            "your new_b is -lr times torch's buffer: that is Sutskever's velocity, "
+                            "v = mu * v - lr * g with p + v. It moves p the same way, but this exercise keeps "
+                            "lr outside the buffer (torch's convention): b_new = mu * b + g. " + hint
+                        )
+                    elif close(new_b, lr * expected_b, rtol=1e-9, atol=1e-12):
+                        specific = "the learning rate belongs outside the buffer, not in it: b_new = mu * b + g. " + hint
+                    elif mu != 0 and close(new_b, mu * b + (1 - mu) * g, rtol=1e-9, atol=1e-12):
+                        specific = (
+                            "you wrote a moving average, mu * b + (1 - mu) * g. torch's buffer adds the whole "
+                            "gradient (it has no (1 - mu) factor unless you ask for dampening). " + hint
+                        )
+                    answer.fail((expected_p, expected_b), specific)
+                if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
+                    specific = hint
+                    if close(new_p, p + lr * expected_b, rtol=1e-9, atol=1e-12):
+                        specific = "p moved uphill: subtract the step, p_new = p - lr * b_new. " + hint
+                    elif close(new_p, p - lr * b, rtol=1e-9, atol=1e-12):
+                        specific = "use the *new* buffer for the step, not the old one. " + hint
+                    answer.fail((expected_p, expected_b), specific)
+                p, b = expected_p, expected_b
+                n_checked += 1
+        harness.passed(n_checked)
 
 
 def check_adam_step(adam_step: Callable) -> None:
@@ -87,47 +88,47 @@ def check_adam_step(adam_step: Callable) -> None:
     rng = np.random.default_rng(7)
     cases = [((3,), 0.01, 0.9, 0.999, 1e-8), ((2, 3), 0.1, 0.8, 0.99, 1e-8), ((4,), 0.001, 0.9, 0.999, 1e-3)]
     n_checked = 0
-    for shape, lr, beta1, beta2, eps in cases:
-        p = rng.standard_normal(shape)
-        state = AdamState(t=0, m=np.zeros(shape), v=np.zeros(shape), v_max=None)
-        for _ in range(5):
-            g = rng.standard_normal(shape)
-            args = (p.copy(), g.copy(), state.m.copy(), state.v.copy(), state.t + 1, lr, beta1, beta2, eps)
-            got = _pair(adam_step, args, run_learner(adam_step, args, hint), 3, hint)
-            new_p, new_m, new_v = got
-            expected_p, new_state = adam_update(p, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
-            expected = (expected_p, new_state.m, new_state.v)
-            if not close(new_m, new_state.m, rtol=1e-9, atol=1e-12) or not close(new_v, new_state.v, rtol=1e-9, atol=1e-12):
-                fail(adam_step, args, got, expected, "the moments come first: " + hint)
-            if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
-                t = state.t + 1
-                m_hat, v_hat = new_state.m / (1 - beta1**t), new_state.v / (1 - beta2**t)
-                flawed_p, _ = flawed_adam_update(p, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
-                specific = hint
-                if close(new_p, flawed_p, rtol=1e-9, atol=1e-12):
-                    specific = (
-                        "you corrected m but not v, like the source material of this lesson: dividing by "
-                        "sqrt(v) instead of sqrt(v_hat) makes the first step 1/sqrt(1 - beta2) times too large "
-                        "(31.6 for beta2 = 0.999). Correct both moments. " + hint
-                    )
-                elif close(new_p, p - lr * new_state.m / (np.sqrt(new_state.v) + eps), rtol=1e-9, atol=1e-12):
-                    specific = "m and v both start at 0 and are biased towards 0; divide them by 1 - beta**t. " + hint
-                elif close(new_p, p - lr * m_hat / (v_hat + eps), rtol=1e-9, atol=1e-12):
-                    specific = (
-                        "divide by the square root of v_hat: v_hat estimates g², and sqrt brings it back "
-                        "to the size of g. " + hint
-                    )
-                elif close(new_p, p - lr * m_hat / np.sqrt(v_hat + eps), rtol=1e-9, atol=1e-12):
-                    specific = (
-                        "eps is added outside the square root, sqrt(v_hat) + eps, as in the paper and torch. "
-                        + hint
-                    )
-                elif close(new_p, p + lr * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-9, atol=1e-12):
-                    specific = "p moved uphill: subtract the step. " + hint
-                fail(adam_step, args, got, expected, specific)
-            p, state = expected_p, new_state
-            n_checked += 1
-    passed(adam_step, n_checked)
+    with Harness(adam_step, hint) as harness:
+        for shape, lr, beta1, beta2, eps in cases:
+            p = rng.standard_normal(shape)
+            state = AdamState(t=0, m=np.zeros(shape), v=np.zeros(shape), v_max=None)
+            for _ in range(5):
+                g = rng.standard_normal(shape)
+                answer = harness.call(p, g, state.m, state.v, state.t + 1, lr, beta1, beta2, eps)
+                expected_p, new_state = adam_update(p, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
+                expected = (expected_p, new_state.m, new_state.v)
+                new_p, new_m, new_v = _arrays(answer, expected, "new_p", "new_m", "new_v")
+                if not close(new_m, new_state.m, rtol=1e-9, atol=1e-12) or not close(new_v, new_state.v, rtol=1e-9, atol=1e-12):
+                    answer.fail(expected, "the moments come first: " + hint)
+                if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
+                    t = state.t + 1
+                    m_hat, v_hat = new_state.m / (1 - beta1**t), new_state.v / (1 - beta2**t)
+                    flawed_p, _ = flawed_adam_update(p, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
+                    specific = hint
+                    if close(new_p, flawed_p, rtol=1e-9, atol=1e-12):
+                        specific = (
+                            "you corrected m but not v, like the source material of this lesson: dividing by "
+                            "sqrt(v) instead of sqrt(v_hat) makes the first step 1/sqrt(1 - beta2) times too large "
+                            "(31.6 for beta2 = 0.999). Correct both moments. " + hint
+                        )
+                    elif close(new_p, p - lr * new_state.m / (np.sqrt(new_state.v) + eps), rtol=1e-9, atol=1e-12):
+                        specific = "m and v both start at 0 and are biased towards 0; divide them by 1 - beta**t. " + hint
+                    elif close(new_p, p - lr * m_hat / (v_hat + eps), rtol=1e-9, atol=1e-12):
+                        specific = (
+                            "divide by the square root of v_hat: v_hat estimates g², and sqrt brings it back "
+                            "to the size of g. " + hint
+                        )
+                    elif close(new_p, p - lr * m_hat / np.sqrt(v_hat + eps), rtol=1e-9, atol=1e-12):
+                        specific = (
+                            "eps is added outside the square root, sqrt(v_hat) + eps, as in the paper and torch. "
+                            + hint
+                        )
+                    elif close(new_p, p + lr * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-9, atol=1e-12):
+                        specific = "p moved uphill: subtract the step. " + hint
+                    answer.fail(expected, specific)
+                p, state = expected_p, new_state
+                n_checked += 1
+        harness.passed(n_checked)
 
 
 def check_rosenbrock_grad(rosenbrock_grad: Callable) -> None:
@@ -140,23 +141,25 @@ def check_rosenbrock_grad(rosenbrock_grad: Callable) -> None:
     )
     grad = SURFACES["rosenbrock"].grad
     cases = [(-1.2, 1.0), (1.0, 1.0), (0.5, -0.3), (np.array([-1.5, 0.0, 2.0]), np.array([2.0, 0.0, -1.0]))]
-    for x, y in cases:
-        got = _pair(rosenbrock_grad, (x, y), run_learner(rosenbrock_grad, (x, y), hint), 2, hint)
-        expected = tuple(np.asarray(e, dtype=np.float64) for e in grad(x, y))
-        if close(got[0], expected[0], rtol=1e-9, atol=1e-12) and close(got[1], expected[1], rtol=1e-9, atol=1e-12):
-            continue
-        inner = y - x**2
-        specific = hint
-        if close(got[0], expected[1], rtol=1e-9, atol=1e-12) and close(got[1], expected[0], rtol=1e-9, atol=1e-12):
-            specific = "you returned (df/dy, df/dx); return df/dx first. " + hint
-        elif close(got[0], -2 * (a - x) + 2 * b * inner, rtol=1e-9, atol=1e-12):
-            specific = (
-                "the inner derivative of (y - x²) with respect to x is -2x; the second term of df/dx is "
-                "-4·100·x·(y - x²). " + hint
-            )
-        elif close(got[0], 2 * (a - x) - 4 * b * x * inner, rtol=1e-9, atol=1e-12):
-            specific = "the inner derivative of (1 - x) is -1, so the first term of df/dx is -2(1 - x). " + hint
-        elif close(got[1], 2 * inner, rtol=1e-9, atol=1e-12):
-            specific = "keep the factor 100 in df/dy = 200 (y - x²). " + hint
-        fail(rosenbrock_grad, (x, y), got, expected, specific)
-    passed(rosenbrock_grad, len(cases))
+    with Harness(rosenbrock_grad, hint) as harness:
+        for x, y in cases:
+            answer = harness.call(x, y)
+            expected = tuple(np.asarray(e, dtype=np.float64) for e in grad(x, y))
+            got = _arrays(answer, expected, "df/dx", "df/dy")
+            if close(got[0], expected[0], rtol=1e-9, atol=1e-12) and close(got[1], expected[1], rtol=1e-9, atol=1e-12):
+                continue
+            inner = y - x**2
+            specific = hint
+            if close(got[0], expected[1], rtol=1e-9, atol=1e-12) and close(got[1], expected[0], rtol=1e-9, atol=1e-12):
+                specific = "you returned (df/dy, df/dx); return df/dx first. " + hint
+            elif close(got[0], -2 * (a - x) + 2 * b * inner, rtol=1e-9, atol=1e-12):
+                specific = (
+                    "the inner derivative of (y - x²) with respect to x is -2x; the second term of df/dx is "
+                    "-4·100·x·(y - x²). " + hint
+                )
+            elif close(got[0], 2 * (a - x) - 4 * b * x * inner, rtol=1e-9, atol=1e-12):
+                specific = "the inner derivative of (1 - x) is -1, so the first term of df/dx is -2(1 - x). " + hint
+            elif close(got[1], 2 * inner, rtol=1e-9, atol=1e-12):
+                specific = "keep the factor 100 in df/dy = 200 (y - x²). " + hint
+            answer.fail(expected, specific)
+        harness.passed(len(cases))

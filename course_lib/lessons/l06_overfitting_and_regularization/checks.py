@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.ui.checks import close, diagnose, fail, passed, run_learner
+from course_lib.ui.checks import Harness, close, diagnose
 from course_lib.data import make_polynomial_regression
 from course_lib.numpy_nn.layers import Dropout
 from course_lib.lessons.l06_overfitting_and_regularization.overfitting import (
@@ -29,33 +29,34 @@ def check_ridge_gradient(ridge_gradient_fn: Callable[[NDArray, NDArray, NDArray,
     features = polynomial_features(x, 4)
     rng = np.random.default_rng(6)
     cases = [(rng.normal(size=5), features, y, 0.0), (rng.normal(size=5), features, y, 0.5), (np.array([2.0, 0, 0, 0, 0]), features, y, 3.0)]
-    for w, phi, target, lam in cases:
-        args = (w.copy(), phi.copy(), target.copy(), lam)
-        got = run_learner(ridge_gradient_fn, args, hint)
-        expected = ridge_gradient(w, phi, target, lam)
-        if close(got, expected):
-            continue
-        n, residual = len(target), phi @ w - target
-        data_term = 2.0 / n * phi.T @ residual
-        mistakes = [
-            (expected + lam * np.eye(len(w))[0] * w[0],
-             "the bias w₀ is penalised too. The penalty sums over k ≥ 1 only: shifting every target up "
-             "by 5 should move the fitted curve up by 5 without a penalty resisting it. Leave entry 0 "
-             "of the penalty's gradient at 0."),
-            (1.0 / n * phi.T @ residual + (expected - data_term),
-             "the factor 2 of the squared error is missing: d/dw (Φw − y)² = 2(Φw − y)·Φ, so the MSE's "
-             "gradient is (2/N)Φᵀ(Φw − y)."),
-            (data_term + 0.5 * (expected - data_term),
-             "the penalty's gradient is halved. (λ/2)·w_k² differentiates to λ·w_k: the ½ was put there "
-             "precisely to cancel the 2 of the square."),
-            (data_term + 2.0 * (expected - data_term),
-             "the penalty's gradient is doubled: (λ/2)·w_k² differentiates to λ·w_k, not 2λ·w_k."),
-            (-expected, "every sign is flipped: the gradient points uphill, towards larger loss; use (Φw − y), not (y − Φw)."),
-            (-data_term + (expected - data_term),
-             "the data term has the wrong sign: the residual is prediction minus target, Φw − y."),
-        ]
-        fail(ridge_gradient_fn, args, got, expected, diagnose(got, mistakes, hint))
-    passed(ridge_gradient_fn, len(cases))
+    with Harness(ridge_gradient_fn, hint) as harness:
+        for w, phi, target, lam in cases:
+            answer = harness.call(w, phi, target, lam)
+            expected = ridge_gradient(w, phi, target, lam)
+            got = answer.array(expected)
+            if close(got, expected):
+                continue
+            n, residual = len(target), phi @ w - target
+            data_term = 2.0 / n * phi.T @ residual
+            mistakes = [
+                (expected + lam * np.eye(len(w))[0] * w[0],
+                 "the bias w₀ is penalised too. The penalty sums over k ≥ 1 only: shifting every target up "
+                 "by 5 should move the fitted curve up by 5 without a penalty resisting it. Leave entry 0 "
+                 "of the penalty's gradient at 0."),
+                (1.0 / n * phi.T @ residual + (expected - data_term),
+                 "the factor 2 of the squared error is missing: d/dw (Φw − y)² = 2(Φw − y)·Φ, so the MSE's "
+                 "gradient is (2/N)Φᵀ(Φw − y)."),
+                (data_term + 0.5 * (expected - data_term),
+                 "the penalty's gradient is halved. (λ/2)·w_k² differentiates to λ·w_k: the ½ was put there "
+                 "precisely to cancel the 2 of the square."),
+                (data_term + 2.0 * (expected - data_term),
+                 "the penalty's gradient is doubled: (λ/2)·w_k² differentiates to λ·w_k, not 2λ·w_k."),
+                (-expected, "every sign is flipped: the gradient points uphill, towards larger loss; use (Φw − y), not (y − Φw)."),
+                (-data_term + (expected - data_term),
+                 "the data term has the wrong sign: the residual is prediction minus target, Φw − y."),
+            ]
+            answer.fail(expected, diagnose(got, mistakes, hint))
+        harness.passed(len(cases))
 
 
 def check_soft_threshold(soft_threshold_fn: Callable[[NDArray, float], NDArray]) -> None:
@@ -66,24 +67,25 @@ def check_soft_threshold(soft_threshold_fn: Callable[[NDArray, float], NDArray])
     )
     w = np.array([-2.0, -0.5, -0.1, 0.0, 0.05, 0.3, 1.5])
     cases = [(w, 0.3), (w, 0.0), (w, 5.0), (np.random.default_rng(4).normal(size=(3, 4)), 0.7)]
-    for values, t in cases:
-        args = (values.copy(), t)
-        got = run_learner(soft_threshold_fn, args, hint)
-        expected = soft_threshold(values, t)
-        if close(got, expected) and np.all(np.asarray(got)[expected == 0] == 0):
-            continue
-        mistakes = [
-            (values * (np.abs(values) > t),
-             "this is *hard* thresholding: small entries become 0, but the survivors must also shrink "
-             "by t (sign(w)·(|w| − t)). Without the shrink the function jumps at ±t."),
-            (np.maximum(np.abs(values) - t, 0.0),
-             "negative weights came back positive: multiply by sign(w) to keep each entry's sign."),
-            (values - t, "every entry moved down by t; it must move *towards 0* (negative ones up) and stop at 0."),
-            (values - np.sign(values) * t, "the shrink is right, but entries with |w| < t crossed 0 instead of stopping at 0: take max(|w| − t, 0)."),
-            (np.clip(values, -t, t), "clipping caps |w| at t; soft-thresholding instead removes t from |w|, and 0 is where it stops."),
-        ]
-        fail(soft_threshold_fn, args, got, expected, diagnose(got, mistakes, hint))
-    passed(soft_threshold_fn, len(cases))
+    with Harness(soft_threshold_fn, hint) as harness:
+        for values, t in cases:
+            answer = harness.call(values, t)
+            expected = soft_threshold(values, t)
+            got = answer.array(expected)
+            if close(got, expected) and np.all(got[expected == 0] == 0):
+                continue
+            mistakes = [
+                (values * (np.abs(values) > t),
+                 "this is *hard* thresholding: small entries become 0, but the survivors must also shrink "
+                 "by t (sign(w)·(|w| − t)). Without the shrink the function jumps at ±t."),
+                (np.maximum(np.abs(values) - t, 0.0),
+                 "negative weights came back positive: multiply by sign(w) to keep each entry's sign."),
+                (values - t, "every entry moved down by t; it must move *towards 0* (negative ones up) and stop at 0."),
+                (values - np.sign(values) * t, "the shrink is right, but entries with |w| < t crossed 0 instead of stopping at 0: take max(|w| − t, 0)."),
+                (np.clip(values, -t, t), "clipping caps |w| at t; soft-thresholding instead removes t from |w|, and 0 is where it stops."),
+            ]
+            answer.fail(expected, diagnose(got, mistakes, hint))
+        harness.passed(len(cases))
 
 
 def check_dropout_forward(dropout_forward: Callable[[NDArray, float, np.random.Generator], NDArray]) -> None:
@@ -97,35 +99,34 @@ def check_dropout_forward(dropout_forward: Callable[[NDArray, float, np.random.G
         "`u >= p` (so it survives with probability 1 − p), and scale survivors by 1/(1 − p): "
         "`x * (u >= p) / (1 - p)`. The scaling keeps the mean of every unit what it was."
     )
-    # 1. Statistics on many units: what fraction is dropped, and is the mean kept?
-    x, p = np.ones((200, 500)), 0.3
-    args = (x.copy(), p, np.random.default_rng(1))
-    got = np.asarray(run_learner(dropout_forward, args, hint), dtype=np.float64)
-    if got.shape != x.shape:
-        fail(dropout_forward, args, f"an array of shape {got.shape}", f"shape {x.shape}", "Return one value per entry of x. " + hint)
-    dropped, mean = float(np.mean(got == 0)), float(np.mean(got))
-    if abs(dropped - p) > 0.01:
-        why = ("about 70 % of the entries were dropped: p is the probability of *dropping* a unit, so "
-               "keep where u >= p." if abs(dropped - (1 - p)) < 0.01 else
-               f"{dropped:.1%} of the entries were 0, but each should be dropped with probability p = {p}.")
-        fail(dropout_forward, args, f"{dropped:.1%} of entries set to 0", f"about {p:.0%}", why + " " + hint)
-    if abs(mean - 1.0) > 0.01:
-        why = ("the survivors are not scaled: with 30 % dropped the mean falls to 0.7. Divide the kept "
-               "values by 1 − p, so that the expected output equals x and nothing needs changing at test time."
-               if abs(mean - (1 - p)) < 0.01 else
-               "the survivors are scaled wrongly: multiplying by (1 − p) shrinks them further; *divide* by (1 − p)."
-               if abs(mean - (1 - p) ** 2) < 0.01 else
-               "the mean output should equal the mean input (1.0 here): scale the kept values by exactly 1/(1 − p).")
-        fail(dropout_forward, args, f"an output with mean {mean:.3f}", "mean 1.000 (the input's mean)", why + " " + hint)
-    # 2. Exact values with a fixed seed, against the course's Dropout layer; p = 0 keeps everything.
-    x = np.arange(1.0, 25.0).reshape(4, 6)
-    for p in (0.5, 0.25, 0.0):
-        args = (x.copy(), p, np.random.default_rng(0))
-        got = run_learner(dropout_forward, args, hint)
-        expected = Dropout(p, rng=np.random.default_rng(0)).forward(x)
-        if not close(got, expected):
-            fail(dropout_forward, args, got, expected,
-                 "the statistics are right, but with the same seed the course's Dropout keeps other units. "
-                 "Draw exactly one array `u = rng.random(x.shape)` and keep where `u >= p`." if p > 0 else
-                 "with p = 0 nothing is dropped and 1/(1 − 0) = 1: the output must equal x. " + hint)
-    passed(dropout_forward, 4)
+    with Harness(dropout_forward, hint) as harness:
+        # 1. Statistics on many units: what fraction is dropped, and is the mean kept?
+        x, p = np.ones((200, 500)), 0.3
+        args = (x, p, np.random.default_rng(1))
+        answer = harness.call(*args)
+        got = answer.array(x, lead="Return one value per entry of x.")
+        dropped, mean = float(np.mean(got == 0)), float(np.mean(got))
+        if abs(dropped - p) > 0.01:
+            why = ("about 70 % of the entries were dropped: p is the probability of *dropping* a unit, so "
+                   "keep where u >= p." if abs(dropped - (1 - p)) < 0.01 else
+                   f"{dropped:.1%} of the entries were 0, but each should be dropped with probability p = {p}.")
+            harness.fail(args, f"{dropped:.1%} of entries set to 0", f"about {p:.0%}", why + " " + hint)
+        if abs(mean - 1.0) > 0.01:
+            why = ("the survivors are not scaled: with 30 % dropped the mean falls to 0.7. Divide the kept "
+                   "values by 1 − p, so that the expected output equals x and nothing needs changing at test time."
+                   if abs(mean - (1 - p)) < 0.01 else
+                   "the survivors are scaled wrongly: multiplying by (1 − p) shrinks them further; *divide* by (1 − p)."
+                   if abs(mean - (1 - p) ** 2) < 0.01 else
+                   "the mean output should equal the mean input (1.0 here): scale the kept values by exactly 1/(1 − p).")
+            harness.fail(args, f"an output with mean {mean:.3f}", "mean 1.000 (the input's mean)", why + " " + hint)
+        # 2. Exact values with a fixed seed, against the course's Dropout layer; p = 0 keeps everything.
+        x = np.arange(1.0, 25.0).reshape(4, 6)
+        for p in (0.5, 0.25, 0.0):
+            answer = harness.call(x, p, np.random.default_rng(0))
+            expected = Dropout(p, rng=np.random.default_rng(0)).forward(x)
+            if not close(answer.array(expected), expected):
+                answer.fail(expected,
+                            "the statistics are right, but with the same seed the course's Dropout keeps other units. "
+                            "Draw exactly one array `u = rng.random(x.shape)` and keep where `u >= p`." if p > 0 else
+                            "with p = 0 nothing is dropped and 1/(1 − 0) = 1: the output must equal x. " + hint)
+        harness.passed(4)

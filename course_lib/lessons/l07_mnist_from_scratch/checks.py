@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.ui.checks import close, diagnose, fail, passed, run_learner
+from course_lib.ui.checks import Harness, close, diagnose
 from course_lib.data import load_mnist
 from course_lib.metrics import accuracy, confusion_matrix
 
@@ -32,34 +32,34 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
     small_train = rng.uniform(0, 1, size=(6, 4))
     brighter = 0.5 + 0.5 * rng.uniform(0, 1, size=(3, 4))  # another set whose own mean and std differ
     cases = [(small_train, brighter), (small_train, small_train), (X_train[:2000], X_test[:500])]
-    for X_tr, X in cases:
-        args = (X_tr.copy(), X.copy())
-        got = run_learner(standardise, args, hint)
-        mu, sigma = X_tr.mean(), X_tr.std()
-        expected = (X - mu) / sigma
-        if close(got, expected, **TOL):
-            continue
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_pixel = (X - X_tr.mean(axis=0)) / X_tr.std(axis=0)
-        mistakes = [
-            ((X - X.mean()) / X.std(),
-             "these are X's own mean and std. A network learns what a standardised *training* image looks "
-             "like; another set must be transformed by the same μ and σ, or the same pixel value would "
-             "mean different things in training and in testing (and one test image alone has no std to speak of)."),
-            (X - mu, "the result is centred but not scaled: divide by the training std σ as well."),
-            (X / sigma, "the result is scaled but not centred: subtract the training mean μ first."),
-            ((X - mu) / sigma**2, "divide by the standard deviation σ = X_train.std(), not by the variance σ²."),
-            (per_pixel,
-             "these are per-pixel statistics (axis=0). Pixels at the border are 0 in every training image, "
-             "so their std is 0 and dividing by it gives NaN or inf. Use one μ and one σ over all pixels."),
-        ]
-        fail(standardise, args, got, expected, diagnose(got, mistakes, hint, **TOL))
-    # The training statistics of the full set are the constants load_mnist(normalize="standard") uses.
-    got = np.asarray(run_learner(standardise, (X_train, X_test[:100].copy()), hint), dtype=np.float64)
-    reference = load_mnist("test", normalize="standard")[0][:100]
-    if not close(got, reference, rtol=0, atol=1e-3):
-        fail(standardise, (X_train, X_test[:100]), got, reference, hint)
-    passed(standardise, len(cases) + 1)
+    with Harness(standardise, hint) as harness:
+        for X_tr, X in cases:
+            answer = harness.call(X_tr, X)
+            mu, sigma = X_tr.mean(), X_tr.std()
+            expected = (X - mu) / sigma
+            got = answer.array(expected)
+            if close(got, expected, **TOL):
+                continue
+            per_pixel = (X - X_tr.mean(axis=0)) / X_tr.std(axis=0)  # 0/0 at the border: the harness silences the warning
+            mistakes = [
+                ((X - X.mean()) / X.std(),
+                 "these are X's own mean and std. A network learns what a standardised *training* image looks "
+                 "like; another set must be transformed by the same μ and σ, or the same pixel value would "
+                 "mean different things in training and in testing (and one test image alone has no std to speak of)."),
+                (X - mu, "the result is centred but not scaled: divide by the training std σ as well."),
+                (X / sigma, "the result is scaled but not centred: subtract the training mean μ first."),
+                ((X - mu) / sigma**2, "divide by the standard deviation σ = X_train.std(), not by the variance σ²."),
+                (per_pixel,
+                 "these are per-pixel statistics (axis=0). Pixels at the border are 0 in every training image, "
+                 "so their std is 0 and dividing by it gives NaN or inf. Use one μ and one σ over all pixels."),
+            ]
+            answer.fail(expected, diagnose(got, mistakes, hint, **TOL))
+        # The training statistics of the full set are the constants load_mnist(normalize="standard") uses.
+        answer = harness.call(X_train, X_test[:100])
+        reference = load_mnist("test", normalize="standard")[0][:100]
+        if not close(answer.array(reference), reference, rtol=0, atol=1e-3):
+            answer.fail(reference)
+        harness.passed(len(cases) + 1)
 
 
 def check_accuracy(accuracy_fn: Callable[[NDArray, NDArray], float]) -> None:
@@ -77,22 +77,21 @@ def check_accuracy(accuracy_fn: Callable[[NDArray, NDArray], float]) -> None:
         (np.array([[-1.0, -3.0], [-2.0, -0.5]]), np.array([1, 0])),  # all logits negative, every prediction wrong
         (logits, y),
     ]
-    for scores, labels in cases:
-        args = (scores.copy(), labels.copy())
-        got = run_learner(accuracy_fn, args, hint)
-        expected = accuracy(scores.argmax(axis=1), labels)
-        if isinstance(got, bool) or not isinstance(got, (int, float, np.number)) or np.ndim(got) != 0:
-            fail(accuracy_fn, args, got, expected, "return one number, the fraction of correct rows. " + hint)
-        if np.isclose(got, expected, rtol=0, atol=1e-9):
-            continue
-        correct = int(np.sum(scores.argmax(axis=1) == labels))
-        if np.isclose(got, correct) and correct != expected:
-            fail(accuracy_fn, args, got, expected, f"that is the number of correct rows ({correct}); divide by "
-                 f"the number of rows ({len(labels)}) to get a fraction between 0 and 1. " + hint)
-        if np.isclose(got, 100 * expected) and expected != 0:
-            fail(accuracy_fn, args, got, expected, "that is a percentage; return the fraction between 0 and 1. " + hint)
-        fail(accuracy_fn, args, got, expected, hint)
-    passed(accuracy_fn, len(cases))
+    with Harness(accuracy_fn, hint) as harness:
+        for scores, labels in cases:
+            answer = harness.call(scores, labels)
+            expected = accuracy(scores.argmax(axis=1), labels)
+            got = answer.number(expected, lead="return one number, the fraction of correct rows.")
+            if np.isclose(got, expected, rtol=0, atol=1e-9):
+                continue
+            correct = int(np.sum(scores.argmax(axis=1) == labels))
+            if np.isclose(got, correct) and correct != expected:
+                answer.fail(expected, f"that is the number of correct rows ({correct}); divide by "
+                            f"the number of rows ({len(labels)}) to get a fraction between 0 and 1. " + hint)
+            if np.isclose(got, 100 * expected) and expected != 0:
+                answer.fail(expected, "that is a percentage; return the fraction between 0 and 1. " + hint)
+            answer.fail(expected)
+        harness.passed(len(cases))
 
 
 def check_confusion_matrix(confusion_matrix_fn: Callable[[NDArray, NDArray], NDArray]) -> None:
@@ -110,17 +109,16 @@ def check_confusion_matrix(confusion_matrix_fn: Callable[[NDArray, NDArray], NDA
         (np.array([0, 1, 2, 2]), np.array([0, 2, 2, 2])),  # digits 3..9 never occur
         (y_true, y_pred),
     ]
-    for t, p in cases:
-        args = (t.copy(), p.copy())
-        got = run_learner(confusion_matrix_fn, args, hint)
-        expected = confusion_matrix(t, p)
-        if close(got, expected, rtol=0, atol=0):
-            continue
-        if close(got, expected.T, rtol=0, atol=0):
-            fail(confusion_matrix_fn, args, got, expected, "rows and columns are swapped: cm[i, j] counts "
-                 "true digit i predicted as j, so the *row* index is the true label. " + hint)
-        if np.shape(got) != (10, 10):
-            fail(confusion_matrix_fn, args, got, expected, f"the matrix must be 10 x 10 whatever digits occur; "
-                 f"got shape {np.shape(got)}. " + hint)
-        fail(confusion_matrix_fn, args, got, expected, hint)
-    passed(confusion_matrix_fn, len(cases))
+    with Harness(confusion_matrix_fn, hint) as harness:
+        for t, p in cases:
+            answer = harness.call(t, p)
+            expected = confusion_matrix(t, p)
+            answer.numbers(expected, lead="return a 10 x 10 array of counts.")
+            got = answer.array(expected, lead=f"the matrix must be 10 x 10 whatever digits occur; got shape {np.shape(answer.got)}.")
+            if close(got, expected, rtol=0, atol=0):
+                continue
+            if close(got, expected.T, rtol=0, atol=0):
+                answer.fail(expected, "rows and columns are swapped: cm[i, j] counts "
+                            "true digit i predicted as j, so the *row* index is the true label. " + hint)
+            answer.fail(expected)
+        harness.passed(len(cases))

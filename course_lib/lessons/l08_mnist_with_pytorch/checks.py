@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.ui.checks import CheckFailed, fail, passed, run_learner
+from course_lib.ui.checks import CheckFailed, Harness, close, describe
 from course_lib.torch_nn.models import CNN
 
 __all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_train_step"]
@@ -39,23 +39,24 @@ def check_conv_output_size(conv_output_size: Callable[[int, int, int, int], int]
         "stride is dropped (floor division //)."
     )
     cases = [(28, 3, 1, 1), (28, 2, 0, 2), (28, 5, 0, 1), (14, 3, 0, 2), (7, 3, 1, 2), (27, 2, 0, 2), (5, 5, 2, 3)]
-    answers = [run_learner(conv_output_size, args, hint) for args in cases]
-    # A typical slip is named only if it explains *every* answer, not just the first wrong one.
-    slips = [
-        (lambda n, k, p, s: (n + 2 * p - k) // s, "you forgot the + 1: the kernel's first position is an output too. "),
-        (lambda n, k, p, s: (n + p - k) // s + 1, "padding adds `padding` pixels on each side, so 2 * padding in all. "),
-        (lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1,
-         "torch rounds down: a window that would stick out past the edge is dropped (floor, not ceil). "),
-        (lambda n, k, p, s: (n + 2 * p - k) / s + 1, "sizes are whole numbers: use floor division // instead of /. "),
-    ]
-    specific = next((text for slip, text in slips if all(got == slip(*args) for got, args in zip(answers, cases))), "")
-    for args, got in zip(cases, answers):
-        expected = _torch_output_size(*args)
-        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            fail(conv_output_size, args, got, expected, "return a whole number (int). " + specific + hint)
-        if got != expected:
-            fail(conv_output_size, args, got, expected, specific + hint)
-    passed(conv_output_size, len(cases))
+    with Harness(conv_output_size, hint) as harness:
+        answers = [harness.call(*args) for args in cases]
+        # A typical slip is named only if it explains *every* answer, not just the first wrong one.
+        slips = [
+            (lambda n, k, p, s: (n + 2 * p - k) // s, "you forgot the + 1: the kernel's first position is an output too. "),
+            (lambda n, k, p, s: (n + p - k) // s + 1, "padding adds `padding` pixels on each side, so 2 * padding in all. "),
+            (lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1,
+             "torch rounds down: a window that would stick out past the edge is dropped (floor, not ceil). "),
+            (lambda n, k, p, s: (n + 2 * p - k) / s + 1, "sizes are whole numbers: use floor division // instead of /. "),
+        ]
+        explains = [all(close(answer.got, slip(*args), rtol=0, atol=0) for answer, args in zip(answers, cases)) for slip, _ in slips]
+        specific = next((text for (_, text), fits in zip(slips, explains) if fits), "")
+        for args, answer in zip(cases, answers):
+            expected = _torch_output_size(*args)
+            got = answer.count(expected, lead="return a whole number (int). " + specific)
+            if got != expected:
+                answer.fail(expected, specific + hint)
+        harness.passed(len(cases))
 
 
 def check_count_cnn_parameters(count_cnn_parameters: Callable[[tuple, int], int]) -> None:
@@ -71,26 +72,27 @@ def check_count_cnn_parameters(count_cnn_parameters: Callable[[tuple, int], int]
         "first Linear takes c_last*side*side inputs; a Linear(n_in, n_out) has n_out*n_in + n_out."
     )
     cases = [((16, 32), 128), ((32, 64), 128), ((8,), 64), ((4, 8, 16), 32)]
-    for channels, hidden in cases:
-        args = (channels, hidden)
-        got = run_learner(count_cnn_parameters, args, hint)
-        expected = sum(p.numel() for p in CNN(channels, hidden).parameters())
-        if got == expected:
-            continue
-        sizes = [1, *channels]
-        side = 28 // 2 ** len(channels)
-        convs = sum(c_out * c_in * 9 for c_in, c_out in zip(sizes[:-1], sizes[1:]))
-        linears = channels[-1] * side**2 * hidden + hidden * 10
-        specific = hint
-        if got == convs + linears:
-            specific = "you left out the biases: every conv channel and every Linear output has one. " + hint
-        elif got == expected - channels[-1] * side**2 * hidden + channels[-1] * hidden:
-            specific = ("the first Linear sees every position of every channel: c_last*side*side inputs, "
-                        "not c_last. " + hint)
-        elif got == expected - convs + convs // 3:
-            specific = "a 3x3 kernel has 3*3 = 9 weights per input and output channel, not 3. " + hint
-        fail(count_cnn_parameters, args, got, expected, specific)
-    passed(count_cnn_parameters, len(cases))
+    with Harness(count_cnn_parameters, hint) as harness:
+        for channels, hidden in cases:
+            answer = harness.call(channels, hidden)
+            expected = sum(p.numel() for p in CNN(channels, hidden).parameters())
+            got = answer.count(expected)
+            if got == expected:
+                continue
+            sizes = [1, *channels]
+            side = 28 // 2 ** len(channels)
+            convs = sum(c_out * c_in * 9 for c_in, c_out in zip(sizes[:-1], sizes[1:]))
+            linears = channels[-1] * side**2 * hidden + hidden * 10
+            specific = hint
+            if got == convs + linears:
+                specific = "you left out the biases: every conv channel and every Linear output has one. " + hint
+            elif got == expected - channels[-1] * side**2 * hidden + channels[-1] * hidden:
+                specific = ("the first Linear sees every position of every channel: c_last*side*side inputs, "
+                            "not c_last. " + hint)
+            elif got == expected - convs + convs // 3:
+                specific = "a 3x3 kernel has 3*3 = 9 weights per input and output channel, not 3. " + hint
+            answer.fail(expected, specific)
+        harness.passed(len(cases))
 
 
 def _reference_steps(model: nn.Module, X: torch.Tensor, y: torch.Tensor, n: int, *,
@@ -129,35 +131,37 @@ def check_train_step(train_step: Callable) -> None:
     X = torch.randn(16, 6, dtype=torch.float64, generator=generator)
     y = torch.randint(0, 3, (16,), generator=generator)
     n = 3
-    model = copy.deepcopy(start)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    got_losses = []
-    for i in range(n):
-        got = run_learner(train_step, (model, nn.CrossEntropyLoss(), optimizer, X, y), hint)
-        if isinstance(got, torch.Tensor):
+    with Harness(train_step, hint) as harness:
+        model = copy.deepcopy(start)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+        got_losses = []
+        for i in range(n):
+            # the step must change the model through its optimizer: those two are handed over, not copied
+            answer = harness.call(model, nn.CrossEntropyLoss(), optimizer, X, y, shared=(0, 2))
+            got = answer.got
+            if isinstance(got, torch.Tensor):
+                answer.refuse("a Python float", None, "loss.item() turns a one-element tensor into a float, and lets go "
+                              "of the graph autograd built for it.")
+            if isinstance(got, bool) or not isinstance(got, (float, np.floating)):
+                answer.refuse("the batch's loss as a float", None, "")
+            got_losses.append(float(got))
+        right, losses = _reference_steps(start, X, y, n)
+        if not _same_weights(model, right):
+            if _same_weights(model, start):
+                specific = ("the weights did not change: call optimizer.step(), and call it after loss.backward() "
+                            "(zero_grad() clears the gradients, so a step before backward has nothing to apply). ")
+            elif _same_weights(model, _reference_steps(start, X, y, n, zero_grad=False)[0]):
+                specific = ("after the first step the weights went wrong: without optimizer.zero_grad() each "
+                            "backward() *adds* to the gradients of all earlier steps. ")
+            else:
+                specific = ""
+            raise CheckFailed(f"after {n} calls of train_step (which returned {describe(got_losses)}) the model's weights "
+                              f"differ from {n} correct steps; expected the weights after {n} correct steps.\n"
+                              f"Hint: {specific}{hint}")
+        if not np.allclose(got_losses, losses, rtol=1e-10):
             raise CheckFailed(
-                f"train_step returned a tensor ({got!r}); expected a Python float.\nHint: loss.item() turns a "
-                f"one-element tensor into a float, and lets go of the graph autograd built for it. {hint}"
+                f"the losses your train_step returned over {n} steps were {np.round(got_losses, 6).tolist()}; "
+                f"expected {np.round(losses, 6).tolist()}.\nHint: return the loss computed in this step, "
+                f"before the update, as loss.item(). {hint}"
             )
-        if isinstance(got, bool) or not isinstance(got, (float, np.floating)):
-            raise CheckFailed(f"train_step returned {got!r}; expected the batch's loss as a float.\nHint: {hint}")
-        got_losses.append(float(got))
-    right, losses = _reference_steps(start, X, y, n)
-    if not _same_weights(model, right):
-        if _same_weights(model, start):
-            specific = ("the weights did not change: call optimizer.step(), and call it after loss.backward() "
-                        "(zero_grad() clears the gradients, so a step before backward has nothing to apply). ")
-        elif _same_weights(model, _reference_steps(start, X, y, n, zero_grad=False)[0]):
-            specific = ("after the first step the weights went wrong: without optimizer.zero_grad() each "
-                        "backward() *adds* to the gradients of all earlier steps. ")
-        else:
-            specific = ""
-        raise CheckFailed(f"after {n} calls of train_step the model's weights differ from {n} correct steps.\n"
-                          f"Hint: {specific}{hint}")
-    if not np.allclose(got_losses, losses, rtol=1e-10):
-        raise CheckFailed(
-            f"the losses your train_step returned over {n} steps were {np.round(got_losses, 6).tolist()}; "
-            f"expected {np.round(losses, 6).tolist()}.\nHint: return the loss computed in this step, "
-            f"before the update, as loss.item(). {hint}"
-        )
-    passed(train_step, n)
+        harness.passed(n)

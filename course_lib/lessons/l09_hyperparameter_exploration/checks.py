@@ -8,20 +8,10 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.ui.checks import diagnose, fail, passed, run_learner
+from course_lib.ui.checks import Harness, diagnose
 from course_lib.lessons.l09_hyperparameter_exploration.tuning import effective_lr, smooth_losses, suggest_lr
 
 __all__ = ["check_effective_lr", "check_log_uniform", "check_suggest_lr"]
-
-
-def _number(value: object) -> float | None:
-    """``value`` as a float if it is one real number (a Python or NumPy scalar), else None."""
-    if isinstance(value, bool) or np.ndim(value) != 0:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def check_log_uniform(log_uniform: Callable[[float, float, int, np.random.Generator], NDArray]) -> None:
@@ -31,33 +21,33 @@ def check_log_uniform(log_uniform: Callable[[float, float, int, np.random.Genera
         "draw the exponent, not the value: `u = rng.uniform(np.log(low), np.log(high), size=size)`, then "
         "return `np.exp(u)`. Every decade (0.001..0.01, 0.01..0.1, ...) then gets the same share of the draws."
     )
-    for low, high in ((1e-4, 1.0), (1e-6, 1e-2), (0.5, 8.0)):
-        args = (low, high, 20_000, np.random.default_rng(11))
-        got = run_learner(log_uniform, args, hint)
-        values = np.asarray(got, dtype=float) if np.ndim(got) else np.array([np.nan])
-        if values.shape != (20_000,):
-            fail(log_uniform, args, got, f"an array of shape (20000,) with values in [{low:g}, {high:g}]",
-                 f"return one value per draw, an array of shape (size,); got shape {np.shape(got)}. " + hint)
-        if not np.all((values >= low) & (values <= high)):
-            outside = f"the values run from {np.nanmin(values):.3g} to {np.nanmax(values):.3g}, outside [{low:g}, {high:g}]. "
-            if np.all((values >= np.log(low)) & (values <= np.log(high))) or np.all((values >= np.log10(low)) & (values <= np.log10(high))):
-                outside += "These are the exponents (logarithms): turn them back into values with np.exp (or 10 ** for log10). "
-            elif np.nanmax(values) > high:
-                outside += "low and high are the values themselves, not exponents: take their logarithm before drawing. "
-            fail(log_uniform, args, values, f"values in [{low:g}, {high:g}]", outside + hint)
-        middle = np.sqrt(low * high)                 # the middle of the range on a log scale
-        below = float(np.mean(values < middle))
-        if abs(below - 0.5) > 0.03:
-            shape = ("most draws land in the top decade: that is uniform in the value itself (rng.uniform(low, high)). "
-                     if below < 0.3 else "the draws are not spread evenly over the decades. ")
-            fail(log_uniform, args, f"{below:.1%} of the draws below √(low·high) = {middle:.3g}",
-                 "50 % below √(low·high), the middle of the range on a log scale", shape + hint)
-        again = np.asarray(run_learner(log_uniform, (low, high, 20_000, np.random.default_rng(11)), hint), dtype=float)
-        if not np.array_equal(values, again):
-            fail(log_uniform, args, "different draws for the same seed", "the same draws for the same seed",
-                 "draw with the generator you are given (`rng.uniform`), not with np.random.uniform: the search "
-                 "must be reproducible from its seed. " + hint)
-    passed(log_uniform, 3)
+    with Harness(log_uniform, hint) as harness:
+        for low, high in ((1e-4, 1.0), (1e-6, 1e-2), (0.5, 8.0)):
+            args = (low, high, 20_000, np.random.default_rng(11))
+            answer = harness.call(*args)
+            answer.numbers(lead="return one value per draw, an array of shape (size,).")
+            values = answer.array(None, shape=(20_000,), lead=f"return one value per draw, an array of shape (size,); "
+                                                              f"got shape {np.shape(answer.got)}.")
+            if not np.all((values >= low) & (values <= high)):
+                outside = f"the values run from {np.nanmin(values):.3g} to {np.nanmax(values):.3g}, outside [{low:g}, {high:g}]. "
+                if np.all((values >= np.log(low)) & (values <= np.log(high))) or np.all((values >= np.log10(low)) & (values <= np.log10(high))):
+                    outside += "These are the exponents (logarithms): turn them back into values with np.exp (or 10 ** for log10). "
+                elif np.nanmax(values) > high:
+                    outside += "low and high are the values themselves, not exponents: take their logarithm before drawing. "
+                harness.fail(args, values, f"values in [{low:g}, {high:g}]", outside + hint)
+            middle = np.sqrt(low * high)                 # the middle of the range on a log scale
+            below = float(np.mean(values < middle))
+            if abs(below - 0.5) > 0.03:
+                shape = ("most draws land in the top decade: that is uniform in the value itself (rng.uniform(low, high)). "
+                         if below < 0.3 else "the draws are not spread evenly over the decades. ")
+                harness.fail(args, f"{below:.1%} of the draws below √(low·high) = {middle:.3g}",
+                             "50 % below √(low·high), the middle of the range on a log scale", shape + hint)
+            again = harness.call(low, high, 20_000, np.random.default_rng(11)).array(None, shape=(20_000,))
+            if not np.array_equal(values, again):
+                harness.fail(args, "different draws for the same seed", "the same draws for the same seed",
+                             "draw with the generator you are given (`rng.uniform`), not with np.random.uniform: the search "
+                             "must be reproducible from its seed. " + hint)
+        harness.passed(3)
 
 
 def check_suggest_lr(suggest_lr_fn: Callable[[NDArray, NDArray], float]) -> None:
@@ -76,28 +66,26 @@ def check_suggest_lr(suggest_lr_fn: Callable[[NDArray, NDArray], float]) -> None
         (lrs[:80], noisy),
         (np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.5, 1.1])),     # stopped before the loss rose again
     ]
-    for x, smoothed in cases:
-        args = (x.copy(), smoothed.copy())
-        got = run_learner(suggest_lr_fn, args, hint)
-        expected = suggest_lr(x, smoothed)
-        value = _number(got)
-        if value is not None and np.isclose(value, expected, rtol=1e-6, atol=0):
-            continue
-        i = int(np.argmin(smoothed))
-        mistakes = [
-            (x[i], "that is the learning rate at the minimum itself; there the loss is about to blow up. Take a tenth of it."),
-            (10 * x[i], "that is ten times the learning rate at the minimum, deep in the region where the loss rises; "
-                        "divide by 10 instead."),
-            (float(i), "that is the position of the minimum in the array; return the learning rate at that position, "
-                       "lrs[i], divided by 10."),
-            (i / 10, "that is the position of the minimum divided by 10; read the learning rate at that position, lrs[i], first."),
-            (x[int(np.argmax(smoothed))] / 10, "np.argmax finds the *highest* loss; use np.argmin."),
-            (float(smoothed[i]) / 10, "that is a tenth of the lowest *loss*; return a learning rate, from lrs."),
-        ]
-        if value is None:
-            fail(suggest_lr_fn, args, got, expected, "return one number, a learning rate. " + hint)
-        fail(suggest_lr_fn, args, got, expected, diagnose(value, mistakes, hint, rtol=1e-6, atol=0))
-    passed(suggest_lr_fn, len(cases))
+    with Harness(suggest_lr_fn, hint) as harness:
+        for x, smoothed in cases:
+            answer = harness.call(x, smoothed)
+            expected = suggest_lr(x, smoothed)
+            value = answer.number(expected, lead="return one number, a learning rate.")
+            if np.isclose(value, expected, rtol=1e-6, atol=0):
+                continue
+            i = int(np.argmin(smoothed))
+            mistakes = [
+                (x[i], "that is the learning rate at the minimum itself; there the loss is about to blow up. Take a tenth of it."),
+                (10 * x[i], "that is ten times the learning rate at the minimum, deep in the region where the loss rises; "
+                            "divide by 10 instead."),
+                (float(i), "that is the position of the minimum in the array; return the learning rate at that position, "
+                           "lrs[i], divided by 10."),
+                (i / 10, "that is the position of the minimum divided by 10; read the learning rate at that position, lrs[i], first."),
+                (x[int(np.argmax(smoothed))] / 10, "np.argmax finds the *highest* loss; use np.argmin."),
+                (float(smoothed[i]) / 10, "that is a tenth of the lowest *loss*; return a learning rate, from lrs."),
+            ]
+            answer.fail(expected, diagnose(value, mistakes, hint, rtol=1e-6, atol=0))
+        harness.passed(len(cases))
 
 
 def check_effective_lr(effective_lr_fn: Callable[[float, float], float]) -> None:
@@ -107,21 +95,19 @@ def check_effective_lr(effective_lr_fn: Callable[[float, float], float]) -> None
         "η·b approaches η·g / (1 − β): return `lr / (1 - momentum)`."
     )
     cases = [(0.1, 0.9), (0.05, 0.5), (0.001, 0.99), (0.01, 0.0)]
-    for lr, beta in cases:
-        args = (lr, beta)
-        got = run_learner(effective_lr_fn, args, hint)
-        expected = effective_lr(lr, beta)
-        value = _number(got)
-        if value is not None and np.isclose(value, expected, rtol=1e-6, atol=0):
-            continue
-        mistakes = [
-            (lr * (1 - beta), "you multiplied by (1 − β); the sum 1 + β + β² + … equals 1 / (1 − β), so divide."),
-            (lr / (1 + beta), "the geometric series 1 + β + β² + … sums to 1 / (1 − β), with a minus sign."),
-            (lr * (1 + beta), "that is the step after two updates, η·(1 + β); the steps keep growing, towards η / (1 − β)."),
-            (lr * beta, "β alone shrinks the step; the velocity *adds up* the gradients: 1 + β + β² + … = 1 / (1 − β)."),
-            (lr / (1 - beta) ** 2, "divide by (1 − β) once, not squared."),
-        ]
-        if value is None:
-            fail(effective_lr_fn, args, got, expected, "return one number, a step size. " + hint)
-        fail(effective_lr_fn, args, got, expected, diagnose(value, mistakes, hint, rtol=1e-6, atol=0))
-    passed(effective_lr_fn, len(cases))
+    with Harness(effective_lr_fn, hint) as harness:
+        for lr, beta in cases:
+            answer = harness.call(lr, beta)
+            expected = effective_lr(lr, beta)
+            value = answer.number(expected, lead="return one number, a step size.")
+            if np.isclose(value, expected, rtol=1e-6, atol=0):
+                continue
+            mistakes = [
+                (lr * (1 - beta), "you multiplied by (1 − β); the sum 1 + β + β² + … equals 1 / (1 − β), so divide."),
+                (lr / (1 + beta), "the geometric series 1 + β + β² + … sums to 1 / (1 − β), with a minus sign."),
+                (lr * (1 + beta), "that is the step after two updates, η·(1 + β); the steps keep growing, towards η / (1 − β)."),
+                (lr * beta, "β alone shrinks the step; the velocity *adds up* the gradients: 1 + β + β² + … = 1 / (1 − β)."),
+                (lr / (1 - beta) ** 2, "divide by (1 − β) once, not squared."),
+            ]
+            answer.fail(expected, diagnose(value, mistakes, hint, rtol=1e-6, atol=0))
+        harness.passed(len(cases))
