@@ -442,12 +442,13 @@ def test_a_refused_schedule_leaves_the_learning_rate_alone():
     assert opt.param_groups[0]["lr"] == 0.1  # torch's class would already have set lr · gamma⁰, then climbed
 
 
-def test_torch_fit_gives_regression_losses_float_targets_as_numpy_does():
-    # The NumPy losses turn integer targets into floats; torch's MSELoss would fail on int64 in backward.
+@pytest.mark.parametrize("name", ["MSELoss", "HuberLoss", "BCEWithLogitsLoss"])
+def test_torch_fit_gives_regression_losses_float_targets_as_numpy_does(name):
+    # The NumPy losses turn integer targets into floats; torch's HuberLoss and BCEWithLogitsLoss fail on int64.
     train = (X, Y[:, None])
-    np_hist, t_hist = np_fit(NL.MSELoss(), train, out=1), t_fit(torch.nn.MSELoss(), train, out=1)
+    np_hist, t_hist = np_fit(getattr(NL, name)(), train, out=1), t_fit(getattr(torch.nn, name)(), train, out=1)
     assert np.isfinite(np_hist.train_loss[-1]) and np.isfinite(t_hist.train_loss[-1])
-    assert math.isfinite(t_evaluate(torch.nn.MSELoss(), train, out=1)["loss"])
+    assert math.isfinite(t_evaluate(getattr(torch.nn, name)(), train, out=1)["loss"])
 
 
 def test_a_loss_of_ones_own_is_left_to_torch():

@@ -32,6 +32,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 _IMAGE = (1, 28, 28)
 _PIXELS = 28 * 28
+_CASTABLE = (torch.float16, torch.bfloat16, torch.float32)
 
 
 def _check_input(owner: str, x: Any, weight: torch.Tensor) -> None:
@@ -41,8 +42,7 @@ def _check_input(owner: str, x: Any, weight: torch.Tensor) -> None:
                         f"torch.as_tensor(x, dtype={weight.dtype}, device='{weight.device}').")
     non_empty_batch(owner, tuple(x.shape))
     # Under autocast torch casts float32, float16 and bfloat16 inside each op; float64 and integers never.
-    half = x.dtype in (torch.float16, torch.bfloat16, torch.float32) and torch.is_autocast_enabled(x.device.type)
-    if x.dtype != weight.dtype and not half:
+    if x.dtype != weight.dtype and not (x.dtype in _CASTABLE and torch.is_autocast_enabled(x.device.type)):
         scale = " (integer pixels 0..255 are usually scaled to [0, 1]: x.float() / 255)" if not x.is_floating_point() else ""
         raise TypeError(f"{owner} has {weight.dtype} parameters, so it expects {weight.dtype} input, got {x.dtype}. "
                         f"Convert the input with x.to({weight.dtype}){scale}, or the model with model.to(x.dtype) "
