@@ -7,6 +7,7 @@ words: what was expected, what came, and what to do.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -28,9 +29,12 @@ def require(ok: bool, message: str) -> None:
 
 
 def real(name: str, value: Any) -> None:
-    """A real number (not a bool, a string, an array...); TypeError otherwise."""
+    """A finite real number: TypeError for a bool, a string, an array..., ValueError for NaN or ±inf."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__}); pass e.g. {name}=0.1.")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}: a NaN or infinite {name} makes the first "
+                         f"update inf or nan. Pass a finite value, e.g. {name}=0.1.")
 
 
 def whole(owner: str, name: str, value: Any, minimum: int = 1) -> int:
@@ -51,11 +55,14 @@ def generator(rng: Any, who: str) -> np.random.Generator:
     return rng
 
 
-def probability(owner: str, p: Any) -> float:
-    """A drop probability in [0, 1)."""
+def probability(owner: str, p: Any, name: str = "p") -> float:
+    """A drop probability in [0, 1): TypeError for a string or another non-number."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number in [0, 1), got {p!r} ({type(p).__name__}); "
+                        f"pass e.g. {name}=0.5.")
     if not 0.0 <= p < 1.0:
-        why = " p = 1 would drop every unit (and divide by 1 − p = 0)." if p == 1 else ""
-        raise ValueError(f"{owner}: p must be in [0, 1); got {p}.{why}")
+        why = f" {name} = 1 would drop every unit (and divide by 1 − {name} = 0)." if p == 1 else ""
+        raise ValueError(f"{owner}: {name} must be in [0, 1); got {p}.{why}")
     return float(p)
 
 
@@ -153,10 +160,15 @@ def parameter_list(params: Any, owner: str, parameter_type: type) -> list[Any]:
             raise TypeError(f"{owner} can only optimize Parameter objects, but params[{index}] is {type(p).__name__}. "
                             f"Pass model.parameters() of a course_lib.numpy_nn model, or wrap arrays as "
                             f"Parameter(array).{torch_hint}")
+    each_once(params, owner)
+    return params
+
+
+def each_once(params: list[Any], owner: str) -> None:
+    """No parameter twice (both twins' optimizers, over every parameter group)."""
     if len({id(p) for p in params}) != len(params):
         raise ValueError(f"{owner} got the same Parameter more than once, so it would be updated twice per step. "
                          f"Pass each parameter once, e.g. model.parameters().")
-    return params
 
 
 # ---- schedules -------------------------------------------------------------------------------------
@@ -168,8 +180,8 @@ def positive_int(name: str, value: Any, hint: str) -> None:
 
 
 def gamma_args(gamma: Any) -> None:
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
-        raise ValueError(f"gamma must be a number > 0, got {gamma!r}; it multiplies the learning rate, so a value "
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not 0 < gamma < math.inf:
+        raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}; it multiplies the learning rate, so a value "
                          f"just below 1 (e.g. 0.95) decays it and 1 keeps it constant.")
 
 
@@ -180,8 +192,8 @@ def step_lr_args(step_size: Any, gamma: Any) -> None:
 
 def cosine_args(T_max: Any, eta_min: Any) -> None:
     positive_int("T_max", T_max, "it is the number of steps from the base lr down to eta_min.")
-    if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real) or not eta_min >= 0:
-        raise ValueError(f"eta_min must be a number >= 0, got {eta_min!r}; it is the lowest learning rate.")
+    if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real) or not 0 <= eta_min < math.inf:
+        raise ValueError(f"eta_min must be a finite number >= 0, got {eta_min!r}; it is the lowest learning rate.")
 
 
 def linear_warmup_args(warmup_steps: Any, start_factor: Any) -> None:
@@ -203,10 +215,17 @@ def warmup_cosine_args(warmup_steps: Any, total_steps: Any, start_factor: Any, e
 
 def as_float_array(value: Any, what: str, owner: str) -> NDArray:
     """``value`` as a floating array (integers and booleans become float64)."""
-    array = np.asarray(value)
+    array = real_array(value, owner, what)
     if array.dtype == np.bool_ or np.issubdtype(array.dtype, np.integer):
         return array.astype(np.float64)
-    if not np.issubdtype(array.dtype, np.floating):
+    return array
+
+
+def real_array(value: Any, owner: str, what: str = "input") -> NDArray:
+    """``value`` as an array of real numbers (bool, integer or float, unconverted); TypeError for complex
+    numbers, strings or objects, which NumPy's arithmetic would carry along or fail on deep inside."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
         raise TypeError(f"{owner}: {what} must be an array of real numbers, got dtype {array.dtype}. "
                         f"Pass a NumPy float array, e.g. np.asarray({what}, dtype=np.float64).")
     return array
@@ -263,6 +282,12 @@ def class_targets(logits: NDArray, target: Any) -> NDArray:
             f"CrossEntropyLoss: logits hold N = {n} examples but target holds {len(target)} "
             f"labels; pass one label per row of logits."
         )
+    class_indices(target, c)
+    return target
+
+
+def class_indices(target: NDArray, c: int) -> None:
+    """Every class index in [0, C): checked per batch by CrossEntropyLoss, once over a data set by torch_nn.fit."""
     outside = (target < 0) | (target >= c)
     if np.any(outside):
         bad = int(target[outside][0])
@@ -271,7 +296,6 @@ def class_targets(logits: NDArray, target: Any) -> NDArray:
             f"classes, so labels must be in [0, {c}). Check the number of outputs of the last "
             f"layer, or remap the labels to 0..{c - 1}."
         )
-    return target
 
 
 def probability_targets(target: NDArray) -> None:
@@ -296,9 +320,145 @@ def mlp_args(sizes: Any, activation: Any, dropout: Any, activations: Any) -> lis
         raise ValueError(f"MLP: sizes must be at least two positive integers (in, ..., out); got {sizes}.")
     if activation not in activations:
         raise ValueError(f"MLP: unknown activation {activation!r}; choose one of {sorted(activations)}.")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"MLP: dropout must be in [0, 1); got {dropout}.")
+    probability("MLP", dropout, "dropout")
     return [int(s) for s in sizes]
+
+
+# ---- the arguments and inputs of layers, models, training loops and tools (both twins) ------------
+
+__all__ += [
+    "batch_norm_args", "clip_args", "cnn_args", "dim_arg", "dim_fits", "evaluate_args", "finite_samples", "fit_args",
+    "floating_grad", "gradient_fits", "non_empty_batch", "positive_real", "strength",
+]
+
+
+def positive_real(owner: str, name: str, value: Any, hint: str) -> float:
+    """A finite real number > 0 (a step, an epsilon, a norm), as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r} ({type(value).__name__}). {hint}")
+    if not value > 0:  # False for NaN too
+        raise ValueError(f"{owner}: {name} must be > 0; got {value!r}. {hint}")
+    if math.isinf(value):
+        raise ValueError(f"{owner}: {name} must be finite; got {value!r}. {hint}")
+    return float(value)
+
+
+def strength(who: str, lam: Any) -> float:
+    """A penalty's strength λ: a finite real number >= 0."""
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real):
+        raise TypeError(f"{who}: the strength lam must be a real number, got {lam!r} ({type(lam).__name__}); "
+                        f"pass e.g. lam=1e-4.")
+    hint = "0 switches the penalty off; values from 1e-5 to 1e-1 are usual."
+    if not lam >= 0:  # False for NaN too
+        raise ValueError(f"{who}: the strength lam must be >= 0; got {lam!r}. {hint}")
+    if math.isinf(lam):
+        raise ValueError(f"{who}: the strength lam must be finite; got {lam!r}. {hint}")
+    return float(lam)
+
+
+def clip_args(max_norm: Any, norm_type: Any) -> tuple[float, float]:
+    """``clip_grad_norm_``'s bound, > 0 (``inf``: only measure the norm), and its p, > 0 (``inf`` or ``"inf"``
+    for the largest entry)."""
+    if not (isinstance(max_norm, numbers.Real) and max_norm == math.inf):
+        positive_real("clip_grad_norm_", "max_norm", max_norm, "It is the largest gradient norm allowed, e.g. "
+                      "max_norm=1.0 (math.inf measures the norm without clipping).")
+    if isinstance(norm_type, str) and norm_type == "inf":
+        norm_type = math.inf
+    if not (isinstance(norm_type, numbers.Real) and norm_type == math.inf):
+        positive_real("clip_grad_norm_", "norm_type", norm_type, "It is the p of the p-norm: 2.0 (the default), "
+                      "1.0, or float('inf') for the largest entry.")
+    return float(max_norm), float(norm_type)
+
+
+def floating_grad(who: str, index: int, grad: Any) -> None:
+    """A gradient that can be rescaled in place: a floating array."""
+    if not (isinstance(grad, np.ndarray) and np.issubdtype(grad.dtype, np.floating)):
+        kind = f"dtype {grad.dtype}" if isinstance(grad, np.ndarray) else type(grad).__name__
+        raise TypeError(f"{who} rescales the gradients in place, so each must be a floating array; params[{index}].grad "
+                        f"is {kind}. A backward pass gives the parameter's float dtype; convert it with "
+                        f"p.grad = np.asarray(p.grad, dtype=p.data.dtype).")
+
+
+def gradient_fits(index: int, grad: Any, data: NDArray) -> NDArray:
+    """A parameter's gradient, in the parameter's shape and of real numbers, as an array of its dtype."""
+    if np.shape(grad) != data.shape:  # NumPy would broadcast (1,) over (3,) without a word
+        raise ValueError(f"gradient shape {np.shape(grad)} does not match parameter shape {data.shape} "
+                         f"(params[{index}]). The gradient dLoss/dp must have the parameter's shape; check the "
+                         f"layer's backward.")
+    return np.asarray(real_array(grad, f"params[{index}]", "grad"), dtype=data.dtype)
+
+
+def evaluate_args(batch_size: Any) -> None:
+    """The batch size of both twins' ``evaluate`` (and ``fit``): a whole number >= 1."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}; a typical "
+                         f"choice is 32 to 256.")
+
+
+def fit_args(epochs: Any, batch_size: Any, rng: Any) -> None:
+    """What both twins' ``fit`` take besides the model and the data."""
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
+    evaluate_args(batch_size)
+    generator(rng, "fit")
+
+
+def finite_samples(name: str, what: str, bad: Any) -> None:
+    """Refuse data with NaN or inf; ``bad`` holds the indices of the samples of ``what`` ("X" or "y") that have one."""
+    if len(bad):
+        rows, why = ("sample(s)", "") if what == "X" else (
+            "target(s) in y", " A NaN target makes the loss NaN from the first step, whatever the learning rate.")
+        raise ValueError(f"{name}: {len(bad)} {rows} contain NaN or inf (the first at indices "
+                         f"{[int(i) for i in bad[:5]]}).{why} Remove or repair them before training, e.g. keep = "
+                         f"np.isfinite({what}.reshape(len({what}), -1)).all(axis=1), then pass (X[keep], y[keep]).")
+
+
+def non_empty_batch(owner: str, shape: tuple[int, ...]) -> None:
+    """A model's input holds at least one example."""
+    if len(shape) == 0 or shape[0] == 0:
+        raise ValueError(f"{owner} got an empty batch (shape {tuple(shape)}); pass at least one example, with the "
+                         f"examples along the first dimension.")
+
+
+def dim_arg(owner: str, dim: Any) -> int:
+    """The dimension a softmax normalises along: an integer (negative counts from the end)."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{owner}: dim must be an integer, got {dim!r} ({type(dim).__name__}); dim=-1 is the last "
+                        f"dimension, the classes of (N, C) logits.")
+    return int(dim)
+
+
+def dim_fits(owner: str, dim: int, shape: tuple[int, ...]) -> None:
+    """``dim`` names a dimension of an input of ``shape``."""
+    ndim = len(shape)
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(f"{owner}(dim={dim}) normalises along dimension {dim}, but the input has {ndim} "
+                         f"dimension(s), shape {tuple(shape)}: dim must be in [{-ndim}, {ndim}). Use dim=-1 for the "
+                         f"last dimension (the classes of (N, C) logits).")
+
+
+def batch_norm_args(num_features: Any, eps: Any, momentum: Any) -> int:
+    """BatchNorm1d's C, its eps (finite, > 0) and its momentum (in [0, 1], or None for a cumulative average)."""
+    num_features = whole("BatchNorm1d", "num_features", num_features)
+    positive_real("BatchNorm1d", "eps", eps, "It keeps 1/√(σ² + eps) finite; torch's default is 1e-5.")
+    if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)
+                                 or not 0.0 <= momentum <= 1.0):
+        raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None; got {momentum!r}. It is the weight of "
+                         f"the newest batch in the running statistics; 0.1 is torch's default.")
+    return num_features
+
+
+def cnn_args(channels: Any, hidden: Any, dropout: Any, num_classes: Any) -> list[int]:
+    """The CNN's channels per conv block (1 to 4 blocks fit a 28×28 image), hidden width, dropout and outputs."""
+    channels = list(channels)
+    if not channels or any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1 for c in channels):
+        raise ValueError(f"CNN: channels must be one or more positive integers; got {channels}.")
+    if len(channels) > 4:
+        raise ValueError(f"CNN: at most 4 blocks fit a 28×28 image (each halves it); got {len(channels)}.")
+    whole("CNN", "hidden", hidden)
+    whole("CNN", "num_classes", num_classes)
+    probability("CNN", dropout, "dropout")
+    return [int(c) for c in channels]
 
 
 # ---- checkpoints -----------------------------------------------------------------------------------

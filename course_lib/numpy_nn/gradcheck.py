@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from course_lib.numpy_nn.module import Layer
 from course_lib.numpy_nn.losses import Loss
+from course_lib.validation import positive_real
 
 __all__ = [
     "check_layer",
@@ -77,6 +78,7 @@ def numerical_gradient(f: Callable[[], float], x: NDArray, *, eps: float = 1e-6)
     Shape:
         x: any -> same.
     """
+    eps = _step("numerical_gradient", eps)
     _check_perturbable(x)
     grad = np.zeros(x.shape, dtype=np.float64)
     for index in np.ndindex(x.shape):
@@ -107,6 +109,7 @@ def numerical_gradient_array(
     Shape:
         x: any; dy: f()'s shape -> x's shape.
     """
+    eps = _step("numerical_gradient_array", eps)
     _check_perturbable(x)
     dy = np.asarray(dy)
     grad = np.zeros(x.shape, dtype=np.float64)
@@ -117,6 +120,11 @@ def numerical_gradient_array(
             raise ValueError(f"dy must have f()'s shape {y_plus.shape}, got {dy.shape}.")
         grad[index] = np.sum((y_plus - y_minus) * dy) / (2.0 * eps)
     return grad
+
+
+def _step(who: str, eps: object) -> float:
+    return positive_real(who, "eps", eps, "It is the finite-difference step: 1e-6 (the default) suits float64, "
+                         "1e-5 a function that rounds more.")
 
 
 def _evaluate_on_both_sides(f: Callable[[], object], x: NDArray, index: tuple[int, ...], eps: float):
@@ -206,6 +214,7 @@ def check_layer(layer: Layer, x: NDArray, *, rng: np.random.Generator, eps: floa
         backward left as None gets ``inf``. The errors are returned, not asserted. The layer's
         weights, buffers and ``.grad`` are as they were before the call.
     """
+    eps = _step("check_layer", eps)
     x = np.array(x, dtype=np.float64, copy=True)
     saved_state = layer.state_dict()
     saved_grads = [(p, p.grad) for p in layer.parameters()]  # the caller's gradients, put back at the end
@@ -258,6 +267,7 @@ def check_loss(loss: Loss, pred: NDArray, target: NDArray, *, eps: float = 1e-6)
     Returns:
         :func:`rel_error` between the analytic and the numerical gradient (returned, not asserted).
     """
+    eps = _step("check_loss", eps)
     pred = np.array(pred, dtype=np.float64, copy=True)
     loss(pred, target)
     analytic = np.array(loss.backward(), dtype=np.float64)

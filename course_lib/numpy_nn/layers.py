@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn.init import INITS, initial_weight, zeros
 from course_lib.numpy_nn.module import Layer, Parameter, Sequential
-from course_lib.validation import generator, probability, whole
+from course_lib.validation import batch_norm_args, dim_arg, dim_fits, generator, probability, real, real_array, whole
 
 __all__ = [
     "ELU", "GELU", "Activation", "BatchNorm1d", "Dropout", "Flatten", "Layer", "LeakyReLU", "Linear", "LogSoftmax",
@@ -73,7 +73,7 @@ class Linear(Layer):
             self.bias = Parameter(b)
 
     def forward(self, x: NDArray) -> NDArray:
-        x = np.asarray(x)
+        x = real_array(x, "Linear")
         if x.ndim != 2 or x.shape[1] != self.in_features:
             hint = " (for one example use x.reshape(1, -1))" if x.ndim == 1 else ""
             raise ValueError(f"Linear({self.in_features} → {self.out_features}) expects input of shape "
@@ -116,7 +116,7 @@ class Activation(Layer):
         return {}
 
     def forward(self, x: NDArray) -> NDArray:
-        y, cache = type(self).pair[0](np.asarray(x), **self.settings())
+        y, cache = type(self).pair[0](real_array(x, type(self).__name__), **self.settings())
         self._save_cache((cache, y.shape))
         return y
 
@@ -154,6 +154,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
+        real("negative_slope", negative_slope)
         self.negative_slope = float(negative_slope)
 
     def settings(self) -> dict[str, Any]:
@@ -167,6 +168,7 @@ class ELU(Activation):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
+        real("alpha", alpha)
         self.alpha = float(alpha)
 
     def settings(self) -> dict[str, Any]:
@@ -195,10 +197,14 @@ class Softmax(Activation):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = int(dim)
+        self.dim = dim_arg(type(self).__name__, dim)
 
     def settings(self) -> dict[str, Any]:
         return {"axis": self.dim}
+
+    def forward(self, x: NDArray) -> NDArray:
+        dim_fits(type(self).__name__, self.dim, np.shape(x))
+        return super().forward(x)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -233,7 +239,7 @@ class Dropout(Layer):
         self.mask: NDArray | None = None
 
     def forward(self, x: NDArray) -> NDArray:
-        x = np.asarray(x)
+        x = real_array(x, "Dropout")
         if not self.training:
             self._save_cache((None, x.shape))
             return x
@@ -274,11 +280,7 @@ class BatchNorm1d(Layer):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1) -> None:
         super().__init__()
-        num_features = whole("BatchNorm1d", "num_features", num_features)
-        if eps <= 0:
-            raise ValueError(f"BatchNorm1d: eps must be > 0; got {eps}.")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None; got {momentum}.")
+        num_features = batch_norm_args(num_features, eps, momentum)
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.weight = Parameter(np.ones(self.num_features))
         self.bias = Parameter(np.zeros(self.num_features))
@@ -287,7 +289,7 @@ class BatchNorm1d(Layer):
         self.num_batches_tracked = 0
 
     def forward(self, x: NDArray) -> NDArray:
-        x = np.asarray(x)
+        x = real_array(x, "BatchNorm1d")
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(
                 f"BatchNorm1d({self.num_features}) expects input of shape (N, {self.num_features}); "

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from course_lib.numpy_nn.layers import ELU, GELU, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from course_lib.numpy_nn.module import Layer, Sequential
-from course_lib.validation import generator, mlp_args
+from course_lib.validation import generator, mlp_args, non_empty_batch
 
 __all__ = ["ACTIVATIONS", "MLP"]
 
@@ -57,3 +58,7 @@ class MLP(Sequential):
                 layers.append(Dropout(dropout, rng=rng))
         super().__init__(*layers)
         self.sizes = tuple(sizes)
+
+    def forward(self, x: NDArray) -> NDArray:
+        non_empty_batch(f"MLP{self.sizes}", np.shape(x))  # the torch twin refuses it too
+        return super().forward(x)

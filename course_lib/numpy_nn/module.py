@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from course_lib.validation import real_array
+
 __all__ = ["Layer", "Parameter", "Sequential"]
 
 
@@ -24,7 +26,7 @@ class Parameter:
     """
 
     def __init__(self, data: NDArray) -> None:
-        data = np.array(data, copy=True)
+        data = np.array(real_array(data, "Parameter", "data"), copy=True)  # complex data would lose its imaginary part
         if not np.issubdtype(data.dtype, np.floating):
             data = data.astype(np.float64)
         self.data: NDArray = data

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.numpy_nn.module import Parameter
-from course_lib.validation import adagrad_args, adam_args, parameter_list, rmsprop_args, sgd_args
+from course_lib.validation import adagrad_args, adam_args, gradient_fits, parameter_list, rmsprop_args, sgd_args
 
 __all__ = [
     "SGD", "Adagrad", "AdagradState", "Adam", "AdamState", "AdamW", "Optimizer", "RMSprop", "RMSpropState",
@@ -255,17 +255,9 @@ class Optimizer:
         self.state: dict[Parameter, Any] = {}
 
     def _params_with_grad(self) -> list[tuple[Parameter, NDArray]]:
-        """The (parameter, gradient) pairs to update; a gradient of another shape is a clear error."""
-        pairs = []
-        for index, param in enumerate(self.params):
-            if param.grad is None:
-                continue
-            if np.shape(param.grad) != param.data.shape:  # NumPy would broadcast (1,) over (3,) without a word
-                raise ValueError(f"gradient shape {np.shape(param.grad)} does not match parameter shape "
-                                 f"{param.data.shape} (params[{index}]). The gradient dLoss/dp must have the "
-                                 f"parameter's shape; check the layer's backward.")
-            pairs.append((param, np.asarray(param.grad, dtype=param.data.dtype)))
-        return pairs
+        """The (parameter, gradient) pairs to update; a gradient of another shape, or complex, is a clear error."""
+        return [(param, gradient_fits(index, param.grad, param.data))
+                for index, param in enumerate(self.params) if param.grad is not None]
 
     def step(self) -> None:
         """Apply the rule to every parameter that has a gradient; ``param.data`` changes in place."""

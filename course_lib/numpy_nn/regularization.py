@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.numpy_nn.module import Parameter
+from course_lib.validation import clip_args, floating_grad, real, strength
 
 __all__ = [
     "EarlyStopping",
@@ -38,12 +39,6 @@ def _as_list(params: Parameter | Iterable[Parameter], who: str) -> list[Paramete
                 f"{type(p).__name__}."
             )
     return params
-
-
-def _check_lam(lam: float, who: str) -> float:
-    if not lam >= 0:  # also rejects nan
-        raise ValueError(f"{who}: the strength lam must be >= 0; got {lam}.")
-    return float(lam)
 
 
 def _add_penalty_grad(params: Iterable[Parameter], lam: float, shape: Callable[[NDArray], NDArray], who: str) -> list[NDArray]:
@@ -75,7 +70,7 @@ def l1_penalty(params: Iterable[Parameter], lam: float) -> float:
     Returns:
         The penalty, a float to add to the loss.
     """
-    lam = _check_lam(lam, "l1_penalty")
+    lam = strength("l1_penalty", lam)
     return lam * float(sum(np.abs(p.data).sum() for p in _as_list(params, "l1_penalty")))
 
 
@@ -91,7 +86,7 @@ def l1_penalty_grad(params: Iterable[Parameter], lam: float) -> list[NDArray]:
     Returns:
         The penalty's gradients, one array per parameter (already added to ``.grad``).
     """
-    return _add_penalty_grad(params, _check_lam(lam, "l1_penalty_grad"), np.sign, "l1_penalty_grad")
+    return _add_penalty_grad(params, strength("l1_penalty_grad", lam), np.sign, "l1_penalty_grad")
 
 
 def l2_penalty(params: Iterable[Parameter], lam: float) -> float:
@@ -110,7 +105,7 @@ def l2_penalty(params: Iterable[Parameter], lam: float) -> float:
     Returns:
         The penalty, a float to add to the loss.
     """
-    lam = _check_lam(lam, "l2_penalty")
+    lam = strength("l2_penalty", lam)
     return 0.5 * lam * float(sum(np.square(p.data).sum() for p in _as_list(params, "l2_penalty")))
 
 
@@ -119,7 +114,7 @@ def l2_penalty_grad(params: Iterable[Parameter], lam: float) -> list[NDArray]:
 
     Args and Returns as :func:`l1_penalty_grad`.
     """
-    return _add_penalty_grad(params, _check_lam(lam, "l2_penalty_grad"), lambda w: w, "l2_penalty_grad")
+    return _add_penalty_grad(params, strength("l2_penalty_grad", lam), lambda w: w, "l2_penalty_grad")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -149,12 +144,12 @@ def clip_grad_norm_(
     Returns:
         The total norm before clipping, a float.
     """
-    grads = [p.grad for p in _as_list(params, "clip_grad_norm_") if p.grad is not None]
-    max_norm, norm_type = float(max_norm), float(norm_type)
-    if not max_norm > 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be > 0; got {max_norm}.")
-    if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf); got {norm_type}.")
+    max_norm, norm_type = clip_args(max_norm, norm_type)
+    params = _as_list(params, "clip_grad_norm_")
+    for index, p in enumerate(params):
+        if p.grad is not None:
+            floating_grad("clip_grad_norm_", index, p.grad)
+    grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
     if math.isinf(norm_type):
@@ -236,6 +231,7 @@ class EarlyStopping:
     ) -> None:
         if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an integer >= 0; got {patience!r}.")
+        real("min_delta", min_delta)
         if not min_delta >= 0:
             raise ValueError(
                 f"EarlyStopping: min_delta must be >= 0 (it is a size; the direction comes from mode); "

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from course_lib.data import iterate_minibatches
 from course_lib.history import History
 from course_lib.numpy_nn.module import Sequential
+from course_lib.validation import evaluate_args, finite_samples, fit_args
 
 __all__ = ["Callback", "TrainingDivergedError", "evaluate", "fit"]
 
@@ -50,13 +51,9 @@ def _check_data(name: str, data: object) -> tuple[NDArray, NDArray]:
         raise ValueError(f"{name}: X has {len(X)} samples but y has {len(y)}; pass the labels that belong to X.")
     if len(X) == 0:
         raise ValueError(f"{name} holds no samples.")
-    if np.issubdtype(X.dtype, np.floating):
-        bad = np.flatnonzero(~np.isfinite(X.reshape(len(X), -1)).all(axis=1))
-        if bad.size:
-            raise ValueError(
-                f"{name}: {bad.size} sample(s) contain NaN or inf (the first at indices "
-                f"{bad[:5].tolist()}); remove or repair them before training, e.g. X[np.isfinite(X).all(axis=1)]."
-            )
+    for what, array in (("X", X), ("y", y)):  # a NaN target would be blamed on the learning rate
+        if np.issubdtype(array.dtype, np.floating):
+            finite_samples(name, what, np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)))
     return X, y
 
 
@@ -87,6 +84,7 @@ def evaluate(model: Any, loss_fn: Any, data: tuple[NDArray, NDArray], *, batch_s
     Returns:
         ``{"loss": ..., "acc": ...}``; "acc" only when ``y`` holds class indices.
     """
+    evaluate_args(batch_size)
     X, y = _check_data("data", data)
     was_training = model.training
     model.eval()
@@ -145,12 +143,11 @@ def fit(
     """
     from tqdm.auto import tqdm
 
+    fit_args(epochs, batch_size, rng)
     X, y = _check_data("train", train)
     if val is not None:
         val = _check_data("val", val)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
-    steps_per_epoch = -(-len(X) // batch_size) if isinstance(batch_size, (int, np.integer)) and batch_size > 0 else 0
+    steps_per_epoch = -(-len(X) // batch_size)
     history = History()
     for begin in callback_methods(callbacks, "on_train_begin"):
         begin(model)

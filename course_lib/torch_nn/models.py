@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from course_lib.numpy_nn.module import Layer
-from course_lib.validation import mlp_args
+from course_lib.validation import cnn_args, mlp_args, non_empty_batch
 
 __all__ = ["ACTIVATIONS", "CNN", "MLP", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy"]
 
@@ -32,6 +32,21 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 _IMAGE = (1, 28, 28)
 _PIXELS = 28 * 28
+_CASTABLE = (torch.float16, torch.bfloat16, torch.float32)
+
+
+def _check_input(owner: str, x: Any, weight: torch.Tensor) -> None:
+    """A non-empty tensor of the parameters' dtype: else a message, instead of torch's from deep inside."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{owner} expects a torch.Tensor, got {type(x).__name__}. Convert it first: "
+                        f"torch.as_tensor(x, dtype={weight.dtype}, device='{weight.device}').")
+    non_empty_batch(owner, tuple(x.shape))
+    # Under autocast torch casts float32, float16 and bfloat16 inside each op; float64 and integers never.
+    if x.dtype != weight.dtype and not (x.dtype in _CASTABLE and torch.is_autocast_enabled(x.device.type)):
+        scale = " (integer pixels 0..255 are usually scaled to [0, 1]: x.float() / 255)" if not x.is_floating_point() else ""
+        raise TypeError(f"{owner} has {weight.dtype} parameters, so it expects {weight.dtype} input, got {x.dtype}. "
+                        f"Convert the input with x.to({weight.dtype}){scale}, or the model with model.to(x.dtype) "
+                        f"if you mean to compute in {x.dtype}.")
 
 
 class MLP(nn.Sequential):
@@ -75,6 +90,7 @@ class MLP(nn.Sequential):
         self.sizes = tuple(int(s) for s in sizes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(f"MLP{self.sizes}", x, self[0].weight)
         n_in = self.sizes[0]
         if x.dim() > 2 and x[0].numel() == n_in:
             x = x.flatten(1)
@@ -107,13 +123,7 @@ class CNN(nn.Module):
         self, channels: Sequence[int] = (16, 32), hidden: int = 128, dropout: float = 0.25, num_classes: int = 10
     ) -> None:
         super().__init__()
-        channels = list(channels)
-        if not channels or any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1 for c in channels):
-            raise ValueError(f"CNN: channels must be one or more positive integers; got {channels}.")
-        if len(channels) > 4:
-            raise ValueError(f"CNN: at most 4 blocks fit a 28×28 image (each halves it); got {len(channels)}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"CNN: dropout must be in [0, 1); got {dropout}.")
+        channels = cnn_args(channels, hidden, dropout, num_classes)
         blocks: list[nn.Module] = []
         c_in, side = 1, 28
         for c_out in channels:
@@ -129,6 +139,7 @@ class CNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input("CNN", x, self.features[0].weight)
         if x.dim() == 2 and x.shape[1] == _PIXELS:
             x = x.reshape(-1, *_IMAGE)
         elif not (x.dim() == 4 and tuple(x.shape[1:]) == _IMAGE):

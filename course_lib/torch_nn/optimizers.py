@@ -9,7 +9,8 @@ functions (``course_lib.validation``), so both twins refuse a bad value with the
 What this shows about optimizers on tensors:
 
 * ``self.param_groups`` is a list of dicts, each with its own ``"params"`` and hyperparameters;
-  schedulers change ``group["lr"]`` and ``step`` reads the values from the group.
+  schedulers change ``group["lr"]`` and ``step`` reads the values from the group. Every group is
+  checked as it is added (``add_param_group``), with the same functions as the defaults.
 * ``self.state[p]`` is a dict per parameter (the NumPy twin's field names: ``t``, ``m``, ``v``,
   ``v_max``, ``sum``, ``square_avg``, ``momentum_buffer``, ``grad_avg``), filled on its first step
   with ``torch.zeros_like(p)``: on the parameter's device, in its dtype. No device is ever named.
@@ -20,13 +21,14 @@ What this shows about optimizers on tensors:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 
-from course_lib.validation import adagrad_args, adam_args, rmsprop_args, sgd_args
+from course_lib.validation import adagrad_args, adam_args, each_once, rmsprop_args, sgd_args
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop"]
 
@@ -47,14 +49,19 @@ def _check_params(params: Params, owner: str) -> list[Any]:
                          "trainable parameters (a model made only of activations has none).")
     # Parameter groups are dicts; list their params now, so a generator is not used up by the check.
     params = [_listed_group(item) if isinstance(item, dict) else item for item in params]
-    for item in params:
-        for p in item["params"] if isinstance(item, dict) else [item]:
-            if not isinstance(p, torch.Tensor):
-                numpy_hint = (" For course_lib.numpy_nn parameters use course_lib.numpy_nn.optimizers."
-                              if type(p).__module__.startswith("course_lib.numpy_nn") else "")
-                raise TypeError(f"{owner} can only optimize torch tensors, but one of the params is "
-                                f"{type(p).__name__}. Pass model.parameters() of a torch.nn.Module.{numpy_hint}")
+    tensors = [p for item in params for p in (item["params"] if isinstance(item, dict) else [item])]
+    _check_tensors(tensors, owner)
+    each_once(tensors, owner)
     return params
+
+
+def _check_tensors(tensors: list[Any], owner: str) -> None:
+    for p in tensors:
+        if not isinstance(p, torch.Tensor):
+            numpy_hint = (" For course_lib.numpy_nn parameters use course_lib.numpy_nn.optimizers."
+                          if type(p).__module__.startswith("course_lib.numpy_nn") else "")
+            raise TypeError(f"{owner} can only optimize torch tensors, but one of the params is "
+                            f"{type(p).__name__}. Pass model.parameters() of a torch.nn.Module.{numpy_hint}")
 
 
 def _listed_group(group: dict[str, Any]) -> dict[str, Any]:
@@ -65,10 +72,26 @@ def _listed_group(group: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Optimizer(torch.optim.Optimizer):
-    """The loop every twin shares: for each group, each parameter with a gradient, apply ``_update``."""
+    """The loop every twin shares: for each group, each parameter with a gradient, apply ``_update``.
+
+    ``check_hyperparameters`` is the validation function of the hyperparameters (``sgd_args``, ...); it checks every group.
+    """
+
+    check_hyperparameters: Callable[..., None]
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         super().__init__(_check_params(params, type(self).__name__), defaults)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """torch's, after the NumPy twin's checks: the group's hyperparameters (its own, or the defaults), and
+        no parameter that another group, or this one, already holds."""
+        owner, param_group = type(self).__name__, _listed_group(param_group)
+        _check_tensors(param_group["params"], owner)
+        each_once([p for group in self.param_groups for p in group["params"]] + param_group["params"], owner)
+        merged = {**self.defaults, **param_group}
+        check = type(self).check_hyperparameters
+        check(**{name: merged[name] for name in inspect.signature(check).parameters})
+        super().add_param_group(param_group)
 
     def _update(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -94,6 +117,8 @@ class _Optimizer(torch.optim.Optimizer):
 class SGD(_Optimizer):
     """``torch.optim.SGD`` written out: the update of ``course_lib.numpy_nn.optimizers.sgd_update``."""
 
+    check_hyperparameters = staticmethod(sgd_args)
+
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False) -> None:
         sgd_args(lr, momentum, dampening, weight_decay, nesterov)
@@ -117,6 +142,8 @@ class SGD(_Optimizer):
 class Adagrad(_Optimizer):
     """``torch.optim.Adagrad`` written out: the update of ``course_lib.numpy_nn.optimizers.adagrad_update``."""
 
+    check_hyperparameters = staticmethod(adagrad_args)
+
     def __init__(self, params: Params, lr: float = 0.01, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10) -> None:
         adagrad_args(lr, lr_decay, weight_decay, eps, initial_accumulator_value)
@@ -137,6 +164,8 @@ class Adagrad(_Optimizer):
 
 class RMSprop(_Optimizer):
     """``torch.optim.RMSprop`` written out: the update of ``course_lib.numpy_nn.optimizers.rmsprop_update``."""
+
+    check_hyperparameters = staticmethod(rmsprop_args)
 
     def __init__(self, params: Params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False) -> None:
@@ -167,6 +196,8 @@ class RMSprop(_Optimizer):
 
 class Adam(_Optimizer):
     """``torch.optim.Adam`` written out: the update of ``course_lib.numpy_nn.optimizers.adam_update``."""
+
+    check_hyperparameters = staticmethod(adam_args)
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False) -> None:

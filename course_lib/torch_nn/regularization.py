@@ -2,7 +2,8 @@
 
 The twins of course_lib.numpy_nn.regularization. Here the penalties return a scalar tensor that is
 added to the loss, and autograd computes their gradients, so there are no ``*_grad`` functions.
-``clip_grad_norm_`` is torch.nn.utils' own (the NumPy one reproduces its result), and
+``clip_grad_norm_`` is torch.nn.utils' own (the NumPy one reproduces its result) after the NumPy twin's
+argument checks (torch would flip the gradients for a negative ``max_norm``), and
 ``EarlyStopping`` is the very same class as the NumPy one: it works with an ``nn.Module`` too.
 """
 
@@ -11,16 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import torch
-from torch.nn.utils import clip_grad_norm_
+from torch.nn import utils
 
 from course_lib.numpy_nn.regularization import EarlyStopping
+from course_lib.validation import clip_args, strength
 
 __all__ = ["EarlyStopping", "clip_grad_norm_", "l1_penalty", "l2_penalty"]
 
 
 def _check(params: Iterable[torch.Tensor], lam: float, who: str) -> list[torch.Tensor]:
-    if not lam >= 0:
-        raise ValueError(f"{who}: the strength lam must be >= 0; got {lam}.")
+    strength(who, lam)
     params = [params] if isinstance(params, torch.Tensor) else list(params)
     for i, p in enumerate(params):
         if not isinstance(p, torch.Tensor):
@@ -61,3 +62,10 @@ def l2_penalty(params: Iterable[torch.Tensor], lam: float) -> torch.Tensor:
     """
     params = _check(params, lam, "l2_penalty")
     return 0.5 * lam * sum((p.pow(2).sum() for p in params), _zero(params))
+
+
+def clip_grad_norm_(parameters: torch.Tensor | Iterable[torch.Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> torch.Tensor:
+    """``torch.nn.utils.clip_grad_norm_``, refusing what ``numpy_nn.regularization.clip_grad_norm_`` refuses."""
+    max_norm, norm_type = clip_args(max_norm, norm_type)
+    return utils.clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite=error_if_nonfinite, foreach=foreach)

@@ -4,6 +4,10 @@ What differs is where the work happens. The whole data set is moved to the devic
 (preloaded tensors), each batch is gathered there by index, autograd computes the gradients, and
 on CUDA the forward pass can run in bfloat16 (``amp=True``). The batch order comes from the same
 NumPy ``rng`` as the NumPy loop's, so both twins see identical batches for one seed.
+
+What the NumPy twin checks on every batch (its losses' checks) is checked here once, on the first
+batch's output and every target (``_check_targets``), with the same messages: torch
+would broadcast or index with the bad targets instead.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from torch import nn
 
 from course_lib.device import get_device
 from course_lib.history import History
+from course_lib.numpy_nn import losses as numpy_losses
 from course_lib.numpy_nn.training import TrainingDivergedError, callback_methods, end_epoch
+from course_lib.torch_nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
+from course_lib.validation import class_indices, evaluate_args, finite_samples, fit_args, probability_targets
 
 __all__ = ["TrainingDivergedError", "evaluate", "fit", "to_device"]
 
@@ -35,14 +42,50 @@ def to_device(
     if len(X) == 0:
         raise ValueError(f"{name} holds no samples.")
     X = X.to(device=device, dtype=dtype)
-    bad = torch.nonzero(~torch.isfinite(X.reshape(len(X), -1)).all(dim=1)).flatten()
-    if bad.numel():
-        raise ValueError(
-            f"{name}: {bad.numel()} sample(s) contain NaN or inf (the first at indices "
-            f"{bad[:5].tolist()}); remove or repair them before training."
-        )
     y = y.to(device=device, dtype=torch.int64 if not y.is_floating_point() else dtype)
+    for what, tensor in (("X", X), ("y", y)):  # a NaN target would be blamed on the learning rate
+        if tensor.is_floating_point():
+            bad = torch.nonzero(~torch.isfinite(tensor.reshape(len(tensor), -1)).all(dim=1)).flatten()
+            finite_samples(name, what, bad.cpu())
     return X, y
+
+
+def _targets(data: tuple[Any, Any]) -> np.ndarray:
+    """The targets as the caller gave them, on the host: what ``_check_targets`` reads."""
+    y = data[1]
+    return y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+
+
+# Each torch loss and its NumPy twin, whose ``check`` screens what torch would take.
+_NUMPY_TWINS = {MSELoss: numpy_losses.MSELoss, L1Loss: numpy_losses.L1Loss, HuberLoss: numpy_losses.HuberLoss,
+                BCEWithLogitsLoss: numpy_losses.BCEWithLogitsLoss, CrossEntropyLoss: numpy_losses.CrossEntropyLoss}
+
+
+def _twin(loss_fn: object) -> type[numpy_losses.Loss] | None:
+    return next((numpy for cls, numpy in _NUMPY_TWINS.items() if isinstance(loss_fn, cls)), None)
+
+
+def _float_targets(loss_fn: object) -> bool:
+    """Whether ``loss_fn`` compares real-valued targets (its NumPy twin turns integer targets into floats)."""
+    return _twin(loss_fn) not in (None, numpy_losses.CrossEntropyLoss)
+
+
+def _check_targets(loss_fn: object, pred: torch.Tensor, y: np.ndarray) -> None:
+    """Refuse the targets that the NumPy twin of ``loss_fn`` refuses (a loss of your own is left to torch).
+
+    ``pred`` is the model's output for the first ``len(pred)`` examples (only its shape and kind are
+    read); ``y`` holds every target as the caller gave them, so a message names their own dtype.
+    """
+    twin = _twin(loss_fn)
+    if twin is None:
+        return
+    kind = np.float32 if pred.is_floating_point() else np.complex64 if pred.is_complex() else np.int64
+    stand_in = np.broadcast_to(np.zeros((), kind), tuple(pred.shape))  # the shape, without copying the values
+    twin().check(stand_in, y[: len(pred)])  # the first batch, as the NumPy twin sees it
+    if twin is numpy_losses.CrossEntropyLoss:
+        class_indices(y, pred.shape[1])  # and every other batch's labels, once
+    elif twin is numpy_losses.BCEWithLogitsLoss:
+        probability_targets(np.asarray(y, dtype=np.float64))
 
 
 def _lr(optimizer: torch.optim.Optimizer) -> float:
@@ -72,9 +115,11 @@ def evaluate(
     amp: bool = False,
 ) -> dict[str, float]:
     """Mean loss (and accuracy, for class labels) over ``data`` in evaluation mode; mode restored after."""
+    evaluate_args(batch_size)
     device = next(model.parameters()).device if device is None else torch.device(device)
     _check_amp(device, amp)
     X, y = to_device(data, device, next(model.parameters()).dtype)
+    y = y.to(X.dtype) if _float_targets(loss_fn) else y
     was_training = model.training
     model.eval()
     total, correct, classification = torch.zeros((), device=device, dtype=torch.float64), 0, False
@@ -83,6 +128,8 @@ def evaluate(
             Xb, yb = X[start : start + batch_size], y[start : start + batch_size]
             with _autocast(device, amp):
                 pred = model(Xb)
+                if start == 0:
+                    _check_targets(loss_fn, pred, _targets(data))
                 total += loss_fn(pred, yb).double() * len(Xb)
             if pred.ndim == 2 and pred.shape[1] > 1 and not yb.is_floating_point():
                 classification = True
@@ -128,17 +175,13 @@ def fit(
     """
     from tqdm.auto import tqdm
 
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}.")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}; use np.random.default_rng(seed).")
+    fit_args(epochs, batch_size, rng)
     device = get_device(None if device is None else str(device))
     _check_amp(device, amp)
     model.to(device)
     dtype = next(model.parameters()).dtype
     X, y = to_device(train, device, dtype, name="train")
+    y = y.to(dtype) if _float_targets(loss_fn) else y  # as the NumPy losses turn integer targets into floats
     if val is not None:
         val = to_device(val, device, dtype, name="val")
     n, steps_per_epoch = len(X), -(-len(X) // batch_size)
@@ -163,6 +206,8 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)
                 with _autocast(device, amp):
                     pred = model(Xb)
+                    if step == i == 0:  # the first batch's output tells what the targets must fit
+                        _check_targets(loss_fn, pred, _targets(train))
                     loss = loss_fn(pred, yb)
                 loss.backward()
                 optimizer.step()

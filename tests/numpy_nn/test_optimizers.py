@@ -561,7 +561,9 @@ def test_load_state_dict_refuses_what_does_not_fit():
 BAD_HYPERPARAMETERS = [
     *[(name, dict(lr=-0.1), ValueError, r"Invalid learning rate: -0\.1\. Expected lr >= 0") for name in NAMES],
     ("SGD", dict(lr="0.1"), TypeError, r"lr must be a real number, got '0\.1'"),
-    ("Adam", dict(lr=float("nan")), ValueError, r"Invalid learning rate: nan"),
+    ("Adam", dict(lr=float("nan")), ValueError, r"lr must be a finite number, got nan"),
+    ("SGD", dict(lr=float("inf")), ValueError, r"lr must be a finite number, got inf"),
+    ("SGD", dict(momentum=float("inf")), ValueError, r"momentum must be a finite number, got inf"),
     ("SGD", dict(momentum=-0.5), ValueError, r"Invalid momentum value: -0\.5\. Expected momentum >= 0"),
     ("SGD", dict(dampening=1.5), ValueError, r"Invalid dampening value: 1\.5"),
     ("SGD", dict(weight_decay=-1e-4), ValueError, r"Invalid weight_decay value: -0\.0001"),
@@ -599,7 +601,8 @@ def test_bad_hyperparameters_are_refused_with_the_same_message_by_both_twins(nam
 def test_torch_optim_refuses_the_same_values():
     # Our messages begin as torch's do; check torch agrees that these values are bad.
     for name, kwargs, _, _ in BAD_HYPERPARAMETERS:
-        if kwargs in (dict(dampening=1.5), dict(alpha=1.0), dict(lr="0.1"), dict(lr=float("nan"))):
+        if kwargs in (dict(dampening=1.5), dict(alpha=1.0), dict(lr="0.1"), dict(lr=float("nan")),
+                      dict(lr=float("inf")), dict(momentum=float("inf"))):
             continue  # stricter than torch: torch lets these through (and diverges or fails later)
         with pytest.raises((ValueError, TypeError, IndexError)):
             getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], **kwargs)

@@ -146,8 +146,16 @@ def test_clip_grad_norm_edge_cases():
         clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
 
 
-def test_torch_twin_is_torchs_own():
-    assert TR.clip_grad_norm_ is torch.nn.utils.clip_grad_norm_
+def test_torch_twin_is_torchs_own_after_the_numpy_checks():
+    # torch's function does the clipping (same total, same clipped gradients); the twin only checks first.
+    grads = [torch.tensor([3.0, 4.0], dtype=torch.float64), torch.tensor([12.0], dtype=torch.float64)]
+    ours, torchs = ([torch.zeros_like(g, requires_grad=True) for g in grads] for _ in range(2))
+    for params in (ours, torchs):
+        for p, g in zip(params, grads):
+            p.grad = g.clone()
+    assert TR.clip_grad_norm_(ours, 1.0).item() == torch.nn.utils.clip_grad_norm_(torchs, 1.0).item() == 13.0
+    for a, b in zip(ours, torchs):
+        assert torch.equal(a.grad, b.grad)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -82,10 +83,16 @@ def test_torch_twins_drive_the_from_scratch_torch_optimizers(name, kwargs, torch
     np.testing.assert_allclose(lrs, numpy_lrs(name, kwargs), rtol=1e-12, atol=1e-12)
 
 
-def test_torch_twins_are_torchs_own_schedulers():
-    assert torch_sched.StepLR is torch.optim.lr_scheduler.StepLR
-    assert torch_sched.ExponentialLR is torch.optim.lr_scheduler.ExponentialLR
-    assert torch_sched.CosineAnnealingLR is torch.optim.lr_scheduler.CosineAnnealingLR
+@pytest.mark.parametrize("name", ["StepLR", "ExponentialLR", "CosineAnnealingLR"])
+def test_torch_twins_are_torchs_own_schedulers_with_the_numpy_checks(name):
+    # Thin subclasses (they only validate first): torch's class, name, argument names and defaults.
+    ours, torchs = getattr(torch_sched, name), getattr(torch.optim.lr_scheduler, name)
+    assert issubclass(ours, torchs) and ours.__name__ == name
+
+    def arguments(cls):
+        return [(p.name, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+
+    assert arguments(ours) == arguments(torchs)
     assert issubclass(torch_sched.LinearWarmup, torch.optim.lr_scheduler.LinearLR)
 
 
@@ -189,10 +196,10 @@ def test_state_dict_round_trip():
 BAD = [
     (lambda o: np_sched.StepLR(o, step_size=0), r"step_size must be a positive integer, got 0"),
     (lambda o: np_sched.StepLR(o, step_size=2.5), r"step_size must be a positive integer, got 2\.5"),
-    (lambda o: np_sched.StepLR(o, step_size=3, gamma=0), r"gamma must be a number > 0, got 0"),
-    (lambda o: np_sched.ExponentialLR(o, gamma=-0.9), r"gamma must be a number > 0, got -0\.9"),
+    (lambda o: np_sched.StepLR(o, step_size=3, gamma=0), r"gamma must be a finite number > 0, got 0"),
+    (lambda o: np_sched.ExponentialLR(o, gamma=-0.9), r"gamma must be a finite number > 0, got -0\.9"),
     (lambda o: np_sched.CosineAnnealingLR(o, T_max=0), r"T_max must be a positive integer, got 0"),
-    (lambda o: np_sched.CosineAnnealingLR(o, T_max=10, eta_min=-1e-3), r"eta_min must be a number >= 0"),
+    (lambda o: np_sched.CosineAnnealingLR(o, T_max=10, eta_min=-1e-3), r"eta_min must be a finite number >= 0"),
     (lambda o: np_sched.LinearWarmup(o, warmup_steps=0), r"warmup_steps must be a positive integer, got 0"),
     (lambda o: np_sched.LinearWarmup(o, 5, start_factor=0.0), r"start_factor must be in \(0, 1\], got 0\.0"),
     (lambda o: np_sched.LinearWarmup(o, 5, start_factor=1.5), r"start_factor must be in \(0, 1\], got 1\.5"),
