@@ -1,7 +1,9 @@
 """The PyTorch twins of course_lib.numpy_nn: same module names, class names and hyperparameters.
 
-Where torch.nn already is the twin (layers, losses, schedules) it is re-exported; the optimizers
-are written out as torch.optim.Optimizer subclasses. Importing this package imports torch.
+Where torch already is the twin it is used: torch's own parameter-free layers and losses, and
+thin subclasses of torch's layers and schedules that take settings, which check them first with the
+NumPy twin's messages. The optimizers are written out as torch.optim.Optimizer subclasses.
+Importing this package imports torch.
 """
 
 from course_lib.torch_nn.layers import (
