@@ -3,7 +3,8 @@
 MNIST lives in ``data/mnist/`` as the four original gzip-compressed IDX files. This module parses
 IDX itself (the format is a lesson in how arrays are stored), verifies each file's SHA-256 against
 the checksums below the first time it is read, and caches the decoded arrays as ``.npy`` files so a
-second load takes a fraction of a second. Nothing is ever downloaded.
+second load takes a fraction of a second. What the cache serves is checked too, against the SHA-256
+of MNIST's decoded arrays (a damaged or replaced cache file is rebuilt). Nothing is ever downloaded.
 
 The synthetic sets (a line, a polynomial, two spirals, two moons) take an explicit ``seed`` so a
 lesson can describe exactly what the learner will see.
@@ -15,6 +16,7 @@ import gzip
 import hashlib
 import json
 import math
+import numbers
 import os
 import warnings
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from course_lib.files import write_atomically
+from course_lib.files import remove_stale_temporaries, write_atomically
 
 __all__ = [
     "MNIST_FILES",
@@ -65,6 +67,15 @@ _SHA256 = {
     "train-labels-idx1-ubyte.gz": "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203",
     "t10k-images-idx3-ubyte.gz": "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be",
     "t10k-labels-idx1-ubyte.gz": "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b",
+}
+# SHA-256 of each decoded array's bytes (uint8, C order: the IDX file without its header), which is
+# what a cached .npy must hold. In code for the same reason: a cache file and its stamp can both be
+# rewritten, these cannot (a test recomputes them from the shipped files).
+_ARRAY_SHA256 = {
+    "train-images-idx3-ubyte.gz": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "train-labels-idx1-ubyte.gz": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "t10k-images-idx3-ubyte.gz": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "t10k-labels-idx1-ubyte.gz": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
 _EXPECTED_SHAPE = {
     "train-images-idx3-ubyte.gz": (60000, 28, 28),
@@ -267,20 +278,54 @@ def _cache_paths(folder: Path, name: str) -> tuple[Path, Path]:
     return folder / f"{stem}.npy", folder / f"{stem}.json"
 
 
+def _holds_mnist(array: NDArray[np.uint8], name: str) -> bool:
+    """Whether ``array`` is, byte for byte, the decoded MNIST file ``name`` (SHA-256: about 25 ms per 47 MB)."""
+    return hashlib.sha256(array).hexdigest() == _ARRAY_SHA256[name]
+
+
+def _read_cached_array(array_path: Path, name: str) -> NDArray[np.uint8]:
+    """The array in a cached ``.npy``, read only after its header says uint8 of MNIST's shape; checked by SHA-256.
+
+    Raises ValueError saying what is wrong (OSError if it cannot be read).
+    """
+    shape = _EXPECTED_SHAPE[name]
+    with open(array_path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version != (1, 0):  # what np.save writes for a uint8 array
+            raise ValueError(f".npy version {version}, expected (1, 0)")
+        header = np.lib.format.read_array_header_1_0(f)
+        if header != (shape, False, np.dtype(np.uint8)):
+            raise ValueError(f"header says shape {header[0]}, dtype {header[2]}, expected {shape}, uint8")
+        array = np.fromfile(f, dtype=np.uint8, count=math.prod(shape))
+        if array.size != math.prod(shape):
+            raise ValueError(f"cut short: {array.size} of its {math.prod(shape)} bytes of data")
+        if f.read(1):
+            raise ValueError("it goes on after the array its header describes")
+    if not _holds_mnist(array, name):
+        raise ValueError("its bytes are not MNIST's (SHA-256 mismatch)")
+    return array.reshape(shape)
+
+
 def _load_cached(path: Path, cache: Path | None) -> NDArray[np.uint8] | None:
-    """The cached array for ``path`` if it exists and still matches the source file, else None."""
+    """The cached array for ``path`` if it exists, still matches the source file and is MNIST's, else None."""
     if cache is None:
         return None
     array_path, stamp_path = _cache_paths(cache, path.name)
     try:
         if json.loads(stamp_path.read_text()) != _source_stamp(path):
             return None  # the source changed since the cache was written: verify it again
-        array = np.load(array_path, allow_pickle=False)
-    except (OSError, ValueError):  # no cache yet, or an unreadable one: rebuild it
+    except (OSError, ValueError):  # no cache yet (or no source: _verify_file says so)
         return None
-    if array.shape != _EXPECTED_SHAPE[path.name] or array.dtype != np.uint8:
+    try:
+        return _read_cached_array(array_path, path.name)
+    except (OSError, ValueError) as err:  # ValueError: cut short, wrong shape, or other bytes
+        warnings.warn(
+            f"The cached copy of {path.name} in {array_path} is damaged or was replaced ({err}); it is "
+            f"rebuilt from the verified file in {path.parent}. If this repeats, delete {cache} or set "
+            f"COURSE_LIB_CACHE to another folder.",
+            stacklevel=4,
+        )
         return None
-    return array
 
 
 def _store_cached(path: Path, array: NDArray, cache: Path | None) -> None:
@@ -299,6 +344,10 @@ def _store_cached(path: Path, array: NDArray, cache: Path | None) -> None:
             f"Set COURSE_LIB_CACHE to a writable folder to fix this.",
             stacklevel=3,
         )
+
+
+def _cache_file_names() -> list[str]:
+    return [p.name for name in _SHA256 for p in _cache_paths(Path(), name)]
 
 
 def _read_mnist_file(path: Path, cache: Path | None) -> NDArray[np.uint8]:
@@ -340,7 +389,8 @@ def load_mnist(
             training set's mean and divides by its standard deviation, (x / 255 - 0.1307) / 0.3081;
             ``None`` keeps the raw values 0..255.
         flatten: ``True`` gives one row of 784 pixels per image, ``False`` keeps 28 x 28.
-        dtype: element type of the images, float32 by default. Integer types need ``normalize=None``.
+        dtype: element type of the images (a NumPy number type), float32 by default. Integer
+            types need ``normalize=None``.
         data_dir: folder with the four .gz files; default :func:`mnist_dir`.
         cache: ``True`` caches decoded arrays in :func:`cache_dir`, a path caches there,
             ``False`` disables the cache.
@@ -360,7 +410,18 @@ def load_mnist(
             f"Unknown normalize={normalize!r}; expected 'unit' (pixels in [0, 1]), 'standard' "
             f"(zero mean, unit variance) or None (raw 0..255)."
         )
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"dtype={dtype!r} is not a NumPy data type ({err}); pass one such as np.float32, "
+            f"'float64', or np.uint8 with normalize=None."
+        ) from None
+    if not np.issubdtype(dtype, np.number):
+        raise ValueError(
+            f"dtype={dtype} cannot hold pixel values; pass a number type such as np.float32, "
+            f"'float64', or np.uint8 with normalize=None."
+        )
     if normalize is not None and not np.issubdtype(dtype, np.floating):
         raise ValueError(
             f"normalize={normalize!r} produces fractions, which dtype={dtype} cannot hold; pass a "
@@ -368,6 +429,8 @@ def load_mnist(
         )
     folder = Path(data_dir) if data_dir is not None else mnist_dir()
     cache_folder = cache_dir() if cache is True else (Path(cache) if cache else None)
+    if cache_folder is not None:  # what killed cache writes left behind (files of up to 47 MB)
+        remove_stale_temporaries(cache_folder, _cache_file_names())
 
     files = MNIST_FILES[split]
     images = _read_mnist_file(folder / files["images"], cache_folder)
@@ -502,9 +565,19 @@ def _check_count(n: int, name: str = "n") -> None:
         raise ValueError(f"{name} must be a whole number of at least 1, got {n!r}.")
 
 
+def _check_finite(name: str, value: float, *, minimum: float | None = None) -> None:
+    """A real, finite number (at least ``minimum``): NaN or infinity would silently fill the set with NaN."""
+    try:
+        ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        ok = False
+    if not ok or (minimum is not None and value < minimum):
+        at_least = f" >= {minimum:g}" if minimum is not None else ""
+        raise ValueError(f"{name} must be a finite number{at_least}, got {value!r}.")
+
+
 def _check_noise(noise: float) -> None:
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}.")
+    _check_finite("noise", noise, minimum=0)
 
 
 def make_linear_regression(
@@ -524,6 +597,8 @@ def make_linear_regression(
     """
     _check_count(n)
     _check_noise(noise)
+    _check_finite("slope", slope)
+    _check_finite("intercept", intercept)
     rng = _generator(seed)
     x = rng.uniform(0.0, 2.0, size=n)
     y = slope * x + intercept + noise * rng.standard_normal(n)
@@ -546,8 +621,10 @@ def make_polynomial_regression(
     """
     _check_count(n)
     _check_noise(noise)
-    if len(coefficients) == 0:
-        raise ValueError("coefficients must hold at least one number (the constant term).")
+    if isinstance(coefficients, (str, bytes)) or not isinstance(coefficients, (tuple, list, np.ndarray)) or len(coefficients) == 0:
+        raise ValueError(f"coefficients must hold at least one number (the constant term), got {coefficients!r}.")
+    for k, c in enumerate(coefficients):
+        _check_finite(f"coefficients[{k}]", c)
     rng = _generator(seed)
     x = np.sort(rng.uniform(-1.0, 1.0, size=n))
     y = np.polynomial.polynomial.polyval(x, coefficients) + noise * rng.standard_normal(n)
@@ -570,6 +647,7 @@ def make_spirals(
     """
     _check_count(n_per_class, "n_per_class")
     _check_noise(noise)
+    _check_finite("turns", turns)
     rng = _generator(seed)
     t = np.linspace(0.0, 1.0, n_per_class + 1)[1:]
     arms = []

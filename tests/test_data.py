@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
+import re
 import shutil
 import tracemalloc
 import warnings
@@ -139,6 +141,25 @@ def test_unknown_split_is_named(split):
     assert repr(split) in str(err.value) and "'train'" in str(err.value) and "'test'" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "normalize", "words"),
+    [
+        ("banana", "unit", "dtype='banana' is not a NumPy data type"),
+        ("float33", None, "dtype='float33' is not a NumPy data type"),
+        ([("a", 1)], None, "is not a NumPy data type"),
+        (object, None, "dtype=object cannot hold pixel values"),
+        (str, None, "cannot hold pixel values"),
+        ("datetime64[s]", None, "cannot hold pixel values"),
+        (bool, None, "dtype=bool cannot hold pixel values"),
+    ],
+    ids=["banana", "float33", "bad-spec", "object", "str", "datetime", "bool"],
+)
+def test_a_dtype_that_is_not_a_number_type_is_a_clear_value_error(dtype, normalize, words):
+    with pytest.raises(ValueError) as err:
+        load_mnist("test", dtype=dtype, normalize=normalize)
+    assert words in str(err.value) and "np.float32" in str(err.value)
+
+
 def test_unknown_normalize_and_integer_dtype_are_refused():
     with pytest.raises(ValueError, match="normalize="):
         load_mnist("test", normalize="minmax")
@@ -265,9 +286,93 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(test_split_dir, cache):
     cached_labels.write_bytes(cached_labels.read_bytes()[:200])
     (cached_images,) = cache.glob("t10k-images*.npy")
     np.save(cached_images, np.zeros((3, 3), np.uint8))  # readable, but the wrong shape
-    X, y = load_mnist("test", data_dir=test_split_dir, cache=cache)
+    with pytest.warns(UserWarning, match="rebuilt") as caught:
+        X, y = load_mnist("test", data_dir=test_split_dir, cache=cache)
+    assert len(caught) == 2  # one note per damaged file
     np.testing.assert_array_equal(y, y_first)
     assert X.shape == (10000, 784) and X.max() == 1.0
+
+
+def test_the_decoded_arrays_checksums_in_code_match_the_shipped_files():
+    for name, digest in data._ARRAY_SHA256.items():
+        assert hashlib.sha256(read_idx(MNIST / name)).hexdigest() == digest, name
+
+
+def _flip_a_byte(offset_from_end: int):
+    def damage(path: Path) -> None:
+        raw = bytearray(path.read_bytes())
+        raw[-offset_from_end] ^= 0x01  # one bit of one pixel or label: still a valid .npy of the right shape
+        path.write_bytes(bytes(raw))
+    return damage
+
+
+def _save(array: np.ndarray):
+    return lambda path: np.save(path, array, allow_pickle=False)
+
+
+def _header_claiming(shape: tuple[int, ...]):
+    def damage(path: Path) -> None:
+        with open(path, "wb") as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": shape})
+            f.write(bytes(100))
+    return damage
+
+
+# (case, which cached file, how it is damaged, the words the note gives). Each must be noticed,
+# served from the verified source instead, and the cache mended.
+CACHE_DAMAGE = [
+    ("flipped bit in a label", "labels", _flip_a_byte(1), "SHA-256 mismatch"),
+    ("flipped bit in an image", "images", _flip_a_byte(5000), "SHA-256 mismatch"),
+    ("labels all 7s, well-formed", "labels", _save(np.full(10000, 7, np.uint8)), "SHA-256 mismatch"),
+    ("images all zeros, well-formed", "images", _save(np.zeros((10000, 28, 28), np.uint8)), "SHA-256 mismatch"),
+    ("labels shuffled, well-formed", "labels", lambda p: np.save(p, np.roll(np.load(p), 1)), "SHA-256 mismatch"),
+    ("labels cut short", "labels", lambda p: p.write_bytes(p.read_bytes()[:-10]), "cut short"),
+    ("images with bytes after the array", "images", lambda p: p.write_bytes(p.read_bytes() + b"\0"), "goes on after"),
+    ("labels of the wrong shape", "labels", _save(np.zeros((3, 3), np.uint8)), r"shape \(3, 3\)"),
+    ("labels as int64", "labels", lambda p: np.save(p, np.load(p).astype(np.int64)), "dtype int64"),
+    ("images in Fortran order", "images", lambda p: np.save(p, np.asfortranarray(np.load(p))), "header says"),
+    ("a header claiming 2**40 bytes", "images", _header_claiming((2**40,)), r"shape \(1099511627776,\)"),
+    ("not a .npy at all", "labels", lambda p: p.write_bytes(b"not an array"), "magic string"),
+    ("an empty file", "images", lambda p: p.write_bytes(b""), "magic string"),
+    ("the array file missing", "labels", lambda p: p.unlink(), "No such file"),
+]
+
+
+@pytest.mark.parametrize(("which", "damage", "words"), [c[1:] for c in CACHE_DAMAGE], ids=[c[0] for c in CACHE_DAMAGE])
+def test_a_damaged_or_replaced_cache_file_is_noticed_and_mended(test_split_dir, cache, monkeypatch, which, damage, words):
+    X_true, y_true = load_mnist("test", data_dir=test_split_dir, cache=cache, normalize=None, dtype=np.uint8, flatten=False)
+    name = MNIST_FILES["test"][which]
+    (cached,) = cache.glob(f"{name.removesuffix('.gz')}-*.npy")
+    damage(cached)
+
+    with pytest.warns(UserWarning, match="cached copy of " + name) as caught:
+        X, y = load_mnist("test", data_dir=test_split_dir, cache=cache, normalize=None, dtype=np.uint8, flatten=False)
+    assert len(caught) == 1 and "rebuilt from the verified file" in str(caught[0].message)
+    assert re.search(words, str(caught[0].message)), str(caught[0].message)
+    np.testing.assert_array_equal(X, X_true)
+    np.testing.assert_array_equal(y, y_true)
+
+    def no_parsing(path):
+        raise AssertionError(f"{path} was parsed again although the cache was mended")
+
+    monkeypatch.setattr(data, "read_idx", no_parsing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X, y = load_mnist("test", data_dir=test_split_dir, cache=cache, normalize=None, dtype=np.uint8, flatten=False)
+    np.testing.assert_array_equal(X, X_true)
+    np.testing.assert_array_equal(y, y_true)
+
+
+def test_a_replaced_cache_file_with_a_rewritten_stamp_is_still_refused(test_split_dir, cache):
+    """The checksums live in code: a cache file and its stamp rewritten together cannot pass for MNIST."""
+    _, y_true = load_mnist("test", data_dir=test_split_dir, cache=cache)
+    (labels,) = cache.glob("t10k-labels*.npy")
+    (stamp,) = cache.glob("t10k-labels*.json")
+    np.save(labels, np.full(10000, 7, np.uint8))
+    stamp.write_text(stamp.read_text())  # a fresh write of the same stamp: it still matches the source
+    with pytest.warns(UserWarning, match="SHA-256 mismatch"):
+        _, y = load_mnist("test", data_dir=test_split_dir, cache=cache)
+    np.testing.assert_array_equal(y, y_true)
 
 
 def test_unwritable_cache_warns_and_still_loads(test_split_dir, tmp_path):
@@ -402,6 +507,37 @@ def test_synthetic_sets_refuse_bad_arguments(make):
         make(0, seed=0)
     with pytest.raises(TypeError):
         make()  # the seed is always explicit
+
+
+# (maker, argument): every real-number argument of every generator; each must be finite.
+REAL_ARGUMENTS = [
+    (make_linear_regression, "slope"), (make_linear_regression, "intercept"), (make_linear_regression, "noise"),
+    (make_polynomial_regression, "noise"), (make_spirals, "turns"), (make_spirals, "noise"), (make_moons, "noise"),
+]
+NOT_FINITE = [math.nan, math.inf, -math.inf, np.float32("nan"), "1.5", None, True, 10**400, [1.0]]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=repr)
+@pytest.mark.parametrize(("make", "name"), REAL_ARGUMENTS, ids=lambda a: getattr(a, "__name__", a))
+def test_a_non_finite_argument_is_a_clear_value_error(make, name, value):
+    with pytest.raises(ValueError, match=f"^{name} must be a finite number") as err:
+        make(**{name: value}, seed=0)
+    assert repr(value) in str(err.value)
+
+
+@pytest.mark.parametrize("coefficients", [(1.0, math.nan), (math.inf,), ("a", 1.0), (None,), "12", 3.0, ()], ids=repr)
+def test_polynomial_coefficients_must_be_finite_numbers(coefficients):
+    with pytest.raises(ValueError, match="coefficients"):
+        make_polynomial_regression(coefficients=coefficients, seed=0)
+
+
+def test_finite_arguments_of_any_real_type_still_work():
+    X, _ = make_spirals(10, turns=np.float32(0.5), noise=0, seed=0)
+    assert np.isfinite(X).all()
+    X, y = make_linear_regression(5, slope=np.int64(2), intercept=0, noise=0.0, seed=0)
+    np.testing.assert_allclose(y, 2 * X[:, 0])
+    _, y = make_polynomial_regression(5, coefficients=np.array([1.0, 0.0]), noise=0.0, seed=0)
+    np.testing.assert_allclose(y, 1.0)
 
 
 def test_least_squares_recovers_the_line():

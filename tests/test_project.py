@@ -45,7 +45,7 @@ def test_python_version_agrees():
 def test_every_install_uses_the_torch_pin():
     pins = [line for line in (REPO / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
     assert pins == ["torch==2.13.0"]
-    assert dict(map(_requirement, PYPROJECT["project"]["dependencies"]))["torch"] == ">=2.3"
+    assert dict(map(_requirement, PYPROJECT["project"]["dependencies"]))["torch"] == ">=2.6"  # torch.load defaults to weights_only=True from 2.6
     makefile = (REPO / "Makefile").read_text()
     installs = [line for line in makefile.splitlines() if "pip install" in line or "$(PIP) install" in line]
     package_installs = [line for line in installs if "-e " in line]

@@ -19,13 +19,13 @@ The file is written with ``torch.save`` and read with ``torch.load(weights_only=
 only accepts tensors, numbers, strings and plain containers: loading a file cannot run code. It is
 written atomically (a temporary file in the same folder, then ``os.replace``), so a crash while
 saving leaves the previous checkpoint intact, never a half-written one. Loading checks the whole
-file against the model, optimizer and scheduler before it changes any of them.
+file (every entry, the model, optimizer and scheduler states, the random states, the history)
+before it changes anything.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,13 @@ FORMAT = "course_lib.torch_nn.checkpoint/1"
 
 def _class_name(obj: Any) -> str | None:
     return None if obj is None else type(obj).__name__
+
+
+def _plain(state: Any) -> Any:
+    """A bit generator's state with its arrays as lists (MT19937's key...): weights_only loading refuses arrays."""
+    if isinstance(state, dict):
+        return {key: _plain(value) for key, value in state.items()}
+    return state.tolist() if isinstance(state, np.ndarray) else state
 
 
 def save_checkpoint(
@@ -89,7 +96,7 @@ def save_checkpoint(
         "optimizer_class": _class_name(optimizer),
         "scheduler": None if scheduler is None else scheduler.state_dict(),
         "scheduler_class": _class_name(scheduler),
-        "numpy_rng": rng.bit_generator.state,
+        "numpy_rng": _plain(rng.bit_generator.state),
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         "history": None if history is None else history.to_dict(),
@@ -118,9 +125,79 @@ def _read(path: Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path} is not a course_lib training checkpoint (expected format {FORMAT!r}, found "
             f"{found!r}). A bare model.state_dict() holds no optimizer or random state; load it with "
-            f"model.load_state_dict(torch.load(path))."
+            f"model.load_state_dict(torch.load(path, weights_only=True))."
         )
     return state
+
+
+# What save_checkpoint writes under each key; load_checkpoint refuses a file that differs.
+_KEYS: dict[str, tuple[type, ...]] = {
+    "format": (str,), "epoch": (int,), "model": (dict,), "model_class": (str, type(None)),
+    "optimizer": (dict,), "optimizer_class": (str,), "scheduler": (dict, type(None)),
+    "scheduler_class": (str, type(None)), "numpy_rng": (dict,), "torch_rng": (torch.Tensor,),
+    "cuda_rng": (list,), "history": (dict, type(None)),
+}
+# The numpy.random bit generators a Generator may be built on; a file names one, never another function.
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _damaged(path: Path, what: str) -> CheckpointError:
+    return CheckpointError(f"The checkpoint {path} is damaged or was not written by save_checkpoint: {what}. "
+                           f"Nothing was loaded; save the run again (or load an earlier checkpoint).")
+
+
+def _a(value: Any) -> str:
+    """'an int', 'a str', 'None': what a value is, for a message."""
+    name = type(value).__name__
+    return "None" if value is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _check_entries(path: Path, state: dict[str, Any]) -> None:
+    missing = [key for key in _KEYS if key not in state]
+    if missing:
+        raise _damaged(path, f"it lacks {missing}")
+    for key, kinds in _KEYS.items():
+        if not isinstance(state[key], kinds) or isinstance(state[key], bool):
+            expected = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+            raise _damaged(path, f"{key!r} holds {_a(state[key])}, where save_checkpoint writes {expected}")
+    if state["epoch"] < 0:
+        raise _damaged(path, f"'epoch' is {state['epoch']}, not a count of finished epochs (>= 0)")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return type(value).__name__
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return "sequence"
+    return type(value).__name__
+
+
+def _layout_difference(own: Any, saved: Any, where: str) -> str | None:
+    """Where ``saved`` is not laid out like ``own``: other keys, lengths, tensor shapes or kinds of value."""
+    if _kind(own) != _kind(saved):
+        return f"{where} holds {_a(saved)}, expected {_a(own)}"
+    if isinstance(own, dict):
+        if set(own) != set(saved):
+            return f"{where} has the keys {sorted(map(str, saved))}, expected {sorted(map(str, own))}"
+        return next((d for key in own if (d := _layout_difference(own[key], saved[key], f"{where}[{key!r}]"))), None)
+    if isinstance(own, (list, tuple)):
+        if len(own) != len(saved):
+            return f"{where} has length {len(saved)}, expected {len(own)}"
+        return next((d for i, (o, v) in enumerate(zip(own, saved)) if (d := _layout_difference(o, v, f"{where}[{i}]"))), None)
+    if isinstance(own, torch.Tensor) and own.shape != saved.shape:
+        return f"{where} has shape {tuple(saved.shape)}, expected {tuple(own.shape)}"
+    return None
+
+
+def _check_model(path: Path, state: dict[str, Any], model: nn.Module) -> None:
+    own = model.state_dict()
+    state_dict_fits(path, own, state["model"], model, state["model_class"], CheckpointError)
+    for key, value in state["model"].items():
+        if not isinstance(value, torch.Tensor) or value.is_floating_point() != own[key].is_floating_point():
+            kind = value.dtype if isinstance(value, torch.Tensor) else type(value).__name__
+            raise _damaged(path, f"the model's {key!r} holds {kind}, where the model has {own[key].dtype}")
 
 
 def _check_optimizer(path: Path, state: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
@@ -129,13 +206,45 @@ def _check_optimizer(path: Path, state: dict[str, Any], optimizer: torch.optim.O
             f"The checkpoint {path} holds the state of a {state['optimizer_class']} optimizer, but a "
             f"{type(optimizer).__name__} was passed. Build the optimizer the run was saved with."
         )
-    saved_groups = [len(g["params"]) for g in state["optimizer"]["param_groups"]]
+    saved = state["optimizer"]
+    if set(saved) != {"state", "param_groups"} or not isinstance(saved["state"], dict) or not isinstance(
+            saved["param_groups"], list) or not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in saved["param_groups"]):
+        raise _damaged(path, "'optimizer' is not an optimizer's state_dict() (a dict of 'state' and 'param_groups', each group with its 'params')")
+    saved_groups = [len(g["params"]) for g in saved["param_groups"]]
     own_groups = [len(g["params"]) for g in optimizer.param_groups]
     if saved_groups != own_groups:
         raise CheckpointError(
             f"The checkpoint {path} has optimizer parameter groups of sizes {saved_groups}, but this "
             f"optimizer has {own_groups}. Build it over the same model.parameters() as when saving."
         )
+
+
+def _check_optimizer_state(path: Path, saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
+    """The saved hyperparameters are laid out as this optimizer's, and each parameter's state has its shape."""
+    for index, (own_group, saved_group) in enumerate(zip(optimizer.param_groups, saved["param_groups"])):
+        settings = {key: value for key, value in own_group.items() if key not in ("params", "param_names")}
+        if d := _layout_difference(settings, {k: v for k, v in saved_group.items() if k not in ("params", "param_names")},
+                                   f"optimizer param_groups[{index}]"):
+            raise _damaged(path, d)
+    # torch pairs the saved ids with this optimizer's parameters in order; each id names one parameter.
+    ids = [i for g in saved["param_groups"] for i in g["params"]]
+    params = dict(zip(ids, (p for g in optimizer.param_groups for p in g["params"])))
+    if len(params) != len(ids):
+        raise _damaged(path, f"the optimizer's parameter ids {ids} repeat")
+    for i, per_parameter in saved["state"].items():
+        if i not in params:
+            raise _damaged(path, f"the optimizer holds state for parameter {i!r}, which its groups do not list")
+        if not isinstance(per_parameter, dict):
+            raise _damaged(path, f"the optimizer's state of parameter {i} is {_a(per_parameter)}, not a dict")
+        param = params[i]
+        for name, value in per_parameter.items():
+            if not isinstance(value, (torch.Tensor, int, float, bool, type(None))):
+                raise _damaged(path, f"the optimizer's {name!r} of parameter {i} is {_a(value)}, not a tensor or a number")
+            # A buffer (not a 0-d step count) is updated in place with the parameter's gradient: same shape, same kind.
+            if isinstance(value, torch.Tensor) and value.ndim > 0 and (
+                    value.shape != param.shape or value.is_floating_point() != param.is_floating_point()):
+                raise _damaged(path, f"the optimizer's {name!r} of parameter {i} is a {value.dtype} tensor of shape "
+                                     f"{tuple(value.shape)}, but the parameter is {param.dtype} of shape {tuple(param.shape)}")
 
 
 def _check_scheduler(path: Path, state: dict[str, Any], scheduler: Any) -> None:
@@ -152,12 +261,45 @@ def _check_scheduler(path: Path, state: dict[str, Any], scheduler: Any) -> None:
         )
     if saved is not None and saved != type(scheduler).__name__:
         raise CheckpointError(f"The checkpoint {path} holds a {saved} scheduler's state, but a {type(scheduler).__name__} was passed.")
+    if scheduler is not None and (d := _layout_difference(scheduler.state_dict(), state["scheduler"], "'scheduler'")):
+        raise _damaged(path, d)
 
 
-def _numpy_generator(saved: Mapping[str, Any]) -> np.random.Generator:
-    bit_generator = getattr(np.random, saved["bit_generator"])()
-    bit_generator.state = saved
+def _numpy_generator(path: Path, saved: dict[str, Any]) -> np.random.Generator:
+    """A new Generator in the saved state; only a bit generator's name may pick the class."""
+    name = saved.get("bit_generator")
+    if name not in BIT_GENERATORS:
+        raise _damaged(path, f"'numpy_rng' names the bit generator {name!r}; expected one of {list(BIT_GENERATORS)}")
+    bit_generator = getattr(np.random, name)()
+    try:
+        bit_generator.state = saved
+    except (TypeError, ValueError, KeyError, OverflowError) as err:
+        raise _damaged(path, f"'numpy_rng' is not a valid {name} state ({type(err).__name__}: {err})") from err
     return np.random.Generator(bit_generator)
+
+
+def _check_torch_rng(path: Path, state: dict[str, Any]) -> None:
+    """Each saved random state goes into a scratch generator first: torch's global ones stay as they are."""
+    if not all(isinstance(t, torch.Tensor) and t.dtype == torch.uint8 for t in state["cuda_rng"]):
+        raise _damaged(path, "'cuda_rng' is not a list of random states (uint8 tensors)")
+    devices = ["cpu"]
+    if state["cuda_rng"] and torch.cuda.is_available() and len(state["cuda_rng"]) == torch.cuda.device_count():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    for device, saved in zip(devices, [state["torch_rng"], *state["cuda_rng"]]):
+        try:
+            torch.Generator(device=device).set_state(saved)
+        except (RuntimeError, TypeError) as err:
+            raise _damaged(path, f"the random state for {device} is not one torch can restore ({type(err).__name__}: "
+                                 f"{str(err).strip().splitlines()[0] if str(err).strip() else ''})") from err
+
+
+def _history(path: Path, saved: dict[str, Any] | None) -> History | None:
+    if saved is None:
+        return None
+    try:
+        return History.from_dict(saved)
+    except (TypeError, ValueError, AttributeError) as err:
+        raise _damaged(path, f"its 'history' cannot be read back ({type(err).__name__}: {err})") from err
 
 
 def load_checkpoint(
@@ -186,11 +328,17 @@ def load_checkpoint(
     """
     path = Path(path)
     state = _read(path)
-    state_dict_fits(path, model.state_dict(), state["model"], model, state["model_class"], CheckpointError)
+    # Check everything first: nothing below the line "apply" can fail on what the file holds.
+    _check_entries(path, state)
+    _check_model(path, state, model)
     _check_optimizer(path, state, optimizer)
     _check_scheduler(path, state, scheduler)
-    rng = _numpy_generator(state["numpy_rng"])
+    _check_optimizer_state(path, state["optimizer"], optimizer)  # after the scheduler's check: it adds 'initial_lr'
+    rng = _numpy_generator(path, state["numpy_rng"])
+    _check_torch_rng(path, state)
+    history = _history(path, state["history"])
 
+    # Apply.
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])  # moves the state to each parameter's device
     if scheduler is not None:
@@ -198,7 +346,6 @@ def load_checkpoint(
     torch.set_rng_state(state["torch_rng"])
     if state["cuda_rng"] and torch.cuda.is_available() and len(state["cuda_rng"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(state["cuda_rng"])
-    history = None if state["history"] is None else History.from_dict(state["history"])
     return state["epoch"], rng, history
 
 

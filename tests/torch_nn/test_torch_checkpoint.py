@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 import numpy as np
@@ -232,3 +233,192 @@ def test_a_cpu_checkpoint_resumes_on_cuda(data, tmp_path):
     state = opt.state[next(gpu.parameters())]
     assert state["m"].device.type == "cuda" and state["t"] == optimizer.state[next(model.parameters())]["t"]
     train(gpu, opt, sched, data, rng, 1, "cuda")  # trains on without a device mismatch
+
+
+# ---- malformed checkpoints: refused before anything changes ------------------------------------
+
+
+def stepped(seed: int):
+    """build(seed) after one optimizer and scheduler step, so that every piece has state to lose."""
+    model, optimizer, scheduler = build(seed)
+    x, y = torch.randn(32, 8), torch.randint(0, 3, (32,))
+    CrossEntropyLoss()(model(x), y).backward()
+    optimizer.step()
+    scheduler.step()
+    return model, optimizer, scheduler
+
+
+def clone(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(clone(v) for v in value)
+    return copy.deepcopy(value)
+
+
+def same(a, b) -> bool:
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.equal(a, b)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def everything(model, optimizer, scheduler) -> dict:
+    """All that a load may change: the three objects' states and both global random generators."""
+    return clone({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                  "torch_rng": torch.get_rng_state(), "numpy_global_rng": np.random.get_state(legacy=False)})
+
+
+def put(key, value):
+    return lambda s: s.__setitem__(key, value)
+
+
+def drop(key):
+    return lambda s: s.pop(key)
+
+
+def at(*path_and_value):
+    """Set s[path...] = value, e.g. at("optimizer", "param_groups", 0, "lr", "fast")."""
+    *path, last, value = path_and_value
+
+    def change(s):
+        for step in path:
+            s = s[step]
+        s[last] = value
+    return change
+
+
+def without(*path_and_key):
+    *path, key = path_and_key
+
+    def change(s):
+        for step in path:
+            s = s[step]
+        del s[key]
+    return change
+
+
+def replace_state(s):
+    s.clear()
+    s["format"] = "course_lib.torch_nn.checkpoint/1"
+
+
+ENTRIES = ["epoch", "model", "model_class", "optimizer", "optimizer_class", "scheduler", "scheduler_class",
+           "numpy_rng", "torch_rng", "cuda_rng", "history"]
+
+# (case, how a good checkpoint's dict is damaged in place, what the error says)
+MALFORMED_CHECKPOINTS = [
+    ("only the format", replace_state, r"it lacks \['epoch', 'model', "),
+    *[(f"no {key}", drop(key), rf"it lacks \['{key}'\]") for key in ENTRIES],
+    ("another format", put("format", "course_lib.torch_nn.checkpoint/0"), "not a course_lib training checkpoint"),
+    ("epoch as text", put("epoch", "3"), "'epoch' holds a str, where save_checkpoint writes int"),
+    ("epoch as a bool", put("epoch", True), "'epoch' holds a bool"),
+    ("epoch as a float", put("epoch", 2.0), "'epoch' holds a float"),
+    ("a negative epoch", put("epoch", -1), "'epoch' is -1"),
+    ("model_class a number", put("model_class", 5), "'model_class' holds an int, where save_checkpoint writes str or None"),
+    ("optimizer_class None", put("optimizer_class", None), "'optimizer_class' holds None, where save_checkpoint writes str"),
+    ("numpy_rng as text", put("numpy_rng", "PCG64"), "'numpy_rng' holds a str"),
+    ("torch_rng a list", put("torch_rng", [1, 2, 3]), "'torch_rng' holds a list"),
+    ("cuda_rng a tensor", put("cuda_rng", torch.zeros(16, dtype=torch.uint8)), "'cuda_rng' holds a Tensor"),
+    ("history a list", put("history", [1.0, 0.5]), "'history' holds a list"),
+    ("history with a word for a loss", at("history", "epochs", [{"train_loss": "low"}]), "'history' cannot be read back"),
+    ("history epochs a number", at("history", "epochs", 5), "'history' cannot be read back"),
+    ("history steps not rows", at("history", "steps", [[1, 2]]), "'history' cannot be read back"),
+    ("history with an empty epoch", at("history", "epochs", [{}]), "'history' cannot be read back"),
+    ("torch_rng cut short", put("torch_rng", torch.zeros(10, dtype=torch.uint8)), "random state for cpu is not one torch can restore"),
+    ("torch_rng of floats", put("torch_rng", torch.zeros(5056)), "random state for cpu is not one torch can restore"),
+    ("cuda_rng of numbers", put("cuda_rng", [5]), "'cuda_rng' is not a list of random states"),
+    ("bit_generator 'seed'", at("numpy_rng", "bit_generator", "seed"), r"names the bit generator 'seed'; expected one of \['PCG64'"),
+    ("bit_generator 'default_rng'", at("numpy_rng", "bit_generator", "default_rng"), "names the bit generator 'default_rng'"),
+    ("bit_generator 'RandomState'", at("numpy_rng", "bit_generator", "RandomState"), "names the bit generator 'RandomState'"),
+    ("bit_generator 'get_state'", at("numpy_rng", "bit_generator", "get_state"), "names the bit generator 'get_state'"),
+    ("bit_generator a list", at("numpy_rng", "bit_generator", ["PCG64"]), r"names the bit generator \['PCG64'\]"),
+    ("no bit_generator", without("numpy_rng", "bit_generator"), "names the bit generator None"),
+    ("a PCG64 state of text", at("numpy_rng", "state", {"state": "x", "inc": 1}), "'numpy_rng' is not a valid PCG64 state"),
+    ("a PCG64 state called MT19937", at("numpy_rng", "bit_generator", "MT19937"), "'numpy_rng' is not a valid MT19937 state"),
+    ("a weight as a list", lambda s: s["model"].__setitem__("0.weight", s["model"]["0.weight"].tolist()), "'0.weight' holds list"),
+    ("a weight of integers", lambda s: s["model"].__setitem__("0.weight", torch.zeros(16, 8, dtype=torch.int64)), "'0.weight' holds torch.int64"),
+    ("a weight of another shape", at("model", "0.weight", torch.zeros(32, 8)), r"0\.weight: the file .* holds shape \(32, 8\)"),
+    ("a weight missing", without("model", "0.weight"), r"Missing from the file: \['0.weight'\]"),
+    ("a moment of the wrong shape", at("optimizer", "state", 0, "m", torch.zeros(3)),
+     r"the optimizer's 'm' of parameter 0 is a torch.float32 tensor of shape \(3,\), but the parameter is torch.float32 of shape \(16, 8\)"),
+    ("a moment of integers", at("optimizer", "state", 0, "v", torch.zeros(16, 8, dtype=torch.int64)), "'v' of parameter 0 is a torch.int64 tensor"),
+    ("a moment as text", at("optimizer", "state", 0, "m", "zeros"), "'m' of parameter 0 is a str, not a tensor or a number"),
+    ("state for parameter 99", at("optimizer", "state", 99, {"t": 1}), "holds state for parameter 99, which its groups do not list"),
+    ("a parameter's state a number", at("optimizer", "state", 0, 5), "the optimizer's state of parameter 0 is an int, not a dict"),
+    ("a group without lr", without("optimizer", "param_groups", 0, "lr"), r"param_groups\[0\] has the keys"),
+    ("lr as text", at("optimizer", "param_groups", 0, "lr", "fast"), r"param_groups\[0\]\['lr'\] holds a str, expected a float"),
+    ("three betas", at("optimizer", "param_groups", 0, "betas", (0.9, 0.99, 0.999)), r"\['betas'\] has length 3, expected 2"),
+    ("amsgrad as a number", at("optimizer", "param_groups", 0, "amsgrad", 0), r"\['amsgrad'\] holds an int, expected a bool"),
+    ("parameter ids that repeat", at("optimizer", "param_groups", 0, "params", [0] * 6), "parameter ids .* repeat"),
+    ("an optimizer without state", without("optimizer", "state"), "'optimizer' is not an optimizer's state_dict"),
+    ("param_groups a dict", at("optimizer", "param_groups", {}), "'optimizer' is not an optimizer's state_dict"),
+    ("a scheduler without last_epoch", without("scheduler", "last_epoch"), "'scheduler' has the keys"),
+    ("a scheduler with an optimizer in it", at("scheduler", "optimizer", "x"), "'scheduler' has the keys"),
+    ("one scheduler of the two", lambda s: s["scheduler"]["_schedulers"].pop(), r"'scheduler'\['_schedulers'\] has length 1, expected 2"),
+    ("last_epoch as text", at("scheduler", "last_epoch", "two"), r"'scheduler'\['last_epoch'\] holds a str, expected an int"),
+    ("no scheduler state but its class", put("scheduler", None), "'scheduler' holds None, expected a dict"),
+]
+
+
+@pytest.fixture(scope="module")
+def good_checkpoint(tmp_path_factory):
+    model, optimizer, scheduler = stepped(0)
+    history = History()
+    history.log_step(loss=1.0)
+    history.log_epoch(train_loss=0.5)
+    path = tmp_path_factory.mktemp("good") / "c.pt"
+    save_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, epoch=1, rng=np.random.default_rng(3), history=history)
+    return path
+
+
+@pytest.mark.parametrize(("damage", "words"), [c[1:] for c in MALFORMED_CHECKPOINTS], ids=[c[0] for c in MALFORMED_CHECKPOINTS])
+def test_a_malformed_checkpoint_is_refused_before_anything_changes(good_checkpoint, tmp_path, damage, words):
+    state = torch.load(good_checkpoint, weights_only=True)
+    damage(state)
+    torch.save(state, tmp_path / "bad.pt")
+    model, optimizer, scheduler = stepped(1)
+    np.random.seed(12345)  # the global NumPy generator, which a checkpoint must never touch
+    before = everything(model, optimizer, scheduler)
+    with pytest.raises(CheckpointError, match=words):
+        load_checkpoint(tmp_path / "bad.pt", model=model, optimizer=optimizer, scheduler=scheduler)
+    assert same(everything(model, optimizer, scheduler), before), "a refused checkpoint changed something"
+
+
+def test_the_good_checkpoint_of_the_table_loads(good_checkpoint, tmp_path):
+    """The control: the table's checkpoint, loaded and saved again unchanged, loads and changes the objects."""
+    torch.save(torch.load(good_checkpoint, weights_only=True), tmp_path / "same.pt")
+    model, optimizer, scheduler = stepped(1)
+    before = everything(model, optimizer, scheduler)
+    epoch, _, history = load_checkpoint(tmp_path / "same.pt", model=model, optimizer=optimizer, scheduler=scheduler)
+    assert epoch == 1 and history.train_loss.tolist() == [0.5]
+    assert not same(everything(model, optimizer, scheduler)["model"], before["model"])
+
+
+@pytest.mark.parametrize("name", ["PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"])
+def test_every_bit_generator_round_trips(tmp_path, name):
+    model, optimizer, scheduler = build(0)
+    rng = np.random.Generator(getattr(np.random, name)(7))
+    rng.random(5)
+    save_checkpoint(tmp_path / "c.pt", model=model, optimizer=optimizer, scheduler=scheduler, epoch=0, rng=rng)
+    _, restored, _ = load_checkpoint(tmp_path / "c.pt", model=model, optimizer=optimizer, scheduler=scheduler)
+    assert type(restored.bit_generator).__name__ == name
+    np.testing.assert_array_equal(restored.random(4), rng.random(4))
+
+
+def test_a_bare_state_dict_gets_a_hint_that_works_and_never_unpickles(tmp_path):
+    model, optimizer, scheduler = build(0)
+    torch.save(model.state_dict(), tmp_path / "weights.pt")
+    with pytest.raises(CheckpointError, match=r"model\.load_state_dict\(torch\.load\(path, weights_only=True\)\)"):
+        load_checkpoint(tmp_path / "weights.pt", model=model, optimizer=optimizer, scheduler=scheduler)
+    path = tmp_path / "weights.pt"
+    other = build(1)[0]
+    other.load_state_dict(torch.load(path, weights_only=True))  # the hint, as written
+    assert torch.equal(other[0].weight, model[0].weight)
