@@ -66,28 +66,24 @@ class ELU(nn.ELU):
         super().__init__(alpha, inplace)
 
 
-class Softmax(nn.Softmax):
+class _DimChecked:
+    """``dim`` checked at construction and against each input's dimensions, as the NumPy twin checks it."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(dim if dim is None else dim_arg(type(self).__name__, dim))
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if self.dim is not None:
+            dim_fits(type(self).__name__, self.dim, tuple(input.shape))
+        return super().forward(input)
+
+
+class Softmax(_DimChecked, nn.Softmax):
     """torch's ``Softmax``; ``dim`` must be an integer that names a dimension of the input."""
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__(dim if dim is None else dim_arg(type(self).__name__, dim))
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if self.dim is not None:
-            dim_fits(type(self).__name__, self.dim, tuple(input.shape))
-        return super().forward(input)
-
-
-class LogSoftmax(nn.LogSoftmax):
+class LogSoftmax(_DimChecked, nn.LogSoftmax):
     """torch's ``LogSoftmax``; ``dim`` checked as :class:`Softmax` checks it."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__(dim if dim is None else dim_arg(type(self).__name__, dim))
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if self.dim is not None:
-            dim_fits(type(self).__name__, self.dim, tuple(input.shape))
-        return super().forward(input)
 
 
 class Dropout(nn.Dropout):
