@@ -6,6 +6,7 @@ notebook kernels started by nbval inherit the environment, and inline plots woul
 
 from __future__ import annotations
 
+import functools
 import re
 
 import matplotlib
@@ -42,6 +43,42 @@ def _close_figures():
     plt.close("all")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_hints():
+    """Each test starts with no failures counted, so a check's first failure shows the first hint level."""
+    from course_lib.ui.checks import reset_hints
+
+    reset_hints()
+    yield
+    reset_hints()
+
+
+@functools.cache
+def solutions() -> dict[str, str]:
+    """The notebooks' solution cell of each self-check, by the check's name."""
+    from course_lib.tools.editions import load_lessons
+
+    return {
+        ex.check: lesson.nb.cells[ex.solution_cell].source for lesson in load_lessons() for ex in lesson.exercises
+    }
+
+
+def assert_gives_nothing_away(message: str, check_name: str) -> None:
+    """A first-level hint (or a stub's message) holds no line of the notebook's solution of ``check_name``."""
+    from course_lib.tools.editions import leaked_lines
+
+    solution = solutions().get(check_name)
+    assert solution is not None, f"no notebook exercise is graded by {check_name}"
+    leaked = leaked_lines(message, solution)
+    assert not leaked, f"the first hint of {check_name} gives away {leaked}:\n{message}"
+
+
+@pytest.fixture
+def gives_nothing_away():
+    """:func:`assert_gives_nothing_away`, for a test to call on a message."""
+    return assert_gives_nothing_away
+
+
 @pytest.fixture
 def assert_teaches(capsys):
     """``assert_teaches(check, right, wrong, words)``: the right answer passes the self-check, and the
@@ -57,5 +94,6 @@ def assert_teaches(capsys):
         message = str(err.value)
         assert "Hint:" in message and (re.search(words, message) if regex else words in message), message
         assert not expected or "expected" in message, message
+        assert_gives_nothing_away(message, check.__name__)  # the first failure names the idea, not the code
 
     return run

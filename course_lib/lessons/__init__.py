@@ -79,12 +79,15 @@ class Lesson:
         explorers: its interactive explorers.
         widgets: widgets without controls that display themselves (a live training plot).
         checks: the self-check of each exercise, in the notebook's order.
+        predictions: the predictions the learner makes before a cell reveals the answer
+            (:class:`course_lib.ui.predictions.Prediction`), in the notebook's order.
     """
 
     notebook: str
     explorers: tuple[ExplorerEntry, ...] = ()
     widgets: tuple[type, ...] = ()
     checks: tuple[Callable[..., Any], ...] = ()
+    predictions: tuple[Any, ...] = ()
 
     @property
     def number(self) -> int:

@@ -10,7 +10,13 @@ nbval proves that its self-check passes. An exercise is three cells in a row:
 
 :func:`build_student` writes the *student edition*: the same notebooks, outputs stripped, with each
 solution replaced by a stub of the same name and signature whose body raises
-``NotImplementedError`` with a hint; the self-check then reports "not written yet".
+``NotImplementedError`` saying what to write (the task, never how); the self-check then reports
+"not written yet". Hints come from the checks, a level at a time (``course_lib.ui.checks.Hints``).
+
+Two more kinds of cell carry a tag. A ``prediction`` cell grades a guess before the cell that
+reveals the answer. A ``claim`` cell asserts, with ``course_lib.ui.claims.claim``, a number the
+prose quotes from the run above it; it is collapsed in JupyterLab (``jupyter.source_hidden``), kept
+in the student edition, and left out of the site (which runs it, so a false claim fails the build).
 :func:`build_site` executes the notebooks and renders them with nbconvert into static HTML pages
 with their plots embedded, an index in course order, and links between the lessons. The site
 needs no network: MathJax is copied in from the ``jupyter-server-mathjax`` package when installed.
@@ -84,7 +90,7 @@ class Exercise:
     cell: int
     functions: tuple[str, ...]
     check: str
-    hint: str
+    task: str  # what the stub says to write
 
     @property
     def solution_cell(self) -> int:
@@ -185,8 +191,39 @@ def load_lessons(folder: Path | None = None, only: Sequence[str] | None = None) 
     lessons = []
     for path in paths:
         nb = read_notebook(path)
+        claim_cells(nb, path.name)
         lessons.append(LessonNotebook(path, nb, find_exercises(nb, path.name)))
     return lessons
+
+
+def _calls_to(tree: ast.Module | None, name: str) -> int:
+    return sum(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name for n in ast.walk(tree)
+    ) if tree else 0
+
+
+def claim_cells(nb: Any, name: str) -> dict[int, int]:
+    """The ``claim`` cells of a notebook and how many claims each asserts: ``{cell index: claims}``.
+
+    Raises :class:`EditionError` for a claim cell that is not code, is not collapsed
+    (``metadata.jupyter.source_hidden``) or asserts nothing, and for a ``claim(...)`` call outside one.
+    """
+    found = {}
+    for i, cell in enumerate(nb.cells):
+        tree = _parse_code(cell.source) if cell.cell_type == "code" else None
+        calls = _calls_to(tree, "claim")
+        if "claim" not in _tags(cell):
+            if calls:
+                raise EditionError(f"{name}, cell {i}: calls claim(...) but is not tagged 'claim'; tag it and collapse it")
+            continue
+        if cell.cell_type != "code" or not calls:
+            raise EditionError(f"{name}, cell {i}: a cell tagged 'claim' must be code that calls claim(...)")
+        if not cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
+            raise EditionError(
+                f"{name}, cell {i}: a claim cell is shown collapsed; set its metadata jupyter.source_hidden to true"
+            )
+        found[i] = calls
+    return found
 
 
 def _parse_code(source: str) -> ast.Module | None:
@@ -246,16 +283,43 @@ def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z`*(])", text, maxsplit=1)[0]
 
 
-def hint_for(markdown: str, metadata: dict) -> str:
-    """The stub's hint: the cell's ``hint`` metadata, else the task's *Tip:*, else its first sentence."""
-    if metadata.get("hint"):
-        return " ".join(str(metadata["hint"]).split())
+def task_for(markdown: str, metadata: dict) -> str:
+    """What the stub says: the solution cell's ``task`` metadata, else the exercise's first sentence.
+
+    It says what to write, never how: the hints that teach come from the check, one level at a time.
+    """
+    if metadata.get("task"):
+        return " ".join(str(metadata["task"]).split())
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", markdown) if p.strip() and not p.lstrip().startswith("#")]
-    for paragraph in paragraphs:
-        tip = re.match(r"\*(Tip|Hint|Watch out|Careful):\*\s*(.*)", paragraph, re.S)
-        if tip:
-            return _first_sentence(tip.group(2))
-    return _first_sentence(paragraphs[0]) if paragraphs else "read the task in the cell above."
+    return _first_sentence(paragraphs[0]) if paragraphs else "do what the exercise above asks."
+
+
+def solution_lines(source: str) -> set[str]:
+    """The code of a solution that a hint must not give away: each statement and expression of its bodies.
+
+    Spaces are removed (``2/fan_in`` is ``2 / fan_in``); names, constants and short pieces such as
+    ``x ** 2`` are left out, since a hint may name them.
+    """
+    lines: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.Module)) or not isinstance(node, (ast.stmt, ast.expr)):
+            continue
+        if isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Return, ast.Pass)):
+            continue
+        if isinstance(node, (ast.For, ast.While, ast.If, ast.With)):
+            text = ast.unparse(node).splitlines()[0]  # the header only
+        else:
+            text = ast.unparse(node)
+        text = "".join(text.split())
+        if len(text) >= 12:
+            lines.add(text)
+    return lines
+
+
+def leaked_lines(text: str, solution: str) -> list[str]:
+    """The lines of ``solution`` (:func:`solution_lines`) that ``text`` contains, spaces ignored."""
+    flat = "".join(text.split()).replace("`", "")
+    return sorted(line for line in solution_lines(solution) if line in flat)
 
 
 def solution_functions(source: str, where: str) -> list[ast.FunctionDef]:
@@ -308,8 +372,8 @@ def find_exercises(nb: Any, name: str) -> list[Exercise]:
                 f"{where}: the check cell calls no self-check; call a check_* function imported from the lesson's checks module"
             )
         defs = solution_functions(cells[i + 1].source, f"{name}, {title} (solution, cell {i + 1})")
-        hint = hint_for(cell.source, cells[i + 1].get("metadata", {}))
-        exercises.append(Exercise(name, title, i, tuple(d.name for d in defs), check, hint))
+        task = task_for(cell.source, cells[i + 1].get("metadata", {}))
+        exercises.append(Exercise(name, title, i, tuple(d.name for d in defs), check, task))
     return exercises
 
 
@@ -318,13 +382,13 @@ def find_exercises(nb: Any, name: str) -> list[Exercise]:
 # --------------------------------------------------------------------------------------------
 
 
-def stub_source(solution: str, title: str, hint: str, where: str = "the solution") -> str:
+def stub_source(solution: str, title: str, task: str, where: str = "the solution") -> str:
     """The student's starting cell: each ``def`` of ``solution`` kept, its body a NotImplementedError.
 
-    >>> print(stub_source("def f(x, k=2):\\n    return x * k", "Exercise 1: Twice", "multiply."))
+    >>> print(stub_source("def f(x, k=2):\\n    return x * k", "Exercise 1: Twice", "Return x times k."))
     def f(x, k=2):
         # Exercise 1: Twice. Write your code here, in place of the `raise` line.
-        raise NotImplementedError('Hint: multiply.')
+        raise NotImplementedError('Your task: Return x times k.')
     """
     stubs = []
     for node in solution_functions(solution, where):
@@ -332,7 +396,7 @@ def stub_source(solution: str, title: str, hint: str, where: str = "the solution
         stubs.append(
             f"def {node.name}({ast.unparse(node.args)}){returns}:\n"
             f"    # {title}. Write your code here, in place of the `raise` line.\n"
-            f"    raise NotImplementedError({'Hint: ' + hint!r})"
+            f"    raise NotImplementedError({'Your task: ' + task!r})"
         )
     return "\n\n\n".join(stubs)
 
@@ -370,7 +434,7 @@ def student_notebook(lesson: LessonNotebook) -> Any:
     nb = strip_outputs(copy.deepcopy(lesson.nb))
     for ex in lesson.exercises:
         where = f"{lesson.name}, {ex.title} (solution, cell {ex.solution_cell})"
-        nb.cells[ex.solution_cell].source = stub_source(nb.cells[ex.solution_cell].source, ex.title, ex.hint, where)
+        nb.cells[ex.solution_cell].source = stub_source(nb.cells[ex.solution_cell].source, ex.title, ex.task, where)
     return nb
 
 
@@ -786,6 +850,7 @@ def build_site(
             nb, state, took = execute_notebook(lesson.nb, lesson.name, lesson.path.parent, timeout)
             seconds[lesson.stem] = took
             widgets += freeze_widgets(nb, state)
+            nb.cells = [cell for cell in nb.cells if "claim" not in _tags(cell)]  # they ran; the page need not show them
             linked |= rewrite_lesson_links(nb)
             resources = {"metadata": {"name": lesson.title}, "course": {"nav": _nav(lessons, i), "css": _CSS, "mathjax": mathjax}}
             page, _ = exporter.from_notebook_node(nb, resources=resources)

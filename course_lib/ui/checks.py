@@ -30,6 +30,11 @@ What the harness promises the learner:
 - If the check's own code cannot make sense of an answer, that is a failed check with the hint,
   never a traceback from course_lib. Ctrl-C (KeyboardInterrupt) and SystemExit still stop a check.
 
+Hints teach in levels (:class:`Hints`). A check's first failure names what is wrong and the idea to
+revisit; the second adds the formula; only the third (or ``hint(3)``, on request) shows code. A body
+that still raises NotImplementedError hears what to write (``Hints.task``), and that does not count
+as a failure. Passing resets the count.
+
 Values are compared with :func:`close`, and :func:`diagnose` picks the hint of a typical mistake
 that an answer matches.
 """
@@ -38,13 +43,16 @@ from __future__ import annotations
 
 import copy
 import numbers
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import numpy as np
 
 __all__ = [
-    "Answer", "CheckFailed", "Harness", "close", "describe", "diagnose", "fail", "passed", "run_learner",
+    "Answer", "CheckFailed", "Harness", "Hints", "NotWrittenYet", "close", "describe", "diagnose", "fail", "hint",
+    "passed", "reset_hints",
 ]
 
 _LONGEST_REPR = 200  # a huge list the learner returned is shown by its start, not in full
@@ -52,6 +60,68 @@ _LONGEST_REPR = 200  # a huge list the learner returned is shown by its start, n
 
 class CheckFailed(AssertionError):
     """A self-check found a wrong answer; the message explains what and gives a hint."""
+
+
+class NotWrittenYet(CheckFailed):
+    """The learner's function still raises NotImplementedError: not a failure, a reminder of the task."""
+
+
+@dataclass(frozen=True)
+class Hints:
+    """A check's help, from the idea to the code; each failure of the same check shows one level more.
+
+    Attributes:
+        task: what the function must do, in words (the student edition's stub says this): never how.
+        idea: level 1, the idea of the lesson to revisit, with no code and no formula to copy.
+        formula: level 2, the formula in the lesson's symbols.
+        code: level 3, code-level help; shown after repeated failures, or by ``hint(3)``.
+    """
+
+    task: str
+    idea: str
+    formula: str = ""
+    code: str = ""
+
+    @property
+    def levels(self) -> int:
+        return 1 + bool(self.formula) + bool(self.code)
+
+    def text(self, level: int, why: str = "") -> str:
+        """The hint at ``level`` (1 to 3): ``why`` (the diagnosed mistake), the idea, then formula and code."""
+        parts = [f"Hint: {_sentence(why, self.idea)}"]
+        if level >= 2 and self.formula:
+            parts.append(f"Formula: {self.formula}")
+        if level >= 3 and self.code:
+            parts.append(f"Code: {self.code}")
+        if level < self.levels:
+            parts.append("(Still stuck? Fix and run the check again, or run `hint()`, for more help.)")
+        return "\n".join(parts)
+
+
+_FAILURES: dict[str, int] = {}  # check name -> failures since it last passed
+_LAST: list[tuple[str, Hints]] = []  # the check that failed last, for hint()
+
+
+def _as_hints(hint: str | Hints) -> Hints:
+    return hint if isinstance(hint, Hints) else Hints(task="", idea=hint)
+
+
+def hint(level: int | None = None) -> None:
+    """Show the hints of the check that failed last, up to ``level`` (default: one more than it showed)."""
+    if not _LAST:
+        print("No check has failed yet, so there is no hint to show. Run an exercise's check first.")
+        return
+    name, hints = _LAST[-1]
+    shown = min(_FAILURES.get(name, 1), hints.levels)
+    wanted = min(hints.levels, shown + 1 if level is None else max(1, int(level)))
+    _FAILURES[name] = max(_FAILURES.get(name, 0), wanted)  # asked for: the next failure does not show less
+    print(f"{name}, hint level {wanted} of {hints.levels}:\n{hints.text(wanted)}")
+
+
+def reset_hints() -> None:
+    """Forget every failure count (a fresh start: each check's next failure shows the first level)."""
+    _FAILURES.clear()
+    _LAST.clear()
 
 
 def describe(value: Any) -> str:
@@ -77,26 +147,6 @@ def _call_text(fn: Callable, args: tuple) -> str:
     return f"{getattr(fn, '__name__', 'your function')}({', '.join(map(describe, args))})"
 
 
-def run_learner(
-    fn: Callable, args: tuple, hint: str, *, shared: Sequence[int] = (), explain: Callable[[Exception], str] | None = None,
-) -> Any:
-    """Call the learner's function on deep copies of ``args``; its exceptions become a failed check.
-
-    ``shared`` lists the positions of arguments handed over as they are, because changing them is
-    the exercise (a model and its optimizer that a training step must update). ``explain`` may name
-    the likely mistake behind an exception the learner's code raised (a sentence put before the hint).
-    """
-    given = tuple(a if i in shared else copy.deepcopy(a) for i, a in enumerate(args))
-    try:
-        return fn(*given)
-    except NotImplementedError:
-        name = getattr(fn, "__name__", "your function")
-        raise CheckFailed(f"{name} is not written yet: replace `raise NotImplementedError` with your code.\nHint: {hint}") from None
-    except Exception as err:  # the learner's bug, reported as a lesson rather than a traceback
-        why = _explained(explain, err)
-        raise CheckFailed(f"{_call_text(fn, args)} raised {type(err).__name__}: {err}\nHint: {_sentence(why, hint)}") from None
-
-
 def _explained(explain: Callable[[Exception], str] | None, err: Exception) -> str:
     try:
         return explain(err) if explain is not None else ""
@@ -106,7 +156,8 @@ def _explained(explain: Callable[[Exception], str] | None, err: Exception) -> st
 
 def fail(fn: Callable, args: tuple, got: Any, expected: Any, hint: str) -> NoReturn:
     """Raise a CheckFailed saying that ``fn(*args)`` returned ``got`` where ``expected`` was right."""
-    raise CheckFailed(f"{_call_text(fn, args)} returned {describe(got)}; expected {describe(expected)}.\nHint: {hint}")
+    hint = hint if hint.startswith("Hint: ") else f"Hint: {hint}"
+    raise CheckFailed(f"{_call_text(fn, args)} returned {describe(got)}; expected {describe(expected)}.\n{hint}")
 
 
 def passed(fn: Callable, n_cases: int) -> None:
@@ -162,16 +213,31 @@ def _sentence(*parts: str) -> str:
 class Harness:
     """One self-check of the learner's function ``fn``: calls it safely, and turns every failure into a hint.
 
-    Use it as ``with Harness(fn, hint) as harness:`` around the whole check. Inside, NumPy's
-    overflow warnings are silenced (the check reports an inf or nan itself, with its reason), and an
-    exception from the check's own code becomes a CheckFailed naming the last call and the hint.
-    ``explain``, if given, names the likely mistake behind an exception the learner's code raises.
+    Use it as ``with Harness(fn, hints) as harness:`` around the whole check. ``hints`` is a
+    :class:`Hints` (a plain string is one level). Inside, NumPy's overflow warnings are silenced (the
+    check reports an inf or nan itself, with its reason), and an exception from the check's own code
+    becomes a CheckFailed naming the last call and the hint. ``explain``, if given, names the likely
+    mistake behind an exception the learner's code raises. The failures are counted per check
+    (``name``, by default the function that opened the harness), which sets the hint's level.
     """
 
-    def __init__(self, fn: Callable, hint: str, *, explain: Callable[[Exception], str] | None = None) -> None:
-        self.fn, self.hint, self.explain = fn, hint, explain
+    def __init__(
+        self, fn: Callable, hint: str | Hints, *, explain: Callable[[Exception], str] | None = None, name: str = "",
+    ) -> None:
+        self.fn, self.hints, self.explain = fn, _as_hints(hint), explain
+        self.name = name or sys._getframe(1).f_code.co_name
+        self.level = min(_FAILURES.get(self.name, 0) + 1, self.hints.levels)  # this run's level, if it fails
         self.last: Answer | None = None
         self._quiet = np.errstate(all="ignore")
+
+    @property
+    def hint(self) -> str:
+        """The hint this run shows if it fails (its level set by the failures before)."""
+        return self.hints.text(self.level)
+
+    def text(self, why: str = "") -> str:
+        """The hint at this run's level, after ``why``, the sentence naming the diagnosed mistake."""
+        return self.hints.text(self.level, why)
 
     def __enter__(self) -> Harness:
         self._quiet.__enter__()
@@ -179,23 +245,57 @@ class Harness:
 
     def __exit__(self, kind: type | None, error: BaseException | None, traceback: Any) -> None:
         self._quiet.__exit__(kind, error, traceback)
-        if self.last is None or not isinstance(error, Exception) or isinstance(error, CheckFailed):
-            return  # passed, failed with a hint, Ctrl-C, or the course's own setup failed before any call
+        if error is None:
+            _FAILURES.pop(self.name, None)  # passed: the next mistake starts at the first level again
+            return
+        if not isinstance(error, Exception):
+            return  # Ctrl-C or SystemExit: not the learner's failure
+        if isinstance(error, CheckFailed):
+            self._count(error)
+            return
+        if self.last is None:
+            return  # the course's own setup failed before any call: not the learner's failure
         answer = self.last
         expected = "" if answer.expected is None else f"; expected {describe(answer.expected)}"
-        raise CheckFailed(
+        failed = CheckFailed(
             f"{_call_text(self.fn, answer.args)} returned {_what_came(answer.got)}, which the check could not "
-            f"compare with the right answer ({type(error).__name__}: {error}){expected}.\nHint: {self.hint}"
-        ) from None
+            f"compare with the right answer ({type(error).__name__}: {error}){expected}.\n{self.hint}"
+        )
+        self._count(failed)
+        raise failed from None
+
+    def _count(self, error: CheckFailed) -> None:
+        error.level, error.hints = self.level, self.hints
+        if isinstance(error, NotWrittenYet):
+            return  # not written yet: a reminder, not a failure
+        _FAILURES[self.name] = _FAILURES.get(self.name, 0) + 1
+        _LAST[:] = [(self.name, self.hints)]
 
     def call(self, *args: Any, shared: Sequence[int] = ()) -> Answer:
         """Call the learner's function on deep copies of ``args`` (except the positions in ``shared``)."""
-        self.last = Answer(self, args, run_learner(self.fn, args, self.hint, shared=shared, explain=self.explain))
+        self.last = Answer(self, args, self._run(args, shared))
         return self.last
 
-    def fail(self, args: tuple, got: Any, expected: Any, hint: str | None = None) -> NoReturn:
-        """Fail, showing the call ``fn(*args)``, what it returned and what was expected (hint: the check's)."""
-        fail(self.fn, args, got, expected, self.hint if hint is None else hint)
+    def _run(self, args: tuple, shared: Sequence[int]) -> Any:
+        """``fn(*args)`` on deep copies; a still-unwritten body hears its task, an exception the hint.
+
+        ``shared`` lists the positions of arguments handed over as they are, because changing them is
+        the exercise (a model and its optimizer that a training step must update).
+        """
+        given = tuple(a if i in shared else copy.deepcopy(a) for i, a in enumerate(args))
+        try:
+            return self.fn(*given)
+        except NotImplementedError:
+            name = getattr(self.fn, "__name__", "your function")
+            todo = f"Your task: {self.hints.task}" if self.hints.task else self.hint
+            raise NotWrittenYet(f"{name} is not written yet: replace `raise NotImplementedError` with your code.\n{todo}") from None
+        except Exception as err:  # the learner's bug, reported as a lesson rather than a traceback
+            why = _explained(self.explain, err)
+            raise CheckFailed(f"{_call_text(self.fn, args)} raised {type(err).__name__}: {err}\n{self.text(why)}") from None
+
+    def fail(self, args: tuple, got: Any, expected: Any, hint: str | None = None, *, why: str = "") -> NoReturn:
+        """Fail, showing the call ``fn(*args)``, what it returned, what was expected, ``why`` and the hint."""
+        fail(self.fn, args, got, expected, self.text(why) if hint is None else hint)
 
     def passed(self, n_cases: int) -> None:
         passed(self.fn, n_cases)
@@ -213,14 +313,15 @@ class Answer:
         self.harness, self.args, self.got, self.part, self.whole = harness, args, got, part, whole
         self.expected: Any = None  # the right answer, once the check has said it (for messages)
 
-    def fail(self, expected: Any, hint: str | None = None) -> NoReturn:
-        """Fail this answer; ``hint`` defaults to the check's hint."""
+    def fail(self, expected: Any, hint: str | None = None, *, why: str = "") -> NoReturn:
+        """Fail this answer, naming the mistake (``why``) before the check's hint (or before ``hint``)."""
+        text = self.harness.text(why) if hint is None else f"Hint: {_sentence(why, hint)}"
         if self.part:
             raise CheckFailed(
                 f"{_call_text(self.harness.fn, self.args)} returned {self.part} = {describe(self.got)}; "
-                f"expected {self.part} = {describe(expected)}.\nHint: {self.harness.hint if hint is None else hint}"
+                f"expected {self.part} = {describe(expected)}.\n{text}"
             )
-        self.harness.fail(self.args, self.got, expected, hint)
+        self.harness.fail(self.args, self.got, expected, text)
 
     def refuse(self, wanted: str, expected: Any, lead: str) -> NoReturn:
         """Fail an answer of the wrong kind: it is not ``wanted`` (e.g. "one real number")."""
@@ -231,7 +332,7 @@ class Answer:
             came = f"{_what_came(self.got)}; expected"
         raise CheckFailed(
             f"{_call_text(self.harness.fn, self.args)} returned {came} {wanted}{right}.\n"
-            f"Hint: {_sentence(lead, self.harness.hint)}"
+            f"{self.harness.text(lead)}"
         )
 
     def number(self, expected: Any = None, *, lead: str = "Return one number.") -> float:

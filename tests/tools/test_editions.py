@@ -19,8 +19,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from course_lib.ui.checks import CheckFailed
 from course_lib.tools.editions import (
-    MARKER, WIDGET_VIEW, EditionError, build_site, execute_notebook, find_exercises, freeze_widgets,
-    load_lessons, rewrite_lesson_links, stub_source, student_notebook,
+    MARKER, WIDGET_VIEW, EditionError, build_site, claim_cells, execute_notebook, find_exercises, freeze_widgets,
+    leaked_lines, load_lessons, rewrite_lesson_links, solution_lines, stub_source, student_notebook,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def test_every_exercise_has_a_solution_and_a_self_check(path):
         assert ex.title.startswith("Exercise "), f"{path.name} cell {ex.cell}: title {ex.title!r}"
         module = _checks_module(nb, ex.check)
         assert callable(getattr(module, ex.check)), f"{path.name}, {ex.title}: {ex.check} not found"
-        assert ex.functions and ex.hint
+        assert ex.functions and ex.task
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -140,7 +140,7 @@ def test_a_solution_cell_that_is_not_plain_defs_is_refused_by_name_and_cell(solu
 # ---- stubs -----------------------------------------------------------------------------------------
 
 
-def test_a_stub_keeps_every_function_name_and_signature_and_raises_with_the_hint():
+def test_a_stub_keeps_every_function_name_and_signature_and_raises_with_the_task():
     solution = (
         "def helper(x: float, *args, scale=2.0, **kwargs) -> float:\n    return x * scale\n\n"
         "def main(xs, /, k=3, *, mode='a'):\n    total = sum(helper(x) for x in xs)\n    return total + k\n"
@@ -153,7 +153,7 @@ def test_a_stub_keeps_every_function_name_and_signature_and_raises_with_the_hint
     assert "sum(" not in stub and "x * scale" not in stub
     namespace: dict = {}
     exec(stub, namespace)
-    with pytest.raises(NotImplementedError, match="Hint: add them up."):
+    with pytest.raises(NotImplementedError, match="Your task: add them up."):
         namespace["main"]([1.0])
 
 
@@ -168,7 +168,7 @@ def _imports(lesson) -> str:
 
 
 @pytest.mark.parametrize(("lesson", "ex"), EXERCISES, ids=[f"{lesson.stem}: {ex.title}" for lesson, ex in EXERCISES])
-def test_the_stub_fails_its_self_check_with_the_hint_and_the_solution_passes_it(lesson, ex):
+def test_the_stub_fails_its_self_check_with_the_task_and_the_solution_passes_it(lesson, ex):
     student = student_notebook(lesson)
     stub, check = student.cells[ex.solution_cell].source, student.cells[ex.check_cell].source
     assert check == lesson.nb.cells[ex.check_cell].source
@@ -178,7 +178,11 @@ def test_the_stub_fails_its_self_check_with_the_hint_and_the_solution_passes_it(
     with pytest.raises(CheckFailed) as failure:  # a NameError or any other error fails this test
         exec(check, namespace)
     message = str(failure.value)
-    assert "is not written yet" in message and re.search(r"\nHint: \S", message), message
+    assert "is not written yet" in message and re.search(r"\nYour task: \S", message), message
+    # What the learner reads before writing anything (the task, the stub, the first message) gives no line away.
+    solution = lesson.nb.cells[ex.solution_cell].source
+    before = "\n".join([lesson.nb.cells[ex.cell].source, stub, message])
+    assert not leaked_lines(before, solution), f"{ex.title} gives away {leaked_lines(before, solution)}"
 
     # The instructor edition: this and every earlier solution (a later exercise may call an earlier one).
     namespace = {}
@@ -189,6 +193,45 @@ def test_the_stub_fails_its_self_check_with_the_hint_and_the_solution_passes_it(
     with contextlib.redirect_stdout(out):
         exec(check, namespace)
     assert "✓" in out.getvalue()
+
+
+def test_the_lines_a_hint_must_not_give_away_ignore_spaces_names_and_short_pieces():
+    solution = "def he_std(fan_in):\n    std = np.sqrt(2 / fan_in)\n    for i in range(n_steps):\n        w -= lr * g\n    return std\n"
+    lines = solution_lines(solution)
+    assert {"std=np.sqrt(2/fan_in)", "np.sqrt(2/fan_in)", "foriinrange(n_steps):"} <= lines
+    assert not {"std", "returnstd", "w-=lr*g"} & lines  # a name, a bare return, a short piece
+    assert leaked_lines("Use `np.sqrt(2/fan_in)`.", solution) == ["np.sqrt(2/fan_in)"]
+    assert leaked_lines("The standard deviation is the square root of the variance.", solution) == []
+
+
+# ---- claims ---------------------------------------------------------------------------------------
+
+
+def _claim_cell(source: str, hidden: bool = True, tags=("claim",)):
+    cell = new_code_cell(source, metadata={"tags": list(tags)})
+    if hidden:
+        cell.metadata["jupyter"] = {"source_hidden": True}
+    return cell
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_claim_cells_are_collapsed_code_that_asserts(path):
+    nb = nbformat.read(path, as_version=4)
+    found = claim_cells(nb, path.name)  # raises EditionError naming the cell otherwise
+    assert all(n >= 1 for n in found.values())
+
+
+@pytest.mark.parametrize(("cell", "words"), [
+    (_claim_cell("claim('x', 1, near=1)", hidden=False), "source_hidden"),
+    (_claim_cell("print(1)"), "must be code that calls claim"),
+    (_claim_cell("claim('x', 1, near=1)", tags=()), "not tagged 'claim'"),
+    (new_markdown_cell("claim", metadata={"tags": ["claim"]}), "must be code"),
+])
+def test_a_claim_cell_that_breaks_the_convention_is_named(cell, words):
+    nb = new_notebook(cells=[new_markdown_cell("# 99 · T"), cell])
+    with pytest.raises(EditionError, match=words) as err:
+        claim_cells(nb, "99_t.ipynb")
+    assert "cell 1" in str(err.value)
 
 
 # ---- course-lib build-student ----------------------------------------------------------------------
@@ -438,8 +481,13 @@ def _write_lessons(folder: Path, failing: bool) -> None:
         new_code_cell("import os\nprint(f\"backend={os.environ.get('MPLBACKEND')} threads={os.environ.get('OMP_NUM_THREADS')}\")"),
         new_code_cell(plot),
         new_markdown_cell("On to [the second lesson](02_second.ipynb)."),
+        _claim_cell("from course_lib.ui.claims import claim\nclaim('the line falls by one', 1.0 - 0.0, near=1.0)"),
     ])
-    second = new_notebook(cells=[new_markdown_cell("# 02 · Second"), new_code_cell("1 / 0" if failing else "print('fine')")])
+    bad = "claim('two is three', 2, equals=3)" if failing else "claim('two is two', 2, equals=2)"
+    second = new_notebook(cells=[
+        new_markdown_cell("# 02 · Second"), new_code_cell("from course_lib.ui.claims import claim\nprint('fine')"),
+        _claim_cell(bad),
+    ])
     nbformat.write(first, folder / "01_first.ipynb")
     nbformat.write(second, folder / "02_second.ipynb")
 
@@ -456,6 +504,7 @@ def test_a_site_has_pages_with_embedded_plots_an_index_and_working_links(tmp_pat
     assert "threads=1" in first and "backend=Agg" not in first, "kernels run with one thread and their own backend"
     assert 'href="02_second.html"' in first and "02_second.ipynb" not in first
     assert 'href="index.html"' in first
+    assert "the line falls by one" not in first, "claim cells ran, and are left out of the page"
     index = (site / "index.html").read_text()
     assert index.index("01_first.html") < index.index("02_second.html") and "draw a line" in index
     assert "Widgets are not interactive here" in index
@@ -470,7 +519,7 @@ def test_a_site_has_pages_with_embedded_plots_an_index_and_working_links(tmp_pat
 
 def test_a_failing_notebook_is_named_and_nothing_is_written(tmp_path):
     _write_lessons(tmp_path / "nb", failing=True)
-    with pytest.raises(EditionError, match=r"^02_second.ipynb, cell 1 failed: ZeroDivisionError"):
+    with pytest.raises(EditionError, match=r"^02_second.ipynb, cell 2 failed: ClaimFailed: The lesson says two is three"):
         build_site(tmp_path / "site", notebook_dir=tmp_path / "nb", timeout=120)
     assert not (tmp_path / "site").exists() and not leftovers(tmp_path)
 

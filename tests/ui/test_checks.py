@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from course_lib.lessons import all_lessons
-from course_lib.ui.checks import CheckFailed, Harness, close, describe, diagnose
+from course_lib.ui.checks import CheckFailed, Harness, Hints, NotWrittenYet, close, describe, diagnose, hint
 
 CHECKS = [check for lesson in all_lessons() for check in lesson.checks]
 
@@ -22,10 +22,19 @@ def stub(*args, **kwargs):
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 def test_every_check_fails_a_stub_with_its_hint_not_a_traceback(check):
     """The student edition's stubs raise NotImplementedError: the learner must read a hint, not a traceback."""
-    with pytest.raises(CheckFailed, match="not written yet") as err:
+    with pytest.raises(NotWrittenYet, match="not written yet") as err:
         check(stub)
-    assert "Hint:" in str(err.value)
+    assert "\nYour task: " in str(err.value), "the message says what to write"
     assert err.value.__cause__ is None and err.value.__suppress_context__
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_every_check_teaches_in_three_levels_and_says_its_task(check):
+    with pytest.raises(NotWrittenYet) as err:
+        check(stub)
+    hints = err.value.hints
+    assert isinstance(hints, Hints) and hints.levels == 3, f"{check.__name__}: give it an idea, a formula and code"
+    assert hints.task and hints.task in str(err.value)
 
 
 def test_the_lessons_declare_their_checks():
@@ -189,6 +198,7 @@ HOSTILE = {
     "array for scalar": (lambda right: lambda *a: np.array([0.5, 0.5]), r"array\(\[0\.5, 0\.5\]\)"),
     "raises ValueError": (lambda right: _raise(ValueError("learner's bug")), r"raised ValueError: learner's bug"),
     "wrecks inputs, returns garbage": (lambda right: _wrecking(lambda *a: -1.25), r"-1\.25"),
+    "a wrong value": (lambda right: lambda *a: _each(right(*a), lambda v: np.asarray(v) * 1.5 + 0.25), r"\d"),
 }
 
 CHECK_NAMES = [check.__name__ for check in CHECKS]
@@ -200,7 +210,7 @@ def test_every_check_has_a_right_answer_here():
 
 @pytest.mark.parametrize("check", CHECKS, ids=CHECK_NAMES)
 @pytest.mark.parametrize("case", HOSTILE, ids=str)
-def test_a_hostile_answer_fails_the_check_with_what_came_and_what_was_expected(check, case):
+def test_a_hostile_answer_fails_the_check_with_what_came_and_what_was_expected(check, case, gives_nothing_away):
     build, came = HOSTILE[case]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a complex or string answer must be refused, not cast with a warning
@@ -211,6 +221,8 @@ def test_a_hostile_answer_fails_the_check_with_what_came_and_what_was_expected(c
     assert "raised" in message or "expected" in message, message
     error = failure.value  # no traceback from course_lib is chained to the lesson
     assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+    assert error.level == 1
+    gives_nothing_away(message, check.__name__)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=CHECK_NAMES)
@@ -342,3 +354,89 @@ def test_describe_keeps_messages_short():
             raise RuntimeError("no")
 
     assert describe(Unprintable()) == "a Unprintable"
+
+
+# ---- hints that teach, one level at a time --------------------------------------------------------
+
+_HINTS = Hints(task="Return twice x.", idea="Doubling is adding x to itself.", formula="f(x) = 2x", code="`return 2 * x`")
+
+
+def check_twice(twice):
+    with Harness(twice, _HINTS) as harness:
+        for x in (1.0, 2.5):
+            got = harness.call(x).number(2 * x)
+            if got != 2 * x:
+                harness.fail((x,), got, 2 * x, why="That is not twice x." if got != x else "That is x itself.")
+        harness.passed(2)
+
+
+def test_each_failure_of_a_check_shows_one_hint_level_more_and_passing_starts_again(capsys):
+    messages = []
+    for _ in range(4):
+        with pytest.raises(CheckFailed) as err:
+            check_twice(lambda x: x)
+        messages.append(str(err.value))
+    first, second, third, fourth = messages
+    assert "That is x itself. Doubling is adding x to itself." in first
+    assert "f(x) = 2x" not in first and "2 * x" not in first and "hint()" in first
+    assert "Formula: f(x) = 2x" in second and "2 * x" not in second
+    assert "Code: `return 2 * x`" in third and "hint()" not in third
+    assert fourth == third
+    check_twice(lambda x: 2 * x)
+    assert "passed all 2" in capsys.readouterr().out
+    with pytest.raises(CheckFailed) as err:
+        check_twice(lambda x: 3 * x)
+    assert "That is not twice x." in str(err.value) and "Formula" not in str(err.value)
+
+
+def test_a_function_not_written_yet_hears_its_task_and_that_is_not_counted_as_a_failure():
+    for _ in range(3):
+        with pytest.raises(NotWrittenYet) as err:
+            check_twice(stub)
+        assert "Your task: Return twice x." in str(err.value) and "Doubling" not in str(err.value)
+    with pytest.raises(CheckFailed) as err:
+        check_twice(lambda x: x)
+    assert "Formula" not in str(err.value)
+
+
+@pytest.mark.parametrize("kind", [ValueError("bug"), "not a number"], ids=["raises", "refused"])
+def test_errors_and_refusals_are_failures_that_raise_the_level_too(kind):
+    learner = _raise(kind) if isinstance(kind, Exception) else (lambda x: kind)
+    for level in (1, 2):
+        with pytest.raises(CheckFailed) as err:
+            check_twice(learner)
+        assert err.value.level == level and ("Formula" in str(err.value)) == (level == 2)
+
+
+def test_ctrl_c_is_not_counted_as_a_failure():
+    with pytest.raises(KeyboardInterrupt):
+        check_twice(_raise(KeyboardInterrupt()))
+    with pytest.raises(CheckFailed) as err:
+        check_twice(lambda x: x)
+    assert err.value.level == 1
+
+
+def test_hint_shows_the_next_level_of_the_check_that_failed_last_on_request(capsys):
+    hint()
+    assert "No check has failed yet" in capsys.readouterr().out
+    with pytest.raises(CheckFailed):
+        check_twice(lambda x: x)
+    hint()
+    out = capsys.readouterr().out
+    assert "check_twice, hint level 2 of 3" in out and "Formula: f(x) = 2x" in out and "Code" not in out
+    hint(3)
+    assert "Code: `return 2 * x`" in capsys.readouterr().out
+    with pytest.raises(CheckFailed) as err:  # asked for code: the next failure does not show less
+        check_twice(lambda x: x)
+    assert "Code: `return 2 * x`" in str(err.value)
+
+
+def test_a_plain_string_hint_is_one_level():
+    def check_plain(fn):
+        with Harness(fn, "Think again.") as harness:
+            harness.call(1.0).number(2.0)
+            harness.fail((1.0,), 0.0, 2.0)
+    for _ in range(2):
+        with pytest.raises(CheckFailed) as err:
+            check_plain(lambda x: x)
+        assert str(err.value).endswith("Hint: Think again.")
