@@ -151,6 +151,31 @@ RIGHT = {
 }
 
 
+# Lesson 00's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 01's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 02's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 03's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 04's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
 def _each(value, change):
     """``change`` applied to every number of an answer: a number, an array, or a tuple of them."""
     if isinstance(value, (tuple, list)):
