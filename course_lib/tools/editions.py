@@ -413,19 +413,22 @@ def strip_outputs(nb: Any) -> Any:
 
 
 def _stub_uses(nb: Any, exercises: list[Exercise], name: str) -> None:
-    """Fail if a cell other than an exercise's own check calls a function the student edition stubs."""
-    stubbed = {fn: ex for ex in exercises for fn in ex.functions}
-    owned = {i for ex in exercises for i in (ex.solution_cell, ex.check_cell)}
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or i in owned:
-            continue
-        tree = _parse_code(cell.source)
-        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree else set()
-        for fn in sorted(used & set(stubbed)):
-            raise EditionError(
-                f"{name}, cell {i}: uses {fn}, which the student edition replaces with a stub "
-                f"({stubbed[fn].title}); only the exercise's own check cell may call it"
-            )
+    """Fail if a cell before an exercise's check calls a function the student edition stubs.
+
+    Cells after the check may use the learner's function: in the student edition a Run All stops at
+    the check until the function is written, so the lesson can go on with the learner's own code.
+    """
+    for ex in exercises:
+        for i, cell in enumerate(nb.cells[: ex.check_cell]):
+            if cell.cell_type != "code" or i == ex.solution_cell:
+                continue
+            tree = _parse_code(cell.source)
+            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree else set()
+            for fn in sorted(used & set(ex.functions)):
+                raise EditionError(
+                    f"{name}, cell {i}: uses {fn} before its exercise's check ({ex.title}), and the student "
+                    "edition replaces it with a stub; use it only in the check cell and the cells after it"
+                )
 
 
 def student_notebook(lesson: LessonNotebook) -> Any:

@@ -401,6 +401,29 @@ def test_an_orphan_solution_in_a_lesson_is_reported_by_name(tmp_path):
     assert not (tmp_path / "student").exists()
 
 
+def _lesson_using(twice_at: int):
+    """A lesson whose exercise stubs ``twice``, with one more cell calling it at position ``twice_at``."""
+    from course_lib.tools.editions import LessonNotebook
+
+    cells = [
+        new_markdown_cell("# 99 · T"),
+        new_code_cell("from course_lib.lessons.l01_gradient_descent.checks import check_gradient"),
+        new_markdown_cell("### Exercise 1: Twice\n\nWrite `twice(x)`.", metadata={"tags": ["exercise"]}),
+        new_code_cell("def twice(x):\n    return 2 * x", metadata={"tags": ["solution"]}),
+        new_code_cell("check_gradient(twice)", metadata={"tags": ["check"]}),
+    ]
+    cells.insert(twice_at, new_code_cell("print(twice(3))"))
+    nb = new_notebook(cells=cells)
+    return LessonNotebook(Path("99_t.ipynb"), nb, find_exercises(nb, "99_t.ipynb"))
+
+
+def test_a_stubbed_function_may_be_used_after_its_check_but_not_before():
+    student = student_notebook(_lesson_using(5))  # after the check: the lesson goes on with the learner's code
+    assert "NotImplementedError" in student.cells[3].source and student.cells[5].source == "print(twice(3))"
+    with pytest.raises(EditionError, match=r"99_t.ipynb, cell 2: uses twice before its exercise's check"):
+        student_notebook(_lesson_using(2))
+
+
 # ---- the site: the pieces that need no kernel --------------------------------------------------------
 
 
