@@ -26,8 +26,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
+from course_lib.tools.editions import claim_cells
 from notebook_widgets import WidgetCell, notebooks_in_group, widget_cells
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -385,6 +387,12 @@ class LabPage:
         assert not self.errors(), f"{self.notebook}: {label}: training raised:\n" + "\n".join(self.errors())
 
 
+# Whether each cell tagged `claim` shows its input collapsed (JupyterLab reads jupyter.source_hidden).
+_CLAIMS_COLLAPSED = """() => window.jupyterapp.shell.currentWidget.content.widgets
+    .filter(cell => (cell.model.getMetadata('tags') || []).includes('claim'))
+    .map(cell => cell.inputHidden && cell.node.querySelector('.jp-InputPlaceholder') !== null)"""
+
+
 def check_widgets_in_lab(lab: LabPage, notebook: Path, cells: list[WidgetCell]) -> None:
     """Run ``notebook`` in JupyterLab, then exercise each widget cell; fail on any exception.
 
@@ -398,6 +406,9 @@ def check_widgets_in_lab(lab: LabPage, notebook: Path, cells: list[WidgetCell]) 
     lab.run_all()
     errors = lab.errors()
     assert not errors, f"{notebook.name}: Run All raised:\n" + "\n".join(errors)
+    claims = claim_cells(nbformat.read(notebook, as_version=4), notebook.name)
+    collapsed = lab.page.evaluate(_CLAIMS_COLLAPSED)
+    assert collapsed == [True] * len(claims), f"{notebook.name}: claim cells shown collapsed: {collapsed}"
     for cell in cells:
         if cell.interactive:
             lab.exercise(cell)
