@@ -125,9 +125,8 @@ def check_dropout_forward(dropout_forward: Callable[[NDArray, float, np.random.G
                    f"{dropped:.1%} of the entries were 0, but each should be dropped with probability p = {p}.")
             harness.fail(args, f"{dropped:.1%} of entries set to 0", f"about {p:.0%}", why=why)
         if abs(mean - 1.0) > 0.01:
-            why = ("the survivors are not scaled: with 30 % dropped the mean falls to 0.7. Scale the kept "
-                   "values up by the share that survives, so that the expected output equals x and nothing needs "
-                   "changing at test time."
+            why = ("the survivors are not scaled: with 30 % dropped the mean falls to 0.7. Divide the kept "
+                   "values by 1 − p, so that the expected output equals x and nothing needs changing at test time."
                    if abs(mean - (1 - p)) < 0.01 else
                    "the survivors are scaled wrongly: multiplying by (1 − p) shrinks them further; *divide* by (1 − p)."
                    if abs(mean - (1 - p) ** 2) < 0.01 else

@@ -118,7 +118,8 @@ def check_effective_lr(effective_lr_fn: Callable[[float, float], float]) -> None
                 continue
             mistakes = [
                 (lr * (1 - beta), "you multiplied by (1 − β); the series 1 + β + β² + … sums to more than 1, so divide."),
-                (lr / (1 + beta), "the geometric series 1 + β + β² + … has a minus sign in its sum, not a plus."),
+                (lr / (1 + beta), "the sign is wrong: the terms of 1 + β + β² + … add up, so their sum has a minus sign where you "
+                                  "wrote a plus."),
                 (lr * (1 + beta), "that is the step after two updates, η·(1 + β); the steps keep growing as more terms "
                                   "of the series join."),
                 (lr * beta, "β alone shrinks the step; the velocity *adds up* the gradients of all past steps."),
