@@ -415,10 +415,10 @@ RIGHT_AND_WRONG = [
      lambda c, h: count_cnn_parameters(c, h) - c[-1] * (28 // 2 ** len(c)) ** 2 * h + c[-1] * h, "not c_last"),
     (check_count_cnn_parameters, count_cnn_parameters,
      lambda c, h: count_cnn_parameters(c, h) - 6 * sum(a * b for a, b in zip((1, *c[:-1]), c)), "3*3 = 9"),
-    (check_train_step, train_step, _no_zero_grad, "without optimizer.zero_grad()"),
+    (check_train_step, train_step, _no_zero_grad, "without clearing the old gradients"),
     (check_train_step, train_step, _no_step, "did not change"),
     (check_train_step, train_step, _step_first, "a step before backward has nothing to apply"),
-    (check_train_step, train_step, _returns_tensor, "loss.item()"),
+    (check_train_step, train_step, _returns_tensor, ".item() is its"),
     (check_train_step, train_step, _loss_after_the_step, "before the update"),
 ]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ui.checks import Answer, Harness, close
+from course_lib.ui.checks import Answer, Harness, Hints, close
 from course_lib.numpy_nn.optimizers import AdamState, SGDState, adam_update, sgd_update
 from course_lib.lessons.l05_optimizers.surfaces import ROSENBROCK_A, ROSENBROCK_B, SURFACES
 from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
@@ -30,14 +30,19 @@ def check_momentum_step(momentum_step: Callable) -> None:
 
     b ← μ b + g, then p ← p − lr · b; b starts at zeros.
     """
-    hint = (
-        "in torch's convention the buffer adds the whole gradient, b_new = mu * b + g, and the "
-        "learning rate appears once, outside: p_new = p - lr * b_new."
+    hints = Hints(
+        task="Return the parameters and the momentum buffer after one step of SGD with momentum, in PyTorch's "
+             "convention: (new_p, new_b).",
+        idea="Momentum steps along a buffer that remembers past gradients instead of along the bare gradient. In "
+             "PyTorch's convention the buffer adds each whole gradient to its decayed old value, and the learning rate "
+             "scales only the step, which goes downhill.",
+        formula="b_new = μ·b + g, then p_new = p − η·b_new (b starts at zeros).",
+        code="`new_b = mu * b + g`, then `return p - lr * new_b, new_b`.",
     )
     rng = np.random.default_rng(5)
     cases = [((3,), 0.05, 0.9), ((2, 2), 0.1, 0.5), ((4,), 0.3, 0.0)]
     n_checked = 0
-    with Harness(momentum_step, hint) as harness:
+    with Harness(momentum_step, hints) as harness:
         for shape, lr, mu in cases:
             p, b = rng.standard_normal(shape), np.zeros(shape)
             state = SGDState(momentum_buffer=None)
@@ -48,28 +53,28 @@ def check_momentum_step(momentum_step: Callable) -> None:
                 expected_b = state.momentum_buffer if mu != 0 else g
                 new_p, new_b = _arrays(answer, (expected_p, expected_b), "new_p", "new_b")
                 if not close(new_b, expected_b, rtol=1e-9, atol=1e-12):
-                    specific = hint
+                    why = ""
                     if mu != 0 and close(new_b, -lr * expected_b, rtol=1e-9, atol=1e-12):
-                        specific = (
-                            "your new_b is -lr times torch's buffer: that is Sutskever's velocity, "
-                            "v = mu * v - lr * g with p + v. It moves p the same way, but this exercise keeps "
-                            "lr outside the buffer (torch's convention): b_new = mu * b + g. " + hint
+                        why = (
+                            "your new_b is −η times PyTorch's buffer: that is Sutskever's velocity, which folds the "
+                            "learning rate and the minus sign into the buffer. It moves p the same way, but this "
+                            "exercise keeps the learning rate outside the buffer (PyTorch's convention)."
                         )
                     elif close(new_b, lr * expected_b, rtol=1e-9, atol=1e-12):
-                        specific = "the learning rate belongs outside the buffer, not in it: b_new = mu * b + g. " + hint
+                        why = "the learning rate belongs outside the buffer, not in it: it scales the step only."
                     elif mu != 0 and close(new_b, mu * b + (1 - mu) * g, rtol=1e-9, atol=1e-12):
-                        specific = (
-                            "you wrote a moving average, mu * b + (1 - mu) * g. torch's buffer adds the whole "
-                            "gradient (it has no (1 - mu) factor unless you ask for dampening). " + hint
+                        why = (
+                            "you wrote a moving average, with the gradient weighted by (1 − μ). PyTorch's buffer adds "
+                            "the whole gradient (it has no (1 − μ) factor unless you ask for dampening)."
                         )
-                    answer.fail((expected_p, expected_b), specific)
+                    answer.fail((expected_p, expected_b), why=why)
                 if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
-                    specific = hint
+                    why = ""
                     if close(new_p, p + lr * expected_b, rtol=1e-9, atol=1e-12):
-                        specific = "p moved uphill: subtract the step, p_new = p - lr * b_new. " + hint
+                        why = "p moved uphill: the step goes against the buffer, downhill."
                     elif close(new_p, p - lr * b, rtol=1e-9, atol=1e-12):
-                        specific = "use the *new* buffer for the step, not the old one. " + hint
-                    answer.fail((expected_p, expected_b), specific)
+                        why = "the step used the old buffer; use the *new* one, which already holds this gradient."
+                    answer.fail((expected_p, expected_b), why=why)
                 p, b = expected_p, expected_b
                 n_checked += 1
         harness.passed(n_checked)
@@ -81,14 +86,21 @@ def check_adam_step(adam_step: Callable) -> None:
     t is this step's number (1 for the first step); both moments are bias-corrected, and eps is
     added to √v̂ (Kingma & Ba 2015, Algorithm 1; torch's convention).
     """
-    hint = (
-        "m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*g**2;  m_hat = m/(1-beta1**t);  "
-        "v_hat = v/(1-beta2**t);  p_new = p - lr * m_hat / (np.sqrt(v_hat) + eps)."
+    hints = Hints(
+        task="Return the parameters and both moments after one Adam step, t being this step's number (1 for the "
+             "first), with both moments bias-corrected: (new_p, new_m, new_v).",
+        idea="Adam keeps two moving averages, of the gradient (m) and of its square (v). Both start at 0, so both "
+             "are corrected for that bias before the step; the step is the corrected m divided by the square root "
+             "of the corrected v (plus ε), scaled by the learning rate, downhill.",
+        formula="m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  m̂ = m/(1−β₁ᵗ);  v̂ = v/(1−β₂ᵗ);  "
+                "p_new = p − η·m̂/(√v̂ + ε).",
+        code="`m = beta1*m + (1-beta1)*g`;  `v = beta2*v + (1-beta2)*g**2`;  `m_hat = m/(1-beta1**t)`;  "
+             "`v_hat = v/(1-beta2**t)`;  `p_new = p - lr * m_hat / (np.sqrt(v_hat) + eps)`.",
     )
     rng = np.random.default_rng(7)
     cases = [((3,), 0.01, 0.9, 0.999, 1e-8), ((2, 3), 0.1, 0.8, 0.99, 1e-8), ((4,), 0.001, 0.9, 0.999, 1e-3)]
     n_checked = 0
-    with Harness(adam_step, hint) as harness:
+    with Harness(adam_step, hints) as harness:
         for shape, lr, beta1, beta2, eps in cases:
             p = rng.standard_normal(shape)
             state = AdamState(t=0, m=np.zeros(shape), v=np.zeros(shape), v_max=None)
@@ -99,33 +111,29 @@ def check_adam_step(adam_step: Callable) -> None:
                 expected = (expected_p, new_state.m, new_state.v)
                 new_p, new_m, new_v = _arrays(answer, expected, "new_p", "new_m", "new_v")
                 if not close(new_m, new_state.m, rtol=1e-9, atol=1e-12) or not close(new_v, new_state.v, rtol=1e-9, atol=1e-12):
-                    answer.fail(expected, "the moments come first: " + hint)
+                    answer.fail(expected, why="the moments come first: new_m or new_v is not the moving average it "
+                                              "should be, and the step is built on them.")
                 if not close(new_p, expected_p, rtol=1e-9, atol=1e-12):
                     t = state.t + 1
                     m_hat, v_hat = new_state.m / (1 - beta1**t), new_state.v / (1 - beta2**t)
                     flawed_p, _ = flawed_adam_update(p, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
-                    specific = hint
+                    why = ""
                     if close(new_p, flawed_p, rtol=1e-9, atol=1e-12):
-                        specific = (
-                            "you corrected m but not v, like the source material of this lesson: dividing by "
-                            "sqrt(v) instead of sqrt(v_hat) makes the first step 1/sqrt(1 - beta2) times too large "
-                            "(31.6 for beta2 = 0.999). Correct both moments. " + hint
+                        why = (
+                            "you corrected m but not v, like the source material of this lesson: leaving v "
+                            "uncorrected makes the first step 1/√(1 − β₂) times too large (31.6 for β₂ = 0.999). "
+                            "Correct both moments."
                         )
                     elif close(new_p, p - lr * new_state.m / (np.sqrt(new_state.v) + eps), rtol=1e-9, atol=1e-12):
-                        specific = "m and v both start at 0 and are biased towards 0; divide them by 1 - beta**t. " + hint
+                        why = "m and v both start at 0 and are biased towards 0; correct both for that bias before the step."
                     elif close(new_p, p - lr * m_hat / (v_hat + eps), rtol=1e-9, atol=1e-12):
-                        specific = (
-                            "divide by the square root of v_hat: v_hat estimates g², and sqrt brings it back "
-                            "to the size of g. " + hint
-                        )
+                        why = ("divide by the square root of v_hat: v_hat estimates g², and the square root brings it "
+                               "back to the size of g.")
                     elif close(new_p, p - lr * m_hat / np.sqrt(v_hat + eps), rtol=1e-9, atol=1e-12):
-                        specific = (
-                            "eps is added outside the square root, sqrt(v_hat) + eps, as in the paper and torch. "
-                            + hint
-                        )
+                        why = "ε is added outside the square root, after it is taken, as in the paper and torch."
                     elif close(new_p, p + lr * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-9, atol=1e-12):
-                        specific = "p moved uphill: subtract the step. " + hint
-                    answer.fail(expected, specific)
+                        why = "p moved uphill: the step goes against the gradient's average."
+                    answer.fail(expected, why=why)
                 p, state = expected_p, new_state
                 n_checked += 1
         harness.passed(n_checked)
@@ -134,14 +142,17 @@ def check_adam_step(adam_step: Callable) -> None:
 def check_rosenbrock_grad(rosenbrock_grad: Callable) -> None:
     """``rosenbrock_grad(x, y) -> (df/dx, df/dy)`` for f = (1 − x)² + 100 (y − x²)², on floats and arrays."""
     a, b = ROSENBROCK_A, ROSENBROCK_B
-    hint = (
-        "differentiate each square with the chain rule, d(u²) = 2u du: for (1 - x)² the inner derivative "
-        "is -1, and for 100 (y - x²)² it is -2x with respect to x and 1 with respect to y. So "
-        "df/dx = -2(1 - x) - 400 x (y - x²) and df/dy = 200 (y - x²)."
+    hints = Hints(
+        task="Return the pair (∂f/∂x, ∂f/∂y) of Rosenbrock's function f(x, y) = (1 − x)² + 100 (y − x²)², for "
+             "numbers and for arrays alike.",
+        idea="Differentiate each square with the chain rule: the derivative of u² is 2u times the derivative of "
+             "what is inside it, and a term without the variable contributes nothing.",
+        formula="∂f/∂x = −2(1 − x) − 400x(y − x²) and ∂f/∂y = 200(y − x²).",
+        code="`dfdx = -2 * (1 - x) - 400 * x * (y - x**2)`, `dfdy = 200 * (y - x**2)`; return them as a pair.",
     )
     grad = SURFACES["rosenbrock"].grad
     cases = [(-1.2, 1.0), (1.0, 1.0), (0.5, -0.3), (np.array([-1.5, 0.0, 2.0]), np.array([2.0, 0.0, -1.0]))]
-    with Harness(rosenbrock_grad, hint) as harness:
+    with Harness(rosenbrock_grad, hints) as harness:
         for x, y in cases:
             answer = harness.call(x, y)
             expected = tuple(np.asarray(e, dtype=np.float64) for e in grad(x, y))
@@ -149,17 +160,15 @@ def check_rosenbrock_grad(rosenbrock_grad: Callable) -> None:
             if close(got[0], expected[0], rtol=1e-9, atol=1e-12) and close(got[1], expected[1], rtol=1e-9, atol=1e-12):
                 continue
             inner = y - x**2
-            specific = hint
+            why = ""
             if close(got[0], expected[1], rtol=1e-9, atol=1e-12) and close(got[1], expected[0], rtol=1e-9, atol=1e-12):
-                specific = "you returned (df/dy, df/dx); return df/dx first. " + hint
+                why = "you returned (df/dy, df/dx); return df/dx first."
             elif close(got[0], -2 * (a - x) + 2 * b * inner, rtol=1e-9, atol=1e-12):
-                specific = (
-                    "the inner derivative of (y - x²) with respect to x is -2x; the second term of df/dx is "
-                    "-4·100·x·(y - x²). " + hint
-                )
+                why = ("the inner derivative of (y - x²) with respect to x is -2x, and the second term of df/dx "
+                       "lacks it.")
             elif close(got[0], 2 * (a - x) - 4 * b * x * inner, rtol=1e-9, atol=1e-12):
-                specific = "the inner derivative of (1 - x) is -1, so the first term of df/dx is -2(1 - x). " + hint
+                why = "the inner derivative of (1 - x) is -1, which flips the sign of the first term of df/dx."
             elif close(got[1], 2 * inner, rtol=1e-9, atol=1e-12):
-                specific = "keep the factor 100 in df/dy = 200 (y - x²). " + hint
-            answer.fail(expected, specific)
+                why = "keep the factor 100 of the second square in df/dy."
+            answer.fail(expected, why=why)
         harness.passed(len(cases))

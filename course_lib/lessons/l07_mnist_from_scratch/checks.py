@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.ui.checks import Harness, close, diagnose
+from course_lib.ui.checks import Harness, Hints, close, diagnose
 from course_lib.data import load_mnist
 from course_lib.metrics import accuracy, confusion_matrix
 
@@ -21,10 +21,14 @@ TOL = {"rtol": 1e-5, "atol": 1e-6}
 
 def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> None:
     """``standardise(X_train, X)`` must return (X − μ) / σ with μ, σ the mean and std of all training pixels."""
-    hint = (
-        "compute the two numbers from the training images only, over all their pixels: "
-        "`mu, sigma = X_train.mean(), X_train.std()`, then return `(X - mu) / sigma`. The test "
-        "images must be shifted and scaled by the *training* numbers, exactly like the training images."
+    hints = Hints(
+        task="Return X standardised with the training set's statistics: shifted by the mean and divided by the "
+             "standard deviation of all pixels of X_train.",
+        idea="Standardise with two numbers taken from the training images alone, over all their pixels. Every other "
+             "set is shifted and scaled by the same two numbers, so that a pixel value means the same in training "
+             "and in testing.",
+        formula="μ = mean of all pixels of X_train, σ = their standard deviation; return (X − μ) / σ.",
+        code="`mu, sigma = X_train.mean(), X_train.std()`, then return `(X - mu) / sigma`.",
     )
     X_train, _ = load_mnist("train", normalize="unit")
     X_test, _ = load_mnist("test", normalize="unit")
@@ -32,7 +36,7 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
     small_train = rng.uniform(0, 1, size=(6, 4))
     brighter = 0.5 + 0.5 * rng.uniform(0, 1, size=(3, 4))  # another set whose own mean and std differ
     cases = [(small_train, brighter), (small_train, small_train), (X_train[:2000], X_test[:500])]
-    with Harness(standardise, hint) as harness:
+    with Harness(standardise, hints) as harness:
         for X_tr, X in cases:
             answer = harness.call(X_tr, X)
             mu, sigma = X_tr.mean(), X_tr.std()
@@ -48,12 +52,12 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
                  "mean different things in training and in testing (and one test image alone has no std to speak of)."),
                 (X - mu, "the result is centred but not scaled: divide by the training std σ as well."),
                 (X / sigma, "the result is scaled but not centred: subtract the training mean μ first."),
-                ((X - mu) / sigma**2, "divide by the standard deviation σ = X_train.std(), not by the variance σ²."),
+                ((X - mu) / sigma**2, "divide by the standard deviation σ, not by the variance σ²."),
                 (per_pixel,
                  "these are per-pixel statistics (axis=0). Pixels at the border are 0 in every training image, "
                  "so their std is 0 and dividing by it gives NaN or inf. Use one μ and one σ over all pixels."),
             ]
-            answer.fail(expected, diagnose(got, mistakes, hint, **TOL))
+            answer.fail(expected, why=diagnose(got, mistakes, "", **TOL))
         # The training statistics of the full set are the constants load_mnist(normalize="standard") uses.
         answer = harness.call(X_train, X_test[:100])
         reference = load_mnist("test", normalize="standard")[0][:100]
@@ -64,10 +68,13 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
 
 def check_accuracy(accuracy_fn: Callable[[NDArray, NDArray], float]) -> None:
     """``accuracy(logits, y)`` must return the fraction of rows whose largest logit is at the label."""
-    hint = (
-        "the predicted digit of each row is the index of its largest logit, `logits.argmax(axis=1)` "
-        "(axis 1 runs along a row's ten classes); compare it with y and take the mean of the "
-        "True/False values: `float(np.mean(logits.argmax(axis=1) == y))`."
+    hints = Hints(
+        task="Return the fraction of rows whose largest logit sits at the row's label, one number between 0 and 1.",
+        idea="A classifier predicts, for each row, the class with the largest score, found along the row's classes "
+             "(axis=1); the accuracy is the share of rows where that prediction equals the label.",
+        formula="ŷᵢ = argmax_c logits[i, c], and accuracy = (1/N)·Σᵢ [ŷᵢ = yᵢ], a number in [0, 1].",
+        code="`logits.argmax(axis=1)` gives each row's predicted digit; compare it with y and take the mean of the "
+             "True/False values: `float(np.mean(logits.argmax(axis=1) == y))`.",
     )
     rng = np.random.default_rng(3)
     logits = rng.normal(size=(200, 10))
@@ -77,7 +84,7 @@ def check_accuracy(accuracy_fn: Callable[[NDArray, NDArray], float]) -> None:
         (np.array([[-1.0, -3.0], [-2.0, -0.5]]), np.array([1, 0])),  # all logits negative, every prediction wrong
         (logits, y),
     ]
-    with Harness(accuracy_fn, hint) as harness:
+    with Harness(accuracy_fn, hints) as harness:
         for scores, labels in cases:
             answer = harness.call(scores, labels)
             expected = accuracy(scores.argmax(axis=1), labels)
@@ -86,20 +93,25 @@ def check_accuracy(accuracy_fn: Callable[[NDArray, NDArray], float]) -> None:
                 continue
             correct = int(np.sum(scores.argmax(axis=1) == labels))
             if np.isclose(got, correct) and correct != expected:
-                answer.fail(expected, f"that is the number of correct rows ({correct}); divide by "
-                            f"the number of rows ({len(labels)}) to get a fraction between 0 and 1. " + hint)
+                answer.fail(expected, why=f"that is the number of correct rows ({correct}); divide by "
+                            f"the number of rows ({len(labels)}) to get a fraction between 0 and 1.")
             if np.isclose(got, 100 * expected) and expected != 0:
-                answer.fail(expected, "that is a percentage; return the fraction between 0 and 1. " + hint)
+                answer.fail(expected, why="that is a percentage; return the fraction between 0 and 1.")
             answer.fail(expected)
         harness.passed(len(cases))
 
 
 def check_confusion_matrix(confusion_matrix_fn: Callable[[NDArray, NDArray], NDArray]) -> None:
     """``confusion_matrix(y_true, y_pred)`` must return the 10 x 10 counts, row = true digit, column = predicted."""
-    hint = (
-        "start from `cm = np.zeros((10, 10), dtype=int)` (always 10 x 10, even if some digit never "
-        "occurs) and add 1 to `cm[t, p]` for every pair (t, p) in zip(y_true, y_pred): the row is the "
-        "true digit, the column the predicted one. `np.add.at(cm, (y_true, y_pred), 1)` does it without a loop."
+    hints = Hints(
+        task="Return the 10 x 10 confusion matrix, whose entry [i, j] counts the examples of true digit i "
+             "predicted as j.",
+        idea="A confusion matrix has a row for every digit and a column for every digit, all ten even if some never "
+             "occur: the row is the true digit, the column the predicted one, and every example adds 1 to the cell "
+             "of its pair.",
+        formula="C[i, j] = the number of examples n with yₙ = i and ŷₙ = j, for i, j = 0, …, 9.",
+        code="start from `cm = np.zeros((10, 10), dtype=int)` and add 1 to `cm[t, p]` for every pair (t, p) in "
+             "`zip(y_true, y_pred)`. `np.add.at(cm, (y_true, y_pred), 1)` does it without a loop.",
     )
     rng = np.random.default_rng(5)
     y_true = rng.integers(0, 10, size=500)
@@ -109,7 +121,7 @@ def check_confusion_matrix(confusion_matrix_fn: Callable[[NDArray, NDArray], NDA
         (np.array([0, 1, 2, 2]), np.array([0, 2, 2, 2])),  # digits 3..9 never occur
         (y_true, y_pred),
     ]
-    with Harness(confusion_matrix_fn, hint) as harness:
+    with Harness(confusion_matrix_fn, hints) as harness:
         for t, p in cases:
             answer = harness.call(t, p)
             expected = confusion_matrix(t, p)
@@ -118,7 +130,7 @@ def check_confusion_matrix(confusion_matrix_fn: Callable[[NDArray, NDArray], NDA
             if close(got, expected, rtol=0, atol=0):
                 continue
             if close(got, expected.T, rtol=0, atol=0):
-                answer.fail(expected, "rows and columns are swapped: cm[i, j] counts "
-                            "true digit i predicted as j, so the *row* index is the true label. " + hint)
+                answer.fail(expected, why="rows and columns are swapped: cm[i, j] counts "
+                            "true digit i predicted as j, so the *row* index is the true label.")
             answer.fail(expected)
         harness.passed(len(cases))

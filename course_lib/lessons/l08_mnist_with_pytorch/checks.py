@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.ui.checks import CheckFailed, Harness, close, describe
+from course_lib.ui.checks import CheckFailed, Harness, Hints, close, describe
 from course_lib.torch_nn.models import CNN
 
 __all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_train_step"]
@@ -33,21 +33,24 @@ def check_conv_output_size(conv_output_size: Callable[[int, int, int, int], int]
 
     ⌊(size + 2·padding − kernel_size) / stride⌋ + 1, checked against torch's ``Conv2d``.
     """
-    hint = (
-        "a kernel of size k fits (size + 2*padding - k) // stride + 1 times across: the padding is "
-        "added on both sides, the first position counts too (the + 1), and a last, incomplete "
-        "stride is dropped (floor division //)."
+    hints = Hints(
+        task="Return the side of the square output of a convolution or pooling layer, as a whole number, for an "
+             "input of side size, a kernel of side kernel_size, padding zeros on each side and the given stride.",
+        idea="Count the positions the kernel can take: the padding widens the input on both sides, the kernel's "
+             "first position is an output too, and a last window that would stick out past the edge is dropped.",
+        formula="out = ⌊(size + 2·padding − kernel_size) / stride⌋ + 1.",
+        code="`(size + 2 * padding - kernel_size) // stride + 1` (floor division `//` drops the incomplete stride).",
     )
     cases = [(28, 3, 1, 1), (28, 2, 0, 2), (28, 5, 0, 1), (14, 3, 0, 2), (7, 3, 1, 2), (27, 2, 0, 2), (5, 5, 2, 3)]
-    with Harness(conv_output_size, hint) as harness:
+    with Harness(conv_output_size, hints) as harness:
         answers = [harness.call(*args) for args in cases]
         # A typical slip is named only if it explains *every* answer, not just the first wrong one.
         slips = [
-            (lambda n, k, p, s: (n + 2 * p - k) // s, "you forgot the + 1: the kernel's first position is an output too. "),
-            (lambda n, k, p, s: (n + p - k) // s + 1, "padding adds `padding` pixels on each side, so 2 * padding in all. "),
+            (lambda n, k, p, s: (n + 2 * p - k) // s, "you forgot the + 1: the kernel's first position is an output too."),
+            (lambda n, k, p, s: (n + p - k) // s + 1, "padding adds `padding` pixels on each side, so 2 * padding in all."),
             (lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1,
-             "torch rounds down: a window that would stick out past the edge is dropped (floor, not ceil). "),
-            (lambda n, k, p, s: (n + 2 * p - k) / s + 1, "sizes are whole numbers: use floor division // instead of /. "),
+             "torch rounds down: a window that would stick out past the edge is dropped (floor, not ceil)."),
+            (lambda n, k, p, s: (n + 2 * p - k) / s + 1, "sizes are whole numbers: use floor division // instead of /."),
         ]
         explains = [all(close(answer.got, slip(*args), rtol=0, atol=0) for answer, args in zip(answers, cases)) for slip, _ in slips]
         specific = next((text for (_, text), fits in zip(slips, explains) if fits), "")
@@ -55,7 +58,7 @@ def check_conv_output_size(conv_output_size: Callable[[int, int, int, int], int]
             expected = _torch_output_size(*args)
             got = answer.count(expected, lead="return a whole number (int). " + specific)
             if got != expected:
-                answer.fail(expected, specific + hint)
+                answer.fail(expected, why=specific)
         harness.passed(len(cases))
 
 
@@ -66,13 +69,20 @@ def check_count_cnn_parameters(count_cnn_parameters: Callable[[tuple, int], int]
     halves after each block (28 → 14 → 7 → 3); then Linear(c_last·side², hidden) and
     Linear(hidden, 10), each with biases.
     """
-    hint = (
-        "add up every layer's weights and biases: a 3x3 conv from c_in to c_out channels has "
-        "c_out*c_in*3*3 + c_out; after each block the side halves (28 -> 14 -> 7 -> 3, floor); the "
-        "first Linear takes c_last*side*side inputs; a Linear(n_in, n_out) has n_out*n_in + n_out."
+    hints = Hints(
+        task="Return how many numbers CNN(channels, hidden) learns: every weight and every bias of its conv blocks "
+             "and of its two Linear layers.",
+        idea="Count layer by layer, weights and biases: a conv has one 3 x 3 kernel for every pair of an input and an "
+             "output channel and one bias per output channel; each block's pooling halves the side, rounding down; "
+             "the first Linear sees every position of every channel of the last block.",
+        formula="a 3 x 3 conv from c_in to c_out channels: c_out·c_in·3·3 + c_out; a Linear(n_in, n_out): "
+                "n_out·n_in + n_out; the side goes 28 → 14 → 7 → 3; the first Linear has n_in = c_last·side·side.",
+        code="loop over `channels` keeping `c_in` (1 at first) and `side` (28 at first): add `c_out * c_in * 3 * 3 + "
+             "c_out`, then set `c_in, side = c_out, side // 2`; finally add `c_in * side * side * hidden + hidden` and "
+             "`hidden * 10 + 10`.",
     )
     cases = [((16, 32), 128), ((32, 64), 128), ((8,), 64), ((4, 8, 16), 32)]
-    with Harness(count_cnn_parameters, hint) as harness:
+    with Harness(count_cnn_parameters, hints) as harness:
         for channels, hidden in cases:
             answer = harness.call(channels, hidden)
             expected = sum(p.numel() for p in CNN(channels, hidden).parameters())
@@ -83,15 +93,15 @@ def check_count_cnn_parameters(count_cnn_parameters: Callable[[tuple, int], int]
             side = 28 // 2 ** len(channels)
             convs = sum(c_out * c_in * 9 for c_in, c_out in zip(sizes[:-1], sizes[1:]))
             linears = channels[-1] * side**2 * hidden + hidden * 10
-            specific = hint
+            why = ""
             if got == convs + linears:
-                specific = "you left out the biases: every conv channel and every Linear output has one. " + hint
+                why = "you left out the biases: every conv channel and every Linear output has one."
             elif got == expected - channels[-1] * side**2 * hidden + channels[-1] * hidden:
-                specific = ("the first Linear sees every position of every channel: c_last*side*side inputs, "
-                            "not c_last. " + hint)
+                why = ("the first Linear sees every position of every channel: c_last*side*side inputs, "
+                       "not c_last.")
             elif got == expected - convs + convs // 3:
-                specific = "a 3x3 kernel has 3*3 = 9 weights per input and output channel, not 3. " + hint
-            answer.fail(expected, specific)
+                why = "a 3x3 kernel has 3*3 = 9 weights per input and output channel, not 3."
+            answer.fail(expected, why=why)
         harness.passed(len(cases))
 
 
@@ -121,9 +131,16 @@ def check_train_step(train_step: Callable) -> None:
     zero the old gradients, forward, loss, backward, optimizer step; return the loss as a Python
     float. Checked over three steps against a reference on a copy of the same model.
     """
-    hint = (
-        "the standard step is: optimizer.zero_grad(); loss = loss_fn(model(X), y); loss.backward(); "
-        "optimizer.step(); return loss.item()."
+    hints = Hints(
+        task="Do one standard PyTorch training step of the model on the batch X, y with the given loss function and "
+             "optimizer, and return this batch's loss as a Python float.",
+        idea="A PyTorch training step has five parts in a fixed order: clear the old gradients, run the batch "
+             "forward, compute the loss, let autograd compute the gradients backward, and let the optimizer update "
+             "the weights. Report the loss this step computed, as a plain number.",
+        formula="w ← w − η·∇_w L(model(X), y), where ∇_w L is computed afresh for this batch (not added to the last "
+                "step's), and the loss returned is L before the update.",
+        code="`optimizer.zero_grad(); loss = loss_fn(model(X), y); loss.backward(); optimizer.step(); "
+             "return loss.item()`.",
     )
     torch.manual_seed(0)
     start = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)).double()
@@ -131,7 +148,7 @@ def check_train_step(train_step: Callable) -> None:
     X = torch.randn(16, 6, dtype=torch.float64, generator=generator)
     y = torch.randint(0, 3, (16,), generator=generator)
     n = 3
-    with Harness(train_step, hint) as harness:
+    with Harness(train_step, hints) as harness:
         model = copy.deepcopy(start)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
         got_losses = []
@@ -140,28 +157,28 @@ def check_train_step(train_step: Callable) -> None:
             answer = harness.call(model, nn.CrossEntropyLoss(), optimizer, X, y, shared=(0, 2))
             got = answer.got
             if isinstance(got, torch.Tensor):
-                answer.refuse("a Python float", None, "loss.item() turns a one-element tensor into a float, and lets go "
-                              "of the graph autograd built for it.")
+                answer.refuse("a Python float", None, "a tensor came back: a one-element tensor's .item() is its "
+                              "Python float, and taking it lets go of the graph autograd built for the loss.")
             if isinstance(got, bool) or not isinstance(got, (float, np.floating)):
                 answer.refuse("the batch's loss as a float", None, "")
             got_losses.append(float(got))
         right, losses = _reference_steps(start, X, y, n)
         if not _same_weights(model, right):
             if _same_weights(model, start):
-                specific = ("the weights did not change: call optimizer.step(), and call it after loss.backward() "
-                            "(zero_grad() clears the gradients, so a step before backward has nothing to apply). ")
+                why = ("the weights did not change: the optimizer must take its step, and after the backward pass "
+                       "(once the old gradients are cleared, a step before backward has nothing to apply).")
             elif _same_weights(model, _reference_steps(start, X, y, n, zero_grad=False)[0]):
-                specific = ("after the first step the weights went wrong: without optimizer.zero_grad() each "
-                            "backward() *adds* to the gradients of all earlier steps. ")
+                why = ("after the first step the weights went wrong: without clearing the old gradients (the "
+                       "optimizer's zero_grad) each backward pass *adds* to the gradients of all earlier steps.")
             else:
-                specific = ""
+                why = ""
             raise CheckFailed(f"after {n} calls of train_step (which returned {describe(got_losses)}) the model's weights "
                               f"differ from {n} correct steps; expected the weights after {n} correct steps.\n"
-                              f"Hint: {specific}{hint}")
+                              f"{harness.text(why)}")
         if not np.allclose(got_losses, losses, rtol=1e-10):
             raise CheckFailed(
                 f"the losses your train_step returned over {n} steps were {np.round(got_losses, 6).tolist()}; "
-                f"expected {np.round(losses, 6).tolist()}.\nHint: return the loss computed in this step, "
-                f"before the update, as loss.item(). {hint}"
+                f"expected {np.round(losses, 6).tolist()}.\n"
+                + harness.text("return the loss computed in this step, before the update, as a Python float.")
             )
         harness.passed(n)
