@@ -55,7 +55,7 @@ SOFTMAX_CROSS_ENTROPY_GRAD_HINTS = Hints(
          "shaped like the logits (N examples, C classes), for integer labels y.",
     idea="Section 5.2: for one example the gradient of −log p_y with respect to its logits is "
          "\"predicted minus wanted\", the softmax probabilities minus the one-hot vector of the label. "
-         "The loss is the mean over the N examples, so each example's row is scaled by that mean.",
+         "The loss is the mean of the N examples' losses, and that mean carries over to the gradient.",
     formula="∂L/∂z = (p − onehot(y)) / N, with p = softmax(z) row by row and N the number of examples (rows).",
     code="`p, _ = F.softmax_forward(logits)` gives the probabilities; `np.eye(C)[y]` is the one-hot matrix "
          "(C = the number of columns); subtract, then divide by `len(y)`.",
