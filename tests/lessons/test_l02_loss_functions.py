@@ -21,6 +21,7 @@ from course_lib.lessons.l02_loss_functions.loss_curves import (
 )
 from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn import losses
+from course_lib.numpy_nn.gradcheck import numerical_gradient
 from course_lib.lessons.l02_loss_functions.plots import (
     plot_constant_fits, plot_line_fits, plot_loss_curves, plot_probability_bars,
 )
@@ -403,7 +404,43 @@ def bce_without_abs(x, t):
     return float(np.mean(x - x * t + np.log1p(np.exp(-x))))  # right maths, but e^1000 at x = -1000
 
 
+def _softmax(z):
+    return F.softmax_forward(z)[0]
+
+
+def _onehot(z, y):
+    return np.eye(z.shape[1])[y]
+
+
+def softmax_cross_entropy_grad(logits, y):
+    p, _ = F.softmax_forward(logits)
+    onehot = np.eye(logits.shape[1])[y]
+    return (p - onehot) / len(y)
+
+
+def naive_softmax_grad(z, y):
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True) - _onehot(z, y)) / len(y)
+
+
 RIGHT_AND_WRONG = [
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: _softmax(z) - _onehot(z, y), "gradient of the SUM"),
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: (_softmax(z) - _onehot(z, y)) / z.size, "divided by N·C"),
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: (_onehot(z, y) - _softmax(z)) / len(y), "The sign is flipped"),
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: _onehot(z, y) - _softmax(z), "The sign is flipped"),  # then, on the next run, the sum
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: (z - _onehot(z, y)) / len(y), "from the logits z themselves"),
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: _softmax(z) / len(y), "−z_y term of the loss is missing"),
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: -_onehot(z, y) / _softmax(z) / len(y), "with respect to the probabilities"),
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad, naive_softmax_grad, "overflows for a logit of 1000"),
+    (checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+     lambda z, y: softmax_cross_entropy_grad(z, y)[:, 0], "Return an array shaped like the logits"),
     (checks.check_huber, huber, huber_without_half_delta, "subtract ½delta"),
     (checks.check_huber, huber, lambda p, t, d: float(np.mean((p - t) ** 2)), "quadratic part is ½d²"),
     (checks.check_huber, huber, lambda p, t, d: huber(p, t, d) * p.size, "not the sum"),
@@ -432,3 +469,26 @@ def test_learner_overflow_warnings_are_silenced_by_the_check(recwarn):
     with pytest.raises(CheckFailed):
         checks.check_log_sum_exp(lambda x: np.log(np.sum(np.exp(x), axis=-1)))
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_the_gradient_checks_answer_key_is_the_numerical_gradient_of_the_loss():
+    """The check grades by a gradient check; the reference backward it shows agrees with it on every case."""
+    for logits, y in checks._softmax_grad_cases():
+        z = logits.copy()
+        numeric = numerical_gradient(lambda: losses.cross_entropy_forward(z, y)[0], z)
+        exact = losses.cross_entropy_backward(1.0, losses.cross_entropy_forward(logits, y)[1])
+        np.testing.assert_allclose(numeric, exact, rtol=1e-5, atol=1e-6)
+        assert np.all(np.abs(exact) <= 1.0)
+
+
+def test_a_gradient_a_little_off_fails_the_gradient_check_without_a_named_mistake(assert_teaches):
+    assert_teaches(checks.check_softmax_cross_entropy_grad, softmax_cross_entropy_grad,
+                   lambda z, y: softmax_cross_entropy_grad(z, y) * 1.001, "predicted minus wanted")
+
+
+def test_the_softmax_twice_prediction_is_the_loss_section_6_3_prints(capsys):
+    truth = checks.predict_softmax_twice_loss.truth()
+    assert truth == pytest.approx(-np.log(np.e / (np.e + 9)), rel=0.01)  # the bound the text derives, nearly reached
+    assert checks.predict_softmax_twice_loss(1.46) is True
+    assert checks.predict_softmax_twice_loss(0.003) is False  # the loss used correctly
+    assert "1.46" not in capsys.readouterr().out

@@ -163,6 +163,9 @@ RIGHT.update({
 
 # Lesson 02's new checks: the notebook's solution of each, by the check's name.
 RIGHT.update({
+    "check_softmax_cross_entropy_grad":
+        lambda z, y: (np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)
+                      - np.eye(z.shape[1])[y]) / len(y),
 })
 
 

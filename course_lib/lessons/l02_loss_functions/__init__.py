@@ -1,7 +1,8 @@
 """Lesson 02, loss functions: MSE, MAE, Huber, cross-entropy, and computing them stably."""
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
-from course_lib.lessons.l02_loss_functions.checks import check_bce_with_logits, check_huber, check_log_sum_exp
+from course_lib.lessons.l02_loss_functions.checks import (
+    check_bce_with_logits, check_huber, check_log_sum_exp, check_softmax_cross_entropy_grad, predict_softmax_twice_loss)
 from course_lib.lessons.l02_loss_functions.explorers import loss_explorer
 
 LESSON = Lesson(
@@ -19,5 +20,6 @@ LESSON = Lesson(
             ),
         ),
     ),
-    checks=(check_huber, check_log_sum_exp, check_bce_with_logits),
+    checks=(check_softmax_cross_entropy_grad, check_huber, check_log_sum_exp, check_bce_with_logits),
+    predictions=(predict_softmax_twice_loss,),
 )

@@ -22,7 +22,7 @@ def loss_explorer(*, target: float = 0.0, label: float = 1.0) -> Explorer:
     """One prediction against one target: the losses (left) and their gradients (right).
 
     ``regression`` view: MSE, MAE and Huber of a prediction ŷ against the target y = ``target``.
-    ``classification`` view: binary cross-entropy of a logit z against the label t = ``label``,
+    ``classification`` view: binary cross-entropy of a logit z against the label y = ``label``,
     next to the squared error on the probability σ(z); a confidently wrong z shows a message
     where the squared error's gradient has all but vanished.
 
@@ -73,8 +73,8 @@ def loss_explorer(*, target: float = 0.0, label: float = 1.0) -> Explorer:
         here = classification_curves(z, label)
         p = float(sigmoid_forward(z)[0])
         plot_loss_curves(full, ax_loss, marker=here, xlabel="logit $z$",
-                         title=f"Losses at z = {z:.1f}: p = σ(z) = {p:.3g} (label t = {label:g})")
-        wrong_side_up = label >= 0.5  # gradients σ(z) - t lie below 0 for t = 1: keep the band above free
+                         title=f"Losses at z = {z:.1f}: p = σ(z) = {p:.3g} (label y = {label:g})")
+        wrong_side_up = label >= 0.5  # gradients σ(z) - y lie below 0 for y = 1: keep the band above free
         plot_loss_curves(full, ax_grad, kind="grad", marker=here, xlabel="logit $z$", ylabel="gradient $dL/dz$",
                          title=f"Gradients dL/dz at z = {z:.1f}", legend_loc="lower right" if wrong_side_up else "upper left")
         lo, hi = ax_grad.get_ylim()

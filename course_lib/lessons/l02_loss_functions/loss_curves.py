@@ -124,7 +124,7 @@ def regression_curves(pred: ArrayLike, target: float = 0.0, *, delta: float = 1.
 
 
 def _squared_error_on_probability(z: NDArray, t: NDArray) -> tuple[float, tuple]:
-    """(σ(z) - t)², through the library's sigmoid and MSE, keeping both caches for backward."""
+    """(σ(z) - y)², through the library's sigmoid and MSE, keeping both caches for backward."""
     p, sigmoid_cache = F.sigmoid_forward(z)
     loss, mse_cache = losses.mse_forward(p, t)
     return loss, (mse_cache, sigmoid_cache)
@@ -136,12 +136,12 @@ def _squared_error_on_probability_backward(dy: float, cache: tuple) -> NDArray:
 
 
 def classification_curves(logits: ArrayLike, target: float = 1.0) -> LossCurves:
-    """Binary cross-entropy of one logit z against a label t, and squared error on p = σ(z).
+    """Binary cross-entropy of one logit z against a label y, and squared error on p = σ(z).
 
-    Cross-entropy (``F.bce_with_logits_*``): L = -[t log σ(z) + (1 - t) log(1 - σ(z))], with
-    dL/dz = σ(z) - t, which stays near ±1 while the prediction is confidently wrong.
-    Squared error on the probability (``F.sigmoid_*`` then ``F.mse_*``): L = (σ(z) - t)², with
-    dL/dz = 2(σ(z) - t)·σ(z)(1 - σ(z)), which vanishes when the prediction is confidently wrong:
+    Cross-entropy (``F.bce_with_logits_*``): L = -[y log σ(z) + (1 - y) log(1 - σ(z))], with
+    dL/dz = σ(z) - y, which stays near ±1 while the prediction is confidently wrong.
+    Squared error on the probability (``F.sigmoid_*`` then ``F.mse_*``): L = (σ(z) - y)², with
+    dL/dz = 2(σ(z) - y)·σ(z)(1 - σ(z)), which vanishes when the prediction is confidently wrong:
     the reason classifiers are trained with cross-entropy.
 
     Reference: Golik, Doetsch & Ney, "Cross-entropy vs. squared error training: a theoretical and
@@ -149,7 +149,7 @@ def classification_curves(logits: ArrayLike, target: float = 1.0) -> LossCurves:
 
     Args:
         logits: the logits z, a number or a 1-D array.
-        target: the label t, a probability in [0, 1] (usually 0 or 1).
+        target: the label y, a probability in [0, 1] (usually 0 or 1).
 
     Returns:
         :class:`LossCurves` with the names ``"cross-entropy"`` and ``"squared error on σ(z)"``.
@@ -410,15 +410,16 @@ def naive_sigmoid(x: ArrayLike) -> NDArray:
 
 
 def naive_binary_cross_entropy(logits: ArrayLike, target: ArrayLike) -> float:
-    """Mean -[t log p + (1 - t) log(1 - p)] with p = 1 / (1 + e^(-x)), as written on paper: BREAKS.
+    """Mean -[y log p + (1 - y) log(1 - p)] with p = 1 / (1 + e^(-x)), as written on paper: BREAKS.
 
-    For x above about 37, p rounds to exactly 1.0 (below about -745, to exactly 0.0), and one of
-    the logs is log(0) = -inf:
-    - a confident wrong answer (x = -1000, t = 1; or x = 40, t = 0) gives inf instead of 1000 or 40;
-    - a confident RIGHT answer (x = 1000, t = 1) gives 0·log(0) = 0·(-inf) = nan instead of 0,
+    For x above about 37, p rounds to exactly 1.0 (1 + e^-37 rounds to 1); below about -709.78,
+    e^(-x) overflows to inf and p = 1 / inf is exactly 0.0 (the true σ(x) ≈ e^x would still be a
+    representable number down to about -745). Then one of the logs is log(0) = -inf:
+    - a confident wrong answer (x = -1000, y = 1; or x = 40, y = 0) gives inf instead of 1000 or 40;
+    - a confident RIGHT answer (x = 1000, y = 1) gives 0·log(0) = 0·(-inf) = nan instead of 0,
       and a single nan turns the whole mean, and every gradient after it, into nan.
     The fix is :func:`course_lib.numpy_nn.losses.bce_with_logits_forward`, which works with the
-    logit directly: max(x, 0) - t·x + log(1 + e^(-|x|)). Kept for the lesson only.
+    logit directly: max(x, 0) - y·x + log(1 + e^(-|x|)). Kept for the lesson only.
 
     Shape:
         logits, target: any, the same -> scalar.
