@@ -141,7 +141,10 @@ def check_he_std(steady_scale: Callable[[int], float]) -> None:
             if np.isclose(value, expected, rtol=1e-6):
                 continue
             other = 3 * fan_in
-            if np.isclose(value, 2 / fan_in):
+            if np.isfinite(value) and np.isclose(harness.call(other).number(), value):
+                why = (f"Your answer is the same for {fan_in} and {other} inputs; the more inputs a layer sums, "
+                       "the smaller each weight must be.")
+            elif np.isclose(value, 2 / fan_in):
                 why = "That is the variance 2 / n_in; a standard deviation is its square root."
             elif np.isclose(value, np.sqrt(1 / fan_in)):
                 why = ("√(1 / n_in) is LeCun's and Xavier's scale for a layer that keeps the whole signal; a ReLU "
@@ -151,9 +154,6 @@ def check_he_std(steady_scale: Callable[[int], float]) -> None:
             elif np.isclose(value * np.sqrt(fan_in), np.sqrt(2), rtol=0.05):
                 why = (f"Close: your σ_w is c / √n_in with c ≈ {value * np.sqrt(fan_in):.3f}, read off a search. "
                        "The variance rule gives c exactly.")
-            elif np.isfinite(value) and np.isclose(harness.call(other).number(), value):
-                why = (f"Your answer is the same for {fan_in} and {other} inputs; the more inputs a layer sums, "
-                       "the smaller each weight must be.")
             else:
                 why = ""
             harness.fail((fan_in,), value, expected, why=why)
