@@ -12,12 +12,13 @@ import pytest
 import torch
 
 from course_lib.lessons.l04_activation_functions.checks import (
-    check_count_dead_units, check_he_std, check_leaky_relu_derivative, check_tanh_derivative,
+    check_count_dead_units, check_he_std, check_layer_stats, check_leaky_relu_derivative, check_tanh_derivative,
+    choose_relu_lecun_trend, predict_relu_lecun_factor,
 )
 from course_lib.ui.checks import CheckFailed
 from course_lib.lessons.l04_activation_functions.deep_nets import (
     ACTIVATION_NAMES, INIT_NAMES, LayerStatistics, activation_and_derivative, build_network,
-    compose_linear, dead_unit_fractions, dead_unit_mask, gradient_warning, layer_statistics,
+    compose_linear, dead_unit_fractions, dead_unit_mask, forward_stats, gradient_warning, layer_statistics,
     signal_warning, softmax_sweep,
 )
 from course_lib.numpy_nn.init import init_std
@@ -447,11 +448,68 @@ def he_std(fan_in):
     return math.sqrt(2 / fan_in)
 
 
+def layer_stats(x, weights, activation):
+    means = []
+    stds = []
+    h = x
+    for W in weights:
+        h = activation(h @ W.T)
+        means.append(h.mean())
+        stds.append(h.std())
+    return np.array(means), np.array(stds)
+
+
+def _pre_activation_stats(x, weights, activation):
+    means, stds, h = [], [], x
+    for W in weights:
+        z = h @ W.T
+        means.append(z.mean())
+        stds.append(z.std())
+        h = activation(z)
+    return np.array(means), np.array(stds)
+
+
+def _no_activation_stats(x, weights, activation):
+    return layer_stats(x, weights, lambda z: z)
+
+
+def _per_unit_std(x, weights, activation):
+    means, stds, h = [], [], x
+    for W in weights:
+        h = activation(h @ W.T)
+        means.append(h.mean())
+        stds.append(h.std(axis=0).mean())
+    return np.array(means), np.array(stds)
+
+
+def _with_input(x, weights, activation):
+    means, stds = layer_stats(x, weights, activation)
+    return np.concatenate([[x.mean()], means]), np.concatenate([[x.std()], stds])
+
+
+def _one_late(x, weights, activation):
+    means, stds, h = [], [], x
+    for W in weights:
+        means.append(h.mean())
+        stds.append(h.std())
+        h = activation(h @ W.T)
+    return np.array(means), np.array(stds)
+
+
 def count_dead_units(h):
     return int((h == 0).all(axis=0).sum())
 
 
 RIGHT_AND_WRONG = [
+    (check_layer_stats, layer_stats, _pre_activation_stats, "pre-activations"),
+    (check_layer_stats, layer_stats, _no_activation_stats, "no activation function at all"),
+    (check_layer_stats, layer_stats, _per_unit_std, "each unit's std"),
+    (check_layer_stats, layer_stats, lambda x, w, f: tuple(s**p for s, p in zip(layer_stats(x, w, f), (1, 2))),
+     "variances"),
+    (check_layer_stats, layer_stats, lambda x, w, f: layer_stats(x, w, f)[::-1], "swapped"),
+    (check_layer_stats, layer_stats, _with_input, "input's: h_0 = x"),
+    (check_layer_stats, layer_stats, _one_late, "one layer late"),
+    (check_layer_stats, layer_stats, lambda x, w, f: layer_stats(x, w[:-1], f), "One layer is missing"),
     (check_tanh_derivative, tanh_derivative, lambda x: 1 - x**2, "1 − x²"),
     (check_tanh_derivative, tanh_derivative, lambda x: 1 - np.tanh(x), "needs squaring"),
     (check_tanh_derivative, tanh_derivative, lambda x: np.tanh(x), "not its slope"),
@@ -459,8 +517,11 @@ RIGHT_AND_WRONG = [
     (check_leaky_relu_derivative, lambda x, s: np.where(x >= 0, 1, s), lambda x, s: (x > 0) * 1.0, "ReLU's derivative"),
     (check_leaky_relu_derivative, leaky_relu_derivative, lambda x, s: np.where(x > 0, x, s * x), "function itself"),
     (check_he_std, he_std, lambda n: 2 / n, "variance 2 / n_in"),
-    (check_he_std, he_std, lambda n: math.sqrt(1 / n), "LeCun"),
+    (check_he_std, he_std, lambda n: math.sqrt(1 / n), "LeCun's and Xavier's scale"),
     (check_he_std, he_std, lambda n: 2 / math.sqrt(n), "inside the square root"),
+    (check_he_std, he_std, lambda n: 1.4 / math.sqrt(n), "c ≈ 1.400"),
+    (check_he_std, he_std, lambda n: 0.125, "the same for"),
+    (check_he_std, he_std, lambda n: math.sqrt(2), "the same for"),
     (check_count_dead_units, count_dead_units, lambda h: int((h == 0).sum()), "zero entries"),
     (check_count_dead_units, count_dead_units, lambda h: int((h == 0).any(axis=0).sum()), "at least one sample"),
     (check_count_dead_units, count_dead_units, lambda h: int((h == 0).all(axis=1).sum()), "rows (samples)"),
@@ -479,3 +540,29 @@ def test_a_wrong_shape_is_explained():
     with pytest.raises(CheckFailed, match="ReLU"):
         check_leaky_relu_derivative(lambda x, s: np.where(x > 0, 1.0, 0.0))
     assert ACTIVATIONS["relu"] is ReLU
+
+
+def test_forward_stats_is_the_loop_written_out(rng):
+    x = rng.standard_normal((30, 5))
+    weights = [rng.standard_normal((7, 5)), rng.standard_normal((7, 7))]
+    h1 = np.tanh(x @ weights[0].T)
+    h2 = np.tanh(h1 @ weights[1].T)
+    means, stds = forward_stats(x, weights, "tanh")
+    np.testing.assert_allclose(means, [h1.mean(), h2.mean()])
+    np.testing.assert_allclose(stds, [h1.std(), h2.std()])
+    np.testing.assert_allclose(forward_stats(x, weights[:1], "linear")[1], [(x @ weights[0].T).std()])
+    with pytest.raises(ValueError, match="Unknown activation"):
+        forward_stats(x, weights, "swish")
+
+
+def test_an_unknown_mistake_in_layer_stats_still_gets_the_idea(assert_teaches):
+    assert_teaches(check_layer_stats, layer_stats, lambda x, w, f: tuple(a + 1 for a in layer_stats(x, w, f)),
+                   "Layer l takes the previous layer's output")
+
+
+def test_the_predictions_truths_are_what_the_lesson_says(capsys):
+    assert choose_relu_lecun_trend.truth() == "shrinks"
+    assert abs(predict_relu_lecun_factor.truth() - 1 / math.sqrt(2)) < 0.03
+    assert predict_relu_lecun_factor(0.5) is False and predict_relu_lecun_factor(0.7) is True
+    assert choose_relu_lecun_trend("stays") is False
+    assert "0.70" not in capsys.readouterr().out

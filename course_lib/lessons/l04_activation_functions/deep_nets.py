@@ -10,8 +10,9 @@ weights at initialisation decides whether the signal survives the trip:
 Everything here is built on ``course_lib.numpy_nn``: the activation layers and their functional
 forward / backward pairs, ``Linear`` and the initialisers with torch.nn.init's formulas.
 
-The variance rule behind every initialiser: for y = Σ_i w_i x_i with n_in independent, zero-mean
-terms, Var(y) = n_in · Var(w) · Var(x). Glorot & Bengio (2010) pick Var(w) = 2 / (n_in + n_out);
+The variance rule behind every initialiser: for z = Σ_i w_i x_i with n_in independent terms and
+zero-mean weights, Var(z) = n_in · Var(w) · E[x²] (E[x²] = Var(x) only when x has mean 0, which a
+ReLU's or a sigmoid's output does not). Glorot & Bengio (2010) pick Var(w) = 2 / (n_in + n_out);
 He et al. (2015) pick Var(w) = 2 / n_in for ReLU, which zeroes half of the signal.
 """
 
@@ -39,6 +40,7 @@ __all__ = [
     "compose_linear",
     "dead_unit_fractions",
     "dead_unit_mask",
+    "forward_stats",
     "gradient_warning",
     "layer_statistics",
     "signal_warning",
@@ -269,6 +271,31 @@ def dead_unit_fractions(model: Sequential, X: NDArray) -> NDArray:
 # ------------------------------------------------------------------------------------------------
 # Signals and gradients through depth
 # ------------------------------------------------------------------------------------------------
+
+
+def forward_stats(x: NDArray, weights: Sequence[NDArray], activation: str) -> tuple[NDArray, NDArray]:
+    """The mean and std of every layer's activations h_l = f(h_{l−1} W_lᵀ), with h_0 = x and no biases.
+
+    The answer key of the lesson's first exercise: the per-layer statistics loop, written out.
+    Each statistic is over the whole (N, units) array of one layer, every sample and unit together.
+
+    Args:
+        x: the input batch, shape (N, n_in).
+        weights: W_1, ..., W_L, each shaped (n_out, n_in) as in ``Linear``.
+        activation: ``"linear"`` or one of :data:`ACTIVATION_NAMES`.
+
+    Returns:
+        ``(means, stds)``, each of shape (L,); entry l − 1 is layer l's.
+    """
+    _check_choice("activation", activation, ("linear", *ACTIVATION_NAMES))
+    means, stds = [], []
+    h = np.asarray(x, dtype=np.float64)
+    for W in weights:
+        z = h @ np.asarray(W, dtype=np.float64).T
+        h = z if activation == "linear" else _PAIRS[activation][0](z)[0]
+        means.append(h.mean())
+        stds.append(h.std())
+    return np.array(means), np.array(stds)
 
 
 @dataclass(frozen=True)
