@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from course_lib.lessons.l04_activation_functions.checks import (
-    check_count_dead_units, check_he_std, check_layer_stats, check_leaky_relu_derivative, check_tanh_derivative,
+    check_count_dead_units, check_steady_scale, check_layer_stats, check_leaky_relu_derivative, check_tanh_derivative,
     choose_relu_lecun_trend, predict_relu_lecun_factor,
 )
 from course_lib.ui.checks import CheckFailed
@@ -516,12 +516,12 @@ RIGHT_AND_WRONG = [
     (check_leaky_relu_derivative, leaky_relu_derivative, lambda x, s: np.where(x > 0, 1, s * x), "not negative_slope · x"),
     (check_leaky_relu_derivative, lambda x, s: np.where(x >= 0, 1, s), lambda x, s: (x > 0) * 1.0, "ReLU's derivative"),
     (check_leaky_relu_derivative, leaky_relu_derivative, lambda x, s: np.where(x > 0, x, s * x), "function itself"),
-    (check_he_std, he_std, lambda n: 2 / n, "variance 2 / n_in"),
-    (check_he_std, he_std, lambda n: math.sqrt(1 / n), "LeCun's and Xavier's scale"),
-    (check_he_std, he_std, lambda n: 2 / math.sqrt(n), "inside the square root"),
-    (check_he_std, he_std, lambda n: 1.4 / math.sqrt(n), "c ≈ 1.400"),
-    (check_he_std, he_std, lambda n: 0.125, "the same for"),
-    (check_he_std, he_std, lambda n: math.sqrt(2), "the same for"),
+    (check_steady_scale, he_std, lambda n: 2 / n, "variance 2 / n_in"),
+    (check_steady_scale, he_std, lambda n: math.sqrt(1 / n), "LeCun's and Xavier's scale"),
+    (check_steady_scale, he_std, lambda n: 2 / math.sqrt(n), "inside the square root"),
+    (check_steady_scale, he_std, lambda n: 1.4 / math.sqrt(n), "c ≈ 1.400"),
+    (check_steady_scale, he_std, lambda n: 0.125, "the same for"),
+    (check_steady_scale, he_std, lambda n: math.sqrt(2), "the same for"),
     (check_count_dead_units, count_dead_units, lambda h: int((h == 0).sum()), "zero entries"),
     (check_count_dead_units, count_dead_units, lambda h: int((h == 0).any(axis=0).sum()), "at least one sample"),
     (check_count_dead_units, count_dead_units, lambda h: int((h == 0).all(axis=1).sum()), "rows (samples)"),

@@ -131,7 +131,7 @@ RIGHT = {
     "check_linear_backward": lambda dy, x, W: (dy @ W, dy.T @ x, dy.sum(axis=0)),
     "check_tanh_derivative": lambda x: 1 - np.tanh(x) ** 2,
     "check_leaky_relu_derivative": lambda x, slope: np.where(x > 0, 1.0, slope),
-    "check_he_std": _he_std,
+    "check_steady_scale": _he_std,
     "check_count_dead_units": lambda h: int(np.all(h == 0, axis=0).sum()),
     "check_momentum_step": lambda p, g, b, lr, mu: (p - lr * (mu * b + g), mu * b + g),
     "check_adam_step": _adam_step,

@@ -3,7 +3,7 @@
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
 from course_lib.lessons.l04_activation_functions.checks import (
     check_count_dead_units,
-    check_he_std,
+    check_steady_scale,
     check_layer_stats,
     check_leaky_relu_derivative,
     check_tanh_derivative,
@@ -22,7 +22,7 @@ LESSON = Lesson(
             timings=(Timing("depth", "depth", (20, 30)),),
         ),
     ),
-    checks=(check_layer_stats, check_he_std, check_tanh_derivative, check_leaky_relu_derivative,
+    checks=(check_layer_stats, check_steady_scale, check_tanh_derivative, check_leaky_relu_derivative,
             check_count_dead_units),
     predictions=(choose_relu_lecun_trend, predict_relu_lecun_factor),
 )

@@ -19,7 +19,7 @@ from course_lib.numpy_nn.init import init_std
 from course_lib.numpy_nn.functional import leaky_relu_backward, leaky_relu_forward
 
 __all__ = [
-    "check_count_dead_units", "check_he_std", "check_layer_stats", "check_leaky_relu_derivative",
+    "check_count_dead_units", "check_steady_scale", "check_layer_stats", "check_leaky_relu_derivative",
     "check_tanh_derivative", "choose_relu_lecun_trend", "predict_relu_lecun_factor",
 ]
 
@@ -131,7 +131,7 @@ HE_STD_HINTS = Hints(
 )
 
 
-def check_he_std(steady_scale: Callable[[int], float]) -> None:
+def check_steady_scale(steady_scale: Callable[[int], float]) -> None:
     """``steady_scale(fan_in)``: σ_w = √(2 / n_in), the standard deviation He et al. (2015) give a weight before a ReLU."""
     cases = [64, 128, 784, 4096, 2, 1]
     with Harness(steady_scale, HE_STD_HINTS) as harness:
