@@ -2,7 +2,12 @@
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
 from course_lib.lessons.l00_start_here.checks import (
-    check_batches_per_epoch, check_count_digit, check_minibatches, check_scale_pixels, predict_batches_per_epoch)
+    check_batches_per_epoch,
+    check_count_digit,
+    check_minibatches,
+    check_scale_pixels,
+    predict_batches_per_epoch,
+)
 from course_lib.lessons.l00_start_here.explorers import digit_browser
 
 

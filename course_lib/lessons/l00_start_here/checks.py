@@ -76,7 +76,7 @@ def _epoch(harness: Harness, X: np.ndarray, y: np.ndarray, batch_size: int, rng:
         answer.refuse("mini-batches: one (X_batch, y_batch) pair after another", None, lead)
     try:
         batches = list(got)
-    except Exception as err:  # the body of a generator runs only now
+    except Exception as err:  # noqa: BLE001 - the body of a generator runs only now: its error is the learner's
         raise CheckFailed(
             f"{getattr(harness.fn, '__name__', 'your function')}(X, y, {batch_size}, rng) raised {type(err).__name__}: "
             f"{err}\nwhile handing out its batches.\n{harness.text()}"

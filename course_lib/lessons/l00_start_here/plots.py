@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from matplotlib.axes import Axes
 
@@ -27,7 +29,7 @@ def plot_network(ax: Axes | None = None) -> Axes:
         ys = np.linspace(0.15, 0.85, shown)
         columns.append([(x, y) for y in ys])
         ax.text(x, 0.02, label, ha="center", va="top", fontsize=9)
-    for left, right in zip(columns, columns[1:]):
+    for left, right in itertools.pairwise(columns):
         for x0, y0 in left:
             for x1, y1 in right:
                 ax.plot([x0, x1], [y0, y1], color="0.75", linewidth=0.6, zorder=1)
