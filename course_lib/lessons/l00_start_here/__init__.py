@@ -1,7 +1,13 @@
-"""Lesson 00, start here: the environment, the MNIST files, the glossary; browsing the digits."""
+"""Lesson 00, start here: the network and its training loop, the environment, MNIST, mini-batches; browsing the digits."""
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
-from course_lib.lessons.l00_start_here.checks import check_batches_per_epoch, check_count_digit, check_scale_pixels
+from course_lib.lessons.l00_start_here.checks import (
+    check_batches_per_epoch,
+    check_count_digit,
+    check_minibatches,
+    check_scale_pixels,
+    predict_batches_per_epoch,
+)
 from course_lib.lessons.l00_start_here.explorers import digit_browser
 
 
@@ -27,5 +33,6 @@ LESSON = Lesson(
             timings=(Timing("index", "index", (1, 2)),),
         ),
     ),
-    checks=(check_count_digit, check_scale_pixels, check_batches_per_epoch),
+    checks=(check_minibatches, check_count_digit, check_scale_pixels, check_batches_per_epoch),
+    predictions=(predict_batches_per_epoch,),
 )
