@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib.lessons.l01_gradient_descent.checks import (
-    check_critical_learning_rate, check_gradient, check_gradient_step,
+    check_critical_learning_rate, check_descend, check_gradient, check_gradient_step, predict_critical_lr,
 )
 from course_lib.data import iterate_minibatches, make_linear_regression
 from course_lib.lessons.l01_gradient_descent.descent import (
@@ -22,7 +22,7 @@ from course_lib.lessons.l01_gradient_descent.descent import (
 from course_lib.numpy_nn.gradcheck import numerical_gradient, rel_error
 from course_lib.numpy_nn.losses import MSELoss
 from course_lib.lessons.l01_gradient_descent import plots as gd_plots
-from course_lib.lessons.l01_gradient_descent.explorers import lr_explorer
+from course_lib.lessons.l01_gradient_descent.explorers import lr_explorer, steps_text
 
 TINY_X, TINY_Y = np.array([[1.0], [2.0], [3.0]]), np.array([2.0, 2.0, 5.0])
 
@@ -252,16 +252,40 @@ def test_contours_keep_their_frame_and_paths_draw_their_points(data):
     fig, ax = plt.subplots()
     gd_plots.plot_loss_contours(grid, ax=ax, minimum=least_squares(X, y))
     result = gradient_descent(X, y, lr=3.0, steps=20)
-    gd_plots.plot_descent_path(result.path, ax=ax, label="α = 3")
+    gd_plots.plot_descent_path(result.path, ax=ax, label="η = 3")
     assert ax.get_xlim() == (-1, 7) and ax.get_ylim() == (-2, 6), "a diverging path must not rescale the map"
     assert ax.get_xlabel() == "slope w" and ax.get_ylabel() == "intercept b" and ax.get_title()
-    path_line = next(line for line in ax.get_lines() if line.get_label() == "α = 3")
+    path_line = next(line for line in ax.get_lines() if line.get_label() == "η = 3")
     np.testing.assert_array_equal(path_line.get_xdata(), result.path[:, 0])
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(label.startswith("minimum") for label in labels) and "α = 3" in labels
+    assert any(label.startswith("minimum") for label in labels) and "η = 3" in labels
     assert len(fig.axes) == 2, "a colorbar next to the map"
     with pytest.raises(ValueError, match=r"\(k, 2\)"):
         gd_plots.plot_descent_path(np.zeros((3, 3)), ax=ax)
+    assert not any(label.startswith("start") for label in labels), "the start is named only when asked"
+    gd_plots.plot_descent_path(result.path, ax=ax, label="again", start_label="start here")
+    start = next(line for line in ax.get_lines() if line.get_label() == "start here")
+    assert (start.get_xdata()[0], start.get_ydata()[0]) == tuple(result.path[0])
+    assert "start here" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_eigen_directions_are_drawn_along_the_hessians_eigenvectors(data):
+    import matplotlib.pyplot as plt
+
+    X, _ = data
+    H = linear_hessian(X)
+    ax = gd_plots.plot_eigen_directions(H, (3.0, 2.0), ax=plt.figure().add_subplot(), length=2.0)
+    low, high = np.linalg.eigvalsh(H)
+    arrows = [child for child in ax.get_children() if type(child).__name__ == "Annotation"]
+    assert len(arrows) == 2
+    for arrow, lam in zip(arrows, (low, high)):
+        tip = np.subtract(arrow.xy, (3.0, 2.0))
+        assert np.linalg.norm(tip) == pytest.approx(2.0)
+        np.testing.assert_allclose(H @ tip, lam * tip, atol=1e-9)  # an eigenvector, with its own eigenvalue
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [f"eigen-direction of λ_min = {low:.3g}", f"eigen-direction of λ_max = {high:.3g}"]
+    with pytest.raises(ValueError, match="symmetric 2 × 2"):
+        gd_plots.plot_eigen_directions(np.array([[1.0, 2.0], [0.0, 1.0]]), (0, 0))
 
 
 def test_loss_curves_and_gradient_norms(data):
@@ -326,16 +350,20 @@ def test_explorer_redraws_the_path_for_every_control(data):
     for name, value in settings:
         c[name].value = value
         lr = c["lr"].value
-        assert lr == pytest.approx(1e-3), "the smallest α of the slider"
+        assert lr == pytest.approx(1e-3), "the smallest η of the slider"
         expected = gradient_descent(X, y, lr=lr, steps=c["steps"].value, start=(c["w0"].value, c["b0"].value))
         path_line = next(line for line in ax_map.get_lines() if line.get_label() == "path of (w, b)")
         np.testing.assert_allclose(path_line.get_xdata(), expected.path[:, 0])
         np.testing.assert_allclose(ax_loss.get_lines()[0].get_ydata(), expected.losses)
         assert ax_loss.get_xlim() == (0, c["steps"].value)
-        assert ax_map.get_title() == f"α = {lr:.3g}: after {expected.steps} steps"
-        assert ax_map.get_legend().get_title().get_text() == f"ends at w = {expected.w:.3g}, b = {expected.b:.3g}"
+        assert ax_map.get_title() == f"η = {lr:.3g}: after {steps_text(expected.steps)}"
+        legend = ax_map.get_legend()
+        assert legend.get_title().get_text() == f"ends at w = {expected.w:.3g}, b = {expected.b:.3g}"
+        start = f"start (w₀, b₀) = ({c['w0'].value:.3g}, {c['b0'].value:.3g})"
+        assert start in [t.get_text() for t in legend.get_texts()], "the legend names the start point"
+        assert legend.get_bbox_to_anchor().y1 < ax_map.get_window_extent().y0 + 1, "the legend sits under the map"
         assert ax_scale.get_lines()[1].get_xdata()[0] == pytest.approx(lr)
-        assert _message(ax_map) == "", f"α = {lr:.3g} converges: no warning expected after {name} = {value}"
+        assert _message(ax_map) == "", f"η = {lr:.3g} converges: no warning expected after {name} = {value}"
 
 
 def test_explorer_shows_divergence_as_a_message_and_keeps_the_frame(data):
@@ -399,6 +427,122 @@ WRONG = [
     (check_critical_learning_rate, max_learning_rate, lambda X: max_learning_rate(X) / 2, "1/λ_max"),
     (check_critical_learning_rate, max_learning_rate, lambda X: 2 / np.mean(X[:, 0] ** 2), "w alone"),
 ]
+
+
+# ---- the descent loop (Exercise 1): one learner's loop per typical mistake ------------------------
+
+
+def descend(X, y, lr, steps):
+    w, b = 0.0, 0.0
+    losses = [linear_loss(w, b, X, y)]
+    for _ in range(steps):
+        dw, db = linear_gradient(w, b, X, y)
+        w, b = w - lr * dw, b - lr * db
+        losses.append(linear_loss(w, b, X, y))
+    return w, b, losses
+
+
+def descend_uphill(X, y, lr, steps):
+    w, b = 0.0, 0.0
+    losses = [linear_loss(w, b, X, y)]
+    for _ in range(steps):
+        dw, db = linear_gradient(w, b, X, y)
+        w, b = w + lr * dw, b + lr * db
+        losses.append(linear_loss(w, b, X, y))
+    return w, b, losses
+
+
+def descend_one_after_the_other(X, y, lr, steps):
+    w, b = 0.0, 0.0
+    losses = [linear_loss(w, b, X, y)]
+    for _ in range(steps):
+        w = w - lr * linear_gradient(w, b, X, y)[0]
+        b = b - lr * linear_gradient(w, b, X, y)[1]  # the gradient at the new w
+        losses.append(linear_loss(w, b, X, y))
+    return w, b, losses
+
+
+def descend_recording_after(X, y, lr, steps):
+    w, b, losses = 0.0, 0.0, []
+    for _ in range(steps):
+        dw, db = linear_gradient(w, b, X, y)
+        w, b = w - lr * dw, b - lr * db
+        losses.append(linear_loss(w, b, X, y))
+    return w, b, losses
+
+
+def descend_recording_before(X, y, lr, steps):
+    w, b, losses = 0.0, 0.0, []
+    for _ in range(steps):
+        losses.append(linear_loss(w, b, X, y))
+        dw, db = linear_gradient(w, b, X, y)
+        w, b = w - lr * dw, b - lr * db
+    return w, b, losses
+
+
+def descend_summing(X, y, lr, steps):
+    x, w, b = X[:, 0], 0.0, 0.0
+    losses = [linear_loss(w, b, X, y)]
+    for _ in range(steps):
+        r = w * x + b - y
+        w, b = w - lr * np.sum(r * x), b - lr * np.sum(r)
+        losses.append(linear_loss(w, b, X, y))
+    return w, b, losses
+
+
+def descend_without_lr(X, y, lr, steps):
+    w, b = 0.0, 0.0
+    losses = [linear_loss(w, b, X, y)]
+    for _ in range(steps):
+        dw, db = linear_gradient(w, b, X, y)
+        w, b = w - dw, b - db
+        losses.append(linear_loss(w, b, X, y))
+    return w, b, losses
+
+
+def descend_one_too_many(X, y, lr, steps):
+    w, b, losses = descend(X, y, lr, steps)
+    return w, b, [*losses, losses[-1]]
+
+
+def descend_returning_the_previous_point(X, y, lr, steps):
+    w, b, losses = descend(X, y, lr, steps - 1)
+    return w, b, descend(X, y, lr, steps)[2]
+
+
+WRONG += [
+    (check_descend, descend, descend_uphill, "moved along the gradient, which points uphill"),
+    (check_descend, descend, descend_one_after_the_other, "not a simultaneous update"),
+    (check_descend, descend, descend_recording_after, "recorded only after each update, so J at the start is missing"),
+    (check_descend, descend, descend_recording_before, "J after the last step is missing"),
+    (check_descend, descend, descend_summing, "N times too long"),
+    (check_descend, descend, descend_without_lr, "ignore the learning rate"),
+    (check_descend, descend, descend_one_too_many, r"needs \d+: one for the start and one after every step"),
+    (check_descend, descend, descend_returning_the_previous_point, "from before the last update"),
+]
+
+
+def test_each_mistaken_loop_differs_from_the_right_one_on_the_checks_first_case():
+    """A diagnosis is only worth its name if the mistake changes the answer the check compares."""
+    first = (TINY_X, TINY_Y, 0.1, 5)
+    right = descend(*first)
+    for wrong in (descend_uphill, descend_one_after_the_other, descend_summing, descend_without_lr):
+        assert not np.allclose(wrong(*first)[2], right[2]), wrong.__name__
+
+
+def test_the_prediction_is_graded_against_the_critical_rate_of_the_lessons_data(capsys):
+    truth = critical_learning_rate(make_linear_regression(seed=0)[0])
+    assert truth == pytest.approx(0.827, abs=1e-3)
+    assert predict_critical_lr(0.8) is True and predict_critical_lr(0.5) is False and predict_critical_lr(1.0) is False
+    out = capsys.readouterr().out
+    assert "0.827" not in out and "larger than your guess" in out and "smaller than your guess" in out
+
+
+def test_the_explorers_title_counts_one_step_in_the_singular(data):
+    X, y = data
+    explorer = lr_explorer(X, y, steps=1)
+    assert explorer.figure.axes[0].get_title() == "η = 0.1: after 1 step"
+    assert steps_text(1) == "1 step" and steps_text(0) == "0 steps" and steps_text(30) == "30 steps"
 
 
 @pytest.mark.parametrize(("check", "right", "wrong", "specific"), WRONG, ids=[w[3] for w in WRONG])

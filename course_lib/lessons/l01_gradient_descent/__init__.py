@@ -2,7 +2,9 @@
 
 from course_lib.data import make_linear_regression
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
-from course_lib.lessons.l01_gradient_descent.checks import check_critical_learning_rate, check_gradient, check_gradient_step
+from course_lib.lessons.l01_gradient_descent.checks import (
+    check_critical_learning_rate, check_descend, check_gradient, check_gradient_step, predict_critical_lr,
+)
 from course_lib.lessons.l01_gradient_descent.explorers import lr_explorer
 
 LESSON = Lesson(
@@ -15,5 +17,6 @@ LESSON = Lesson(
             timings=(Timing("lr", "lr", (0.5, 0.79)),),
         ),
     ),
-    checks=(check_gradient, check_gradient_step, check_critical_learning_rate),
+    checks=(check_descend, check_gradient, check_gradient_step, check_critical_learning_rate),
+    predictions=(predict_critical_lr,),
 )

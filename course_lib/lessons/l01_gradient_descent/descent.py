@@ -10,12 +10,12 @@ where the ½ is a convention that cancels the 2 of the derivative. (``numpy_nn.M
 
     ∂J/∂w = (1/N) · Σ_i r_i · x_i,      ∂J/∂b = (1/N) · Σ_i r_i,      r_i = w·x_i + b − y_i,
 
-and gradient descent repeats θ ← θ − α·∇J(θ) with the learning rate α > 0 (Cauchy, 1847).
+and gradient descent repeats θ ← θ − η·∇J(θ) with the learning rate η (eta) > 0 (Cauchy, 1847).
 
 J is a quadratic bowl whose curvature, the Hessian H = [[mean(x²), mean(x)], [mean(x), 1]], does
 not depend on θ or y. Along an eigenvector of H with eigenvalue λ the distance to the minimum is
-multiplied by (1 − α·λ) at every step, so full-batch descent converges exactly when
-0 < α < 2/λ_max and diverges when α > 2/λ_max (LeCun, Bottou, Orr & Müller, "Efficient BackProp",
+multiplied by (1 − η·λ) at every step, so full-batch descent converges exactly when
+0 < η < 2/λ_max and diverges when η > 2/λ_max (LeCun, Bottou, Orr & Müller, "Efficient BackProp",
 1998, section 5).
 
 Everything here is plain NumPy on arrays shaped like the course's data sets: X: (N, 1), y: (N,).
@@ -144,8 +144,8 @@ def linear_hessian(X: ArrayLike) -> NDArray[np.float64]:
 def critical_learning_rate(X: ArrayLike) -> float:
     """The learning rate above which full-batch gradient descent on J diverges: 2 / λ_max(H).
 
-    Below it every direction shrinks by |1 − α·λ| < 1 per step; above it the direction of the
-    largest eigenvalue grows by |1 − α·λ_max| > 1 per step.
+    Below it every direction shrinks by |1 − η·λ| < 1 per step; above it the direction of the
+    largest eigenvalue grows by |1 − η·λ_max| > 1 per step.
     """
     largest = float(np.linalg.eigvalsh(linear_hessian(X))[-1])  # eigvalsh sorts ascending
     return 2.0 / largest
@@ -268,7 +268,7 @@ def gradient_descent(
     criterion: Literal["gradient_norm", "loss_change"] = "gradient_norm",
     fit_bias: bool = True,
 ) -> DescentResult:
-    """Fit ŷ = w·x + b by gradient descent on J, one update θ ← θ − α·∇J_batch(θ) per step.
+    """Fit ŷ = w·x + b by gradient descent on J, one update θ ← θ − η·∇J_batch(θ) per step.
 
     - batch_size=None: full-batch gradient descent, the gradient of J on all N examples.
     - batch_size=1: stochastic gradient descent (Robbins & Monro, 1951), one example per step.
@@ -283,7 +283,7 @@ def gradient_descent(
     DIVERGENCE_FACTOR × J at the start, and the result says ``stopped_because="diverged"``.
 
     Args:
-        lr: the learning rate α > 0.
+        lr: the learning rate η > 0.
         steps: the most updates to make (>= 0).
         batch_size: examples per step, 1..N, or None for all of them.
         rng: the generator that shuffles the examples; required when batch_size < N.
@@ -372,7 +372,7 @@ def make_uniform_noise_regression(n: int = 100, *, seed: int | np.random.Generat
 def mean_residual_descent(X: ArrayLike, y: ArrayLike, *, lr: float, steps: int, start: float = 0.0) -> NDArray[np.float64]:
     """A WRONG "gradient descent" for a line, as it appears in a popular tutorial; for study only.
 
-    It fits ŷ = θ·x (no bias term) and updates θ ← θ − α · mean(θ·x_i − y_i). Two mistakes:
+    It fits ŷ = θ·x (no bias term) and updates θ ← θ − η · mean(θ·x_i − y_i). Two mistakes:
 
     1. The step uses the mean residual, which is ∂J/∂b, the gradient of a bias the model does not
        have. The true slope gradient, mean(r_i · x_i), weighs each residual by its x_i. The update

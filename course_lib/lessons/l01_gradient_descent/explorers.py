@@ -1,4 +1,4 @@
-"""Lesson 01's explorer: the learning rate α and the number of steps, on a contour map of the loss."""
+"""Lesson 01's explorer: the learning rate η and the number of steps, on a contour map of the loss."""
 
 from __future__ import annotations
 
@@ -17,10 +17,15 @@ from course_lib.ui.explorer import (
     SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
 )
 
-__all__ = ["lr_explorer"]
+__all__ = ["lr_explorer", "steps_text"]
 
-LR_EXPONENTS = (-3.0, 0.5)  # α from 10^-3 (crawls) to 10^0.5 ≈ 3.2 (diverges on the course's data)
+LR_EXPONENTS = (-3.0, 0.5)  # η from 10^-3 (crawls) to 10^0.5 ≈ 3.2 (diverges on the course's data)
 MAX_STEPS = 200
+
+
+def steps_text(n: int) -> str:
+    """ "1 step", "30 steps": the count with its noun in the right number."""
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def lr_explorer(
@@ -35,9 +40,9 @@ def lr_explorer(
 ) -> Explorer:
     """Full-batch gradient descent on a line fit: its path on the contours of J and its loss per step.
 
-    Controls: ``lr`` (α, log scale), ``steps``, ``w0`` and ``b0`` (the starting point), ``reset``.
+    Controls: ``lr`` (η, log scale), ``steps``, ``w0`` and ``b0`` (the starting point), ``reset``.
     The frame of the contour map stays fixed, so a diverging path visibly leaves it; a run that
-    diverges or whose loss grows is announced on the plot, never raised. A strip below marks α
+    diverges or whose loss grows is announced on the plot, never raised. A strip below marks η
     against the critical rate 2/λ_max above which descent diverges.
     """
     import ipywidgets as widgets
@@ -63,7 +68,7 @@ def lr_explorer(
 
     controls: dict[str, Any] = {
         # step 0.02, finer than the shared 0.1, so that values either side of 2/λ_max are reachable
-        "lr": log_slider("learning rate α", lr, *LR_EXPONENTS, step=0.02, tooltip="the step size of θ ← θ − α∇J(θ)"),
+        "lr": log_slider("learning rate η", lr, *LR_EXPONENTS, step=0.02, tooltip="the step size of θ ← θ − η∇J(θ)"),
         "steps": widgets.IntSlider(value=steps, min=1, max=MAX_STEPS, description="steps", **SLIDER),
         "w0": widgets.FloatSlider(value=start[0], min=w_range[0], max=w_range[1], step=0.1, description="start w₀",
                                   **SLIDER),
@@ -75,25 +80,28 @@ def lr_explorer(
     background = [*ax_map.collections, *ax_map.lines]  # the contours and the minimum: no control moves them
 
     def redraw() -> None:
-        alpha, n_steps = controls["lr"].value, controls["steps"].value
-        result = gradient_descent(X, y, lr=alpha, steps=n_steps, start=(controls["w0"].value, controls["b0"].value))
+        eta, n_steps = controls["lr"].value, controls["steps"].value
+        start_point = (controls["w0"].value, controls["b0"].value)
+        result = gradient_descent(X, y, lr=eta, steps=n_steps, start=start_point)
         clear_axes(ax_map, ax_loss, ax_scale, keep=background)
-        ax_map.set(title=f"α = {alpha:.3g}: after {result.steps} steps", xlabel="slope w", ylabel="intercept b",
+        ax_map.set(title=f"η = {eta:.3g}: after {steps_text(result.steps)}", xlabel="slope w", ylabel="intercept b",
                    xlim=(grid.w[0], grid.w[-1]), ylim=(grid.b[0], grid.b[-1]))
         ax_map.set_autoscale_on(False)  # as plot_loss_contours leaves it: a runaway path leaves the frame
-        plot_descent_path(result.path, ax=ax_map, color="crimson", label="path of (w, b)")
-        ax_map.legend(loc="lower left", fontsize=8, title=f"ends at w = {result.w:.3g}, b = {result.b:.3g}",
-                      title_fontsize=8)
-        plot_descent_losses({f"α = {alpha:.3g}": result}, ax=ax_loss, minimum_loss=j_star, title="Loss J after each step")
+        plot_descent_path(result.path, ax=ax_map, color="crimson", label="path of (w, b)",
+                          start_label=f"start (w₀, b₀) = ({start_point[0]:.3g}, {start_point[1]:.3g})")
+        # Outside the map, under it: a legend inside would cover whichever corner the start or the path is in.
+        ax_map.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8, frameon=False,
+                      title=f"ends at w = {result.w:.3g}, b = {result.b:.3g}", title_fontsize=8)
+        plot_descent_losses({f"η = {eta:.3g}": result}, ax=ax_loss, minimum_loss=j_star, title="Loss J after each step")
         ax_loss.set_xlim(0, n_steps)
-        plot_learning_rate_scale(alpha, critical, ax=ax_scale, lr_range=lr_range)
+        plot_learning_rate_scale(eta, critical, ax=ax_scale, lr_range=lr_range)
         ax_scale.xaxis.set_minor_locator(NullLocator())  # 40 unlabelled minor ticks: a tenth of a redraw
         if result.diverged:
-            draw_message(ax_map, f"diverged after {result.steps} steps: loss {result.losses[-1]:.1e}\n"
-                                 f"α = {alpha:.3g} > 2/λ_max = {critical:.3g}")
+            draw_message(ax_map, f"diverged after {steps_text(result.steps)}: loss {result.losses[-1]:.1e}\n"
+                                 f"η = {eta:.3g} > 2/λ_max = {critical:.3g}")
         elif result.loss_grew:
             draw_message(ax_map, f"diverging: the loss grew from {result.losses[0]:.3g} to {result.losses[-1]:.2e}\n"
-                                 f"in {result.steps} steps; α = {alpha:.3g} > 2/λ_max = {critical:.3g}")
+                                 f"in {steps_text(result.steps)}; η = {eta:.3g} > 2/λ_max = {critical:.3g}")
         show_figure(output, figure, relayout=False)
 
     return assemble_explorer(figure, controls, redraw, output, [["lr", "steps", "reset"], ["w0", "b0"]])

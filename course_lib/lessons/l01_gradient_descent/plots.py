@@ -79,8 +79,11 @@ def plot_descent_path(
     label: str = "gradient descent",
     color: str | None = None,
     markersize: float = 3.0,
+    start_label: str | None = None,
 ) -> "Axes":
     """Draw a path of (w, b) points as a line with dots, its start as a hollow circle.
+
+    ``start_label``, if given, names the start circle in the legend.
 
     Shape: path: (steps + 1, 2).
     """
@@ -89,10 +92,31 @@ def plot_descent_path(
         raise ValueError(f"plot_descent_path expects (w, b) points of shape (k, 2), k >= 1; got {path.shape}.")
     ax = axes_or_current(ax)
     (line,) = ax.plot(path[:, 0], path[:, 1], marker="o", markersize=markersize, linewidth=1.2, color=color, label=label)
-    ax.plot(*path[0], marker="o", markersize=8, markerfacecolor="none", color=line.get_color(), linestyle="none")
+    ax.plot(*path[0], marker="o", markersize=8, markerfacecolor="none", color=line.get_color(), linestyle="none",
+            label=start_label or "_start")
     ax.set(xlabel="slope w", ylabel="intercept b")
     if not ax.get_title():
         ax.set_title("Path of gradient descent")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def plot_eigen_directions(H: ArrayLike, center: tuple[float, float], ax: "Axes | None" = None, *, length: float = 2.5) -> "Axes":
+    """Arrows from ``center`` along the two eigenvectors of the 2 × 2 Hessian ``H``, labelled with their eigenvalues.
+
+    The steep direction (λ_max) crosses the valley, the flat one (λ_min) runs along its floor;
+    each arrow is ``length`` long in the (w, b) plane. Shape: H: (2, 2), ordered (w, b).
+    """
+    H = np.asarray(H, dtype=float)
+    if H.shape != (2, 2) or not np.allclose(H, H.T):
+        raise ValueError(f"plot_eigen_directions expects a symmetric 2 × 2 Hessian; got shape {H.shape}.")
+    ax = axes_or_current(ax)
+    eigenvalues, vectors = np.linalg.eigh(H)  # ascending; the columns of `vectors` are unit eigenvectors
+    for lam, v, color, name in zip(eigenvalues, vectors.T, ("navy", "crimson"), ("λ_min", "λ_max")):
+        v = v if v[0] >= 0 else -v  # point to the right, for a tidy picture
+        ax.annotate("", xy=(center[0] + length * v[0], center[1] + length * v[1]), xytext=center,
+                    arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 2})
+        ax.plot([], [], color=color, linewidth=2, label=f"eigen-direction of {name} = {lam:.3g}")
     ax.legend(loc="upper right", fontsize=8)
     return ax
 
@@ -137,7 +161,7 @@ def plot_gradient_norms(
     for name, result in results.items():
         ax.plot(np.arange(len(result.grad_norms)), result.grad_norms, linewidth=1.2, label=name)
     if tol is not None:
-        ax.axhline(tol, color="crimson", linestyle="--", linewidth=0.8, label=f"tolerance {tol:g}")
+        ax.axhline(tol, color="crimson", linestyle="--", linewidth=0.8, label=f"‖∇J‖ tolerance {tol:g}")
     ax.set_yscale("log")
     ax.set(title=title, xlabel="step", ylabel="‖∇J(w, b)‖  (log scale)")
     ax.legend(fontsize=8)
@@ -215,7 +239,7 @@ def plot_loss_slice(
         w1 = w0 - lr * slope
         ax.annotate("", xy=(w1, linear_loss(w1, b, X, y)), xytext=(w0, j0),
                     arrowprops={"arrowstyle": "->", "color": "black", "linewidth": 1.5})
-        ax.plot(w1, linear_loss(w1, b, X, y), "o", color="black", label=f"one step, α = {lr:g}: w = {w1:.2f}")
+        ax.plot(w1, linear_loss(w1, b, X, y), "o", color="black", label=f"one step, η = {lr:g}: w = {w1:.2f}")
     ax.set(title="A slice of the loss: J against w with b fixed", xlabel="slope w", ylabel="J(w, b)")
     ax.legend(fontsize=8)
     return ax
@@ -224,18 +248,18 @@ def plot_loss_slice(
 def plot_learning_rate_scale(
     lr: float, critical: float, ax: "Axes | None" = None, *, lr_range: tuple[float, float] = (1e-3, 10**0.5)
 ) -> "Axes":
-    """A strip with the learning rate α on a log scale: the stable and the diverging side of 2/λ_max."""
+    """A strip with the learning rate η on a log scale: the stable and the diverging side of 2/λ_max."""
     ax = axes_or_current(ax)
     low, high = lr_range
     ax.axvspan(low, critical, color="seagreen", alpha=0.15)
     ax.axvspan(critical, high, color="crimson", alpha=0.15)
-    # Labels sit next to their marks (the critical rate above, α below) instead of in a legend,
+    # Labels sit next to their marks (the critical rate above, η below) instead of in a legend,
     # so the strip can stay thin and nothing covers the marker.
-    ax.axvline(critical, color="crimson", linewidth=1.5, label="critical α")
-    ax.text(critical, 0.8, f"critical α = 2/λ_max = {critical:.3g} ", color="crimson", ha="right", va="center", fontsize=9)
-    ax.plot([lr], [0.5], marker="v", markersize=11, color="black", linestyle="none", label="your α", clip_on=False)
-    ax.text(lr, 0.18, f"α = {lr:.3g}", ha="center", va="center", fontsize=9)
+    ax.axvline(critical, color="crimson", linewidth=1.5, label="critical η")
+    ax.text(critical, 0.8, f"critical η = 2/λ_max = {critical:.3g} ", color="crimson", ha="right", va="center", fontsize=9)
+    ax.plot([lr], [0.5], marker="v", markersize=11, color="black", linestyle="none", label="your η", clip_on=False)
+    ax.text(lr, 0.18, f"η = {lr:.3g}", ha="center", va="center", fontsize=9)
     ax.set_xscale("log")
-    ax.set(xlim=lr_range, ylim=(0, 1), yticks=[], title="Where α sits",
-           xlabel="learning rate α (log scale): descent converges on the green side and diverges on the red side")
+    ax.set(xlim=lr_range, ylim=(0, 1), yticks=[], title="Where η sits",
+           xlabel="learning rate η (log scale): descent converges on the green side and diverges on the red side")
     return ax
