@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_lib.lessons.l03_backpropagation.graph import neuron_graph
-from course_lib.ui.checks import Harness, close
+from course_lib.ui.checks import Harness, Hints, close
 from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn.gradcheck import numerical_gradient_array, rel_error
 from course_lib.numpy_nn.layers import Linear
@@ -23,28 +23,30 @@ __all__ = ["check_linear_backward", "check_neuron_gradients", "check_sigmoid_bac
 _TOLERANCE = 1e-6
 
 
-def _join(*sentences: str) -> str:
-    """Hint sentences joined into one paragraph, each starting with a capital letter."""
-    return " ".join(s.strip()[:1].upper() + s.strip()[1:] for s in sentences if s.strip())
-
-
 # ------------------------------------------------------------------------------------------------
 # Exercise 1: the chain rule by hand on L = (σ(w·x + b) − t)²
 # ------------------------------------------------------------------------------------------------
 
 
+NEURON_HINTS = Hints(
+    task="Return the pair (∂L/∂w, ∂L/∂b) for one sigmoid neuron with squared error, L = (σ(w·x + b) − t)², "
+         "all four arguments plain numbers.",
+    idea="Walk the chain back from L through e = s − t, s = σ(z) and z = w·x + b: each gradient is the product "
+         "of the local derivatives along the path from L to that parameter (the table of section 2).",
+    formula="∂L/∂e = 2e, ∂e/∂s = 1, ∂s/∂z = s(1 − s), ∂z/∂b = 1, ∂z/∂w = x; so ∂L/∂b = 2e·s(1 − s) and "
+            "∂L/∂w = 2e·s(1 − s)·x.",
+    code="Compute `z`, then `s = 1 / (1 + np.exp(-z))`, then `dL_dz = 2 * (s - t) * s * (1 - s)`; "
+         "return `dL_dz * x, dL_dz`.",
+)
+
+
 def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, float], tuple[float, float]]) -> None:
     """``neuron_gradients(w, x, b, t)`` must return ``(∂L/∂w, ∂L/∂b)`` for L = (σ(w·x + b) − t)²."""
-    hint = (
-        "walk the chain back from L: with z = w·x + b, s = σ(z) and e = s − t, "
-        "∂L/∂e = 2e, ∂e/∂s = 1, ∂s/∂z = s(1 − s), ∂z/∂b = 1 and ∂z/∂w = x. Multiply along the path: "
-        "∂L/∂b = 2e·s(1 − s) and ∂L/∂w = 2e·s(1 − s)·x."
-    )
     rng = np.random.default_rng(3)
     cases = [(0.5, 2.0, -0.5, 1.0), (-1.0, 0.3, 0.2, 0.0), (1.5, -1.0, 0.5, 0.25)]
     cases += [tuple(float(v) for v in (*rng.uniform(-2, 2, size=3), rng.uniform(0, 1))) for _ in range(3)]
     graph = neuron_graph()
-    with Harness(neuron_gradients, _join(hint)) as harness:
+    with Harness(neuron_gradients, NEURON_HINTS) as harness:
         for w, x, b, t in cases:
             graph.forward(w=w, x=x, b=b, t=t)
             grads = graph.backward()
@@ -57,15 +59,15 @@ def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, floa
             s, e = graph["s"].value, graph["e"].value
             sp = s * (1 - s)
             mistakes = [
-                (np.array([e * sp * x, e * sp]), "the derivative of e² is 2e: the factor 2 is missing."),
-                (np.array([2 * e * x, 2 * e]), "the factor s(1 − s) is missing: it is σ'(z), the local derivative "
+                (np.array([e * sp * x, e * sp]), "The derivative of e² is 2e: the factor 2 is missing."),
+                (np.array([2 * e * x, 2 * e]), "The factor s(1 − s) is missing: it is σ'(z), the local derivative "
                                                "of the sigmoid node, and every path from L to w or b goes through it."),
                 (np.array([2 * e * sp, 2 * e * sp]),
                  "∂L/∂w needs one more factor than ∂L/∂b: ∂z/∂w = x, because z = w·x + b."),
-                (-expected, "the sign is flipped: e = s − t, so ∂L/∂s = +2(s − t)."),
+                (-expected, "The sign is flipped: e = s − t, so ∂L/∂s = +2(s − t)."),
             ]
             specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
-            answer.fail(shown, _join(specific or "", hint))
+            answer.fail(shown, why=specific or "")
         harness.passed(len(cases))
 
 
@@ -74,15 +76,21 @@ def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, floa
 # ------------------------------------------------------------------------------------------------
 
 
+SIGMOID_HINTS = Hints(
+    task="Return dx = ∂L/∂x for the element-wise sigmoid y = σ(x), given the upstream gradient dy and the stored "
+         "output y.",
+    idea="The chain rule multiplies the upstream gradient by the sigmoid's local derivative, element by element; "
+         "that derivative can be written with the output y alone, which the forward pass stored.",
+    formula="σ'(x) = σ(x)(1 − σ(x)) = y(1 − y), so dx = dy ⊙ y(1 − y). y is already σ(x): do not apply σ again.",
+    code="`return dy * y * (1 - y)`",
+)
+
+
 def check_sigmoid_backward(sigmoid_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     """``sigmoid_backward(dy, y)`` must return dL/dx given dL/dy and y = σ(x), graded by gradient checking."""
-    hint = (
-        "σ'(x) = σ(x)(1 − σ(x)) = y(1 − y), and the chain rule multiplies it by the upstream gradient, "
-        "element by element: dx = dy * y * (1 - y). y is already σ(x): do not apply the sigmoid again."
-    )
     rng = np.random.default_rng(4)
     shapes = [(5,), (3, 4), (2, 3, 2)]
-    with Harness(sigmoid_backward, _join(hint)) as harness:
+    with Harness(sigmoid_backward, SIGMOID_HINTS) as harness:
         for shape in shapes:
             x = rng.uniform(-4, 4, size=shape)
             dy = rng.standard_normal(shape)
@@ -90,21 +98,21 @@ def check_sigmoid_backward(sigmoid_backward: Callable[[np.ndarray, np.ndarray], 
             numerical = numerical_gradient_array(lambda: F.sigmoid_forward(x)[0], x, dy)
             answer = harness.call(dy, y)
             answer.numbers(numerical, lead="Return NumPy arrays of numbers.")
-            got_array = answer.array(numerical, lead=_join(f"dx has the shape of x, {shape}: the sigmoid works element by element."))
+            got_array = answer.array(numerical, lead=f"dx has the shape of x, {shape}: the sigmoid works element by element.")
             error = rel_error(got_array, numerical)
             if error < _TOLERANCE:
                 continue
             sy, _ = F.sigmoid_forward(y)
             mistakes = [
-                (dy, "you returned dy unchanged: the local derivative y(1 − y) is missing."),
-                (y * (1 - y), "you returned σ'(x) alone: multiply it by the upstream gradient dy."),
+                (dy, "You returned dy unchanged: the local derivative of the sigmoid is missing."),
+                (y * (1 - y), "You returned σ'(x) alone: multiply it by the upstream gradient dy."),
                 (dy * sy * (1 - sy), "y is already σ(x); applying σ again computes σ'(σ(x)) instead of σ'(x)."),
-                (dy * y, "the factor (1 − y) is missing."),
+                (dy * y, "The factor (1 − y) is missing."),
             ]
             specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
-            lead = (f"the gradient check found a relative error of {error:.1e} against central differences "
+            lead = (f"The gradient check found a relative error of {error:.1e} against central differences "
                     f"(a correct rule gives about 1e-10).")
-            answer.fail(numerical, _join(lead, specific or "", hint))
+            answer.fail(numerical, why=f"{lead} {specific or ''}")
         harness.passed(len(shapes))
 
 
@@ -113,18 +121,24 @@ def check_sigmoid_backward(sigmoid_backward: Callable[[np.ndarray, np.ndarray], 
 # ------------------------------------------------------------------------------------------------
 
 
+LINEAR_HINTS = Hints(
+    task="Return (dx, dW, db) for the layer y = x Wᵀ + b, given the upstream gradient dy, the input x and W "
+         "(stored (out, in), as in PyTorch).",
+    idea="A gradient has the shape of what it is the gradient of, and the shapes choose the products and the "
+         "transposes; the bias is added to every row, so its gradient gathers all the rows (section 3).",
+    formula="dx = dy·W: (N, out)·(out, in) = (N, in); dW = dyᵀ·x: (out, N)·(N, in) = (out, in); "
+            "db = Σ over the rows of dy: (out,).",
+    code="`dx = dy @ W`, `dW = dy.T @ x`, `db = dy.sum(axis=0)`.",
+)
+
+
 def check_linear_backward(
     linear_backward: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> None:
     """``linear_backward(dy, x, W)`` for y = x Wᵀ + b must return ``(dx, dW, db)``, graded by gradient checking."""
-    hint = (
-        "a gradient has the shape of what it is the gradient of, and the shapes choose the products: "
-        "dx = dy @ W, shape (N, out) @ (out, in) = (N, in); dW = dy.T @ x, shape (out, N) @ (N, in) = (out, in); "
-        "db = dy.sum(axis=0), shape (out,): the bias is added to every row, so its gradient sums the rows."
-    )
     rng = np.random.default_rng(5)
     shapes = [(4, 3, 2), (5, 3, 3), (1, 2, 4), (6, 4, 5)]  # (N, in, out); one square W, one single example
-    with Harness(linear_backward, _join(hint), explain=_linear_error) as harness:
+    with Harness(linear_backward, LINEAR_HINTS, explain=_linear_error) as harness:
         for n, n_in, n_out in shapes:
             x = rng.standard_normal((n, n_in))
             layer = Linear(n_in, n_out, rng=rng)
@@ -140,14 +154,14 @@ def check_linear_backward(
                 "db": numerical_gradient_array(output, b, dy),
             }
             answer = harness.call(dy, x, W)
-            parts = answer.parts("dx", "dW", "db", lead=_join("return three arrays: `return dx, dW, db`."))
+            parts = answer.parts("dx", "dW", "db", lead="Return three arrays, the gradients of x, W and b, in that order.")
             for part in parts:
                 expected = numerical[part.part]
-                array = part.numbers(expected, lead=_join("return NumPy arrays of numbers."))
+                array = part.numbers(expected, lead="Return NumPy arrays of numbers.")
                 error = rel_error(array, expected) if array.shape == expected.shape else np.inf
                 if error < _TOLERANCE:
                     continue
-                part.fail(expected, _join(_linear_hint(part.part, array, expected, dy, x, W), hint))
+                part.fail(expected, why=_linear_hint(part.part, array, expected, dy, x, W))
         harness.passed(len(shapes))
 
 
@@ -191,7 +205,7 @@ def _linear_hint(part: str, got: np.ndarray, expected: np.ndarray, dy: np.ndarra
             return "dW sums over the examples, it does not average them: the loss already took its mean, and dy carries it. "
     if part == "db":
         if got.shape == (n,) and expected.shape != (n,):
-            return f"db came out with one entry per example, shape {got.shape}: sum over the batch axis, dy.sum(axis=0). "
+            return f"db came out with one entry per example, shape {got.shape}: sum over the batch axis, the rows. "
         if got.shape != expected.shape:
             return f"db must have b's shape {expected.shape}, got {got.shape}. "
         if close(got, expected / n, rtol=_TOLERANCE, atol=1e-12):
