@@ -11,48 +11,186 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.lessons.l03_backpropagation.graph import neuron_graph
-from course_lib.ui.checks import Harness, Hints, close
+from course_lib.lessons.l03_backpropagation.graph import (
+    Graph, Node, add_mul_graph, max_mul_graph, neuron_graph, step_size_errors,
+)
+from course_lib.ui.checks import Answer, Harness, Hints, close
+from course_lib.ui.predictions import Prediction
 from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn.gradcheck import numerical_gradient_array, rel_error
 from course_lib.numpy_nn.layers import Linear
 
-__all__ = ["check_linear_backward", "check_neuron_gradients", "check_sigmoid_backward"]
+__all__ = ["choose_max_gate_receivers", "predict_tiny_step_error", "check_backward", "check_linear_backward", "check_neuron_gradients", "check_sigmoid_backward"]
 
 # A correct float64 backward rule agrees with central differences to about 1e-9; a bug, to 1e-2 or worse.
 _TOLERANCE = 1e-6
 
 
 # ------------------------------------------------------------------------------------------------
-# Exercise 1: the chain rule by hand on L = (σ(w·x + b) − t)²
+# Predictions
+# ------------------------------------------------------------------------------------------------
+
+
+def _max_gate_receivers() -> str:
+    graph = max_mul_graph()
+    graph.forward(x=2.0, y=-1.0, z=3.0)
+    grads = graph.backward()
+    receivers = [name for name in ("x", "y") if grads[name] != 0]
+    return {("x",): "only x", ("y",): "only y", ("x", "y"): "both x and y"}.get(tuple(receivers), "neither")
+
+
+choose_max_gate_receivers = Prediction(
+    "which inputs of the max gate m = max(x, y) receive a gradient, at x = 2, y = −1, z = 3",
+    truth=_max_gate_receivers, options=("both x and y", "only x", "only y", "neither"),
+)
+
+
+def _tiny_step_error() -> float:
+    return float(step_size_errors("sin(x) at x = 1", [1e-20])[0])
+
+
+predict_tiny_step_error = Prediction(
+    "the relative error of the central difference of sin at x = 1 with h = 1e-20", truth=_tiny_step_error, rtol=0.2,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise A: the backward pass of a scalar graph
+# ------------------------------------------------------------------------------------------------
+
+BACKWARD_HINTS = Hints(
+    task="Write backward(graph): after graph.forward(...), set every node's .grad to ∂output/∂node and return "
+         "them as a dict by node name.",
+    idea="Start at the output, whose gradient with respect to itself is 1, and walk the nodes from the last to "
+         "the first: each node hands its gradient, times each local derivative, to its inputs. A value used "
+         "twice collects one contribution per path, so contributions are added, onto gradients that start at 0.",
+    formula="grad[output] = 1; for each node, last to first, and each input i of it: "
+            "grad[i] ← grad[i] + grad[node] · ∂node/∂i (graph.local_gradients(node.name) gives the ∂node/∂i).",
+    code="Set every `node.grad = 0.0`, then `graph.output.grad = 1.0`; loop `for node in reversed(graph.nodes)` "
+         "and, for `name, local in graph.local_gradients(node.name).items()`, do `graph[name].grad += node.grad * local`. "
+         "Return `{node.name: node.grad for node in graph.nodes}`.",
+)
+
+
+def _backward_graphs() -> list[tuple[Graph, dict[str, float]]]:
+    """The graphs the check grades on, each with its inputs: one of every kind of node, and values used twice."""
+    shared = Graph([Node("x", "input"), Node("y", "input"), Node("q", "add", ("x", "y")), Node("f", "mul", ("q", "x"))])
+    diamond = Graph([  # a feeds two nodes whose paths meet again; p reads a node twice
+        Node("a", "input"), Node("c", "input"),
+        Node("h", "tanh", ("a",)), Node("g", "mul", ("a", "c")),
+        Node("k", "add", ("h", "g")), Node("p", "mul", ("k", "k")),
+        Node("r", "relu", ("p",)), Node("o", "sub", ("r", "a")),
+    ])
+    return [
+        (add_mul_graph(), {"x": 2.0, "y": -1.0, "z": 3.0}),
+        (shared, {"x": 2.0, "y": 1.0}),
+        (neuron_graph(), {"w": 0.5, "x": 2.0, "b": -0.5, "y": 1.0}),
+        (neuron_graph("cross_entropy"), {"w": -1.2, "x": 0.7, "b": 0.3, "y": 1.0}),
+        (max_mul_graph(), {"x": 1.5, "y": -0.5, "z": -2.0}),
+        (diamond, {"a": 0.8, "c": -1.3}),
+    ]
+
+
+def _backward_with(graph: Graph, *, order: str = "reverse", accumulate: bool = True, seed: float = 1.0,
+                   start: float = 0.0) -> dict[str, float]:
+    """What a backward pass with one of the typical mistakes gives (the defaults: the right pass)."""
+    grads = {node.name: start for node in graph.nodes}
+    grads[graph.output.name] = seed
+    nodes = reversed(graph.nodes) if order == "reverse" else iter(graph.nodes)
+    for node in nodes:
+        for name, local in graph.local_gradients(node.name).items():
+            grads[name] = (grads[name] if accumulate else 0.0) + grads[node.name] * local
+    return grads
+
+
+def _as_vector(graph: Graph, grads: dict[str, float]) -> np.ndarray:
+    return np.array([grads[node.name] for node in graph.nodes], dtype=np.float64)
+
+
+def check_backward(backward: Callable[[Graph], dict[str, float]]) -> None:
+    """``backward(graph)`` must fill every node's ``grad`` with ∂output/∂node and return them by name."""
+    cases = _backward_graphs()
+    with Harness(backward, BACKWARD_HINTS) as harness:
+        for graph, inputs in cases:
+            graph.forward(**inputs)
+            expected = _as_vector(graph, _backward_with(graph))
+            shown = {node.name: float(g) for node, g in zip(graph.nodes, expected)}
+            answer = harness.call(graph)
+            got = answer.got
+            names = [node.name for node in graph.nodes]
+            if not isinstance(got, dict) or sorted(got, key=str) != sorted(names):
+                answer.refuse(f"a dict with one gradient per node, keys {names}", shown,
+                              "Return a dict: each node's name, and its gradient.")
+            values = Answer(harness, answer.args, [got[name] for name in names]).numbers(expected)
+            if close(values, expected, rtol=1e-9, atol=1e-12):
+                continue
+            mistakes = [
+                (_as_vector(graph, _backward_with(graph, order="forward")),
+                 "Only the output's own inputs got their gradients: the nodes were visited from the first to the last, "
+                 "so each node handed on its gradient before it had received it. Backpropagation walks the other way."),
+                (_as_vector(graph, _backward_with(graph, accumulate=False)),
+                 "A value used twice lost part of its gradient: each path overwrote what the path before had handed "
+                 "over, where the contributions of all paths must add up."),
+                (_as_vector(graph, _backward_with(graph, seed=0.0)),
+                 "Every gradient is 0: the walk starts from the output's gradient with respect to itself, and that "
+                 "is 1, not 0."),
+            ]
+            why = next((w for wrong, w in mistakes if close(values, wrong, rtol=1e-9, atol=1e-12)), "")
+            if not why and np.isnan(values).any():
+                why = ("Some gradients are nan (not a number): after forward every .grad is nan, and adding onto a nan "
+                       "gives nan. Each backward pass must first set every gradient to 0.")
+            answer.fail(shown, why=why)
+        # The same graph twice in a row: a second backward must not add onto the first one's gradients.
+        graph, inputs = cases[1]
+        graph.forward(**inputs)
+        expected = _as_vector(graph, _backward_with(graph))
+        shown = {node.name: float(g) for node, g in zip(graph.nodes, expected)}
+        for _ in range(2):
+            answer = harness.call(graph, shared=(0,))
+        got = answer.got
+        values = Answer(harness, answer.args, [got.get(node.name) for node in graph.nodes]).numbers(expected) \
+            if isinstance(got, dict) else answer.numbers(expected)
+        on_nodes = np.array([node.grad for node in graph.nodes], dtype=np.float64)
+        if not close(values, expected, rtol=1e-9, atol=1e-12):  # right on a fresh graph, so the first pass's leftovers
+            answer.fail(shown, why="A second backward pass on the same graph gave other gradients than the first: the "
+                                   "gradients of the first pass were still there, and the second added onto them. "
+                                   "Every pass must start from gradients of 0.")
+        if not close(on_nodes, expected, rtol=1e-9, atol=1e-12):
+            answer.fail(shown, why="The dict you returned is right, but the nodes' own .grad were not all set to "
+                                   "those values: later cells read them from the graph (graph.table()).")
+        harness.passed(len(cases) + 1)
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 1: the chain rule by hand on L = (σ(w·x + b) − y)²
 # ------------------------------------------------------------------------------------------------
 
 
 NEURON_HINTS = Hints(
-    task="Return the pair (∂L/∂w, ∂L/∂b) for one sigmoid neuron with squared error, L = (σ(w·x + b) − t)², "
+    task="Return the pair (∂L/∂w, ∂L/∂b) for one sigmoid neuron with squared error, L = (σ(w·x + b) − y)², "
          "all four arguments plain numbers.",
-    idea="Walk the chain back from L through e = s − t, s = σ(z) and z = w·x + b: each gradient is the product "
+    idea="Walk the chain back from L through e = s − y, s = σ(z) and z = w·x + b: each gradient is the product "
          "of the local derivatives along the path from L to that parameter (the table of section 2).",
     formula="∂L/∂e = 2e, ∂e/∂s = 1, ∂s/∂z = s(1 − s), ∂z/∂b = 1, ∂z/∂w = x; so ∂L/∂b = 2e·s(1 − s) and "
             "∂L/∂w = 2e·s(1 − s)·x.",
-    code="Compute `z`, then `s = 1 / (1 + np.exp(-z))`, then `dL_dz = 2 * (s - t) * s * (1 - s)`; "
+    code="Compute `z`, then `s = 1 / (1 + np.exp(-z))`, then `dL_dz = 2 * (s - y) * s * (1 - s)`; "
          "return `dL_dz * x, dL_dz`.",
 )
 
 
 def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, float], tuple[float, float]]) -> None:
-    """``neuron_gradients(w, x, b, t)`` must return ``(∂L/∂w, ∂L/∂b)`` for L = (σ(w·x + b) − t)²."""
+    """``neuron_gradients(w, x, b, y)`` must return ``(∂L/∂w, ∂L/∂b)`` for L = (σ(w·x + b) − y)²."""
     rng = np.random.default_rng(3)
     cases = [(0.5, 2.0, -0.5, 1.0), (-1.0, 0.3, 0.2, 0.0), (1.5, -1.0, 0.5, 0.25)]
     cases += [tuple(float(v) for v in (*rng.uniform(-2, 2, size=3), rng.uniform(0, 1))) for _ in range(3)]
     graph = neuron_graph()
     with Harness(neuron_gradients, NEURON_HINTS) as harness:
-        for w, x, b, t in cases:
-            graph.forward(w=w, x=x, b=b, t=t)
+        for w, x, b, y in cases:
+            graph.forward(w=w, x=x, b=b, y=y)
             grads = graph.backward()
             expected = np.array([grads["w"], grads["b"]])
             shown = (float(expected[0]), float(expected[1]))
-            answer = harness.call(w, x, b, t)
+            answer = harness.call(w, x, b, y)
             got_array = answer.array(shown, shape=(2,), lead="Return two numbers, (dL_dw, dL_db).")
             if close(got_array, expected, rtol=_TOLERANCE, atol=1e-12):
                 continue
@@ -64,7 +202,7 @@ def check_neuron_gradients(neuron_gradients: Callable[[float, float, float, floa
                                                "of the sigmoid node, and every path from L to w or b goes through it."),
                 (np.array([2 * e * sp, 2 * e * sp]),
                  "∂L/∂w needs one more factor than ∂L/∂b: ∂z/∂w = x, because z = w·x + b."),
-                (-expected, "The sign is flipped: e = s − t, so ∂L/∂s = +2(s − t)."),
+                (-expected, "The sign is flipped: e = s − y, so ∂L/∂s = +2(s − y)."),
             ]
             specific = next((why for wrong, why in mistakes if close(got_array, wrong, rtol=_TOLERANCE, atol=1e-12)), None)
             answer.fail(shown, why=specific or "")
