@@ -16,7 +16,7 @@ from course_lib.lessons.l03_backpropagation.graph import (
     output_curve, step_size_errors, step_sizes,
 )
 from course_lib.lessons.l03_backpropagation.checks import (
-    check_backward, check_linear_backward, check_neuron_gradients, check_sigmoid_backward,
+    check_backward, check_linear_backward, check_neuron_gradients, check_sigmoid_backward, check_two_layer_training,
 )
 from course_lib.ui.checks import CheckFailed
 from course_lib.numpy_nn.gradcheck import numerical_gradient
@@ -522,3 +522,56 @@ def test_backward_check_grades_against_the_reference_graph():
         mine = backward(graph)
         graph.forward(**inputs)
         assert mine == pytest.approx(graph.backward(), rel=1e-14)
+
+
+# ---- exercise B: the training loop -----------------------------------------------------------------
+
+
+def _train(*, transpose_dW2=False, per_example=False, tanh_at_input=False, W2_first=False, fixed_biases=False,
+           ascent=False):
+    """The two-layer training loop of section 6, right by default, or with one typical mistake."""
+    def train_two_layer(X, y, W1, b1, W2, b2, lr, steps):
+        Y, n, sign = np.eye(W2.shape[0])[y], len(X), (-1 if ascent else 1)
+        losses = []
+        for _ in range(steps):
+            Z1 = X @ W1.T + b1
+            H = np.tanh(Z1)
+            Z2 = H @ W2.T + b2
+            P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+            P /= P.sum(axis=1, keepdims=True)
+            losses.append(-np.mean(np.log(P[np.arange(n), y])))
+            dZ2 = (P - Y) if per_example else (P - Y) / n
+            dW2, db2 = (H.T @ dZ2) if transpose_dW2 else (dZ2.T @ H), dZ2.sum(axis=0)
+            if W2_first:
+                W2 = W2 - lr * dW2
+            dZ1 = (dZ2 @ W2) * (1 - (Z1 if tanh_at_input else H) ** 2)
+            W1 = W1 - sign * lr * (dZ1.T @ X)
+            if not W2_first:
+                W2 = W2 - sign * lr * dW2
+            if not fixed_biases:
+                b1, b2 = b1 - sign * lr * dZ1.sum(axis=0), b2 - sign * lr * db2
+        return W1, b1, W2, b2, losses
+    return train_two_layer
+
+
+TRAINING_MISTAKES = [
+    ({"transpose_dW2": True}, "a gradient has the shape of what it is the gradient of"),
+    ({"per_example": True}, "N times too large"),
+    ({"tanh_at_input": True}, "derivative of tanh was taken at the wrong place"),
+    ({"W2_first": True}, "already-updated W₂"),
+    ({"fixed_biases": True}, "The biases never moved"),
+    ({"ascent": True}, "uphill"),
+]
+
+
+@pytest.mark.parametrize(("mistake", "named"), TRAINING_MISTAKES, ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)
+def test_training_check_names_each_typical_mistake(mistake, named, assert_teaches):
+    assert_teaches(check_two_layer_training, _train(), _train(**mistake), named, expected="transpose_dW2" not in mistake)
+
+
+def test_training_check_follows_the_course_mlp_and_sgd_step_for_step():
+    from course_lib.lessons.l03_backpropagation.checks import _reference_training, _training_cases
+    for case in _training_cases():
+        mine, reference = _train()(*case), _reference_training(*case)
+        for a, b in zip(mine, reference):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

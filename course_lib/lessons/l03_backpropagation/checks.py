@@ -18,9 +18,13 @@ from course_lib.ui.checks import Answer, Harness, Hints, close
 from course_lib.ui.predictions import Prediction
 from course_lib.numpy_nn import functional as F
 from course_lib.numpy_nn.gradcheck import numerical_gradient_array, rel_error
+from course_lib.data import make_moons
 from course_lib.numpy_nn.layers import Linear
+from course_lib.numpy_nn.losses import CrossEntropyLoss
+from course_lib.numpy_nn.models import MLP
+from course_lib.numpy_nn.optimizers import SGD
 
-__all__ = ["choose_max_gate_receivers", "predict_tiny_step_error", "check_backward", "check_linear_backward", "check_neuron_gradients", "check_sigmoid_backward"]
+__all__ = ["choose_max_gate_receivers", "predict_tiny_step_error", "check_backward", "check_two_layer_training", "check_linear_backward", "check_neuron_gradients", "check_sigmoid_backward"]
 
 # A correct float64 backward rule agrees with central differences to about 1e-9; a bug, to 1e-2 or worse.
 _TOLERANCE = 1e-6
@@ -159,6 +163,131 @@ def check_backward(backward: Callable[[Graph], dict[str, float]]) -> None:
             answer.fail(shown, why="The dict you returned is right, but the nodes' own .grad were not all set to "
                                    "those values: later cells read them from the graph (graph.table()).")
         harness.passed(len(cases) + 1)
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise B: the training loop of the two-layer network, with the gradients of section 3
+# ------------------------------------------------------------------------------------------------
+
+TRAINING_HINTS = Hints(
+    task="Write train_two_layer(X, y, W1, b1, W2, b2, lr, steps): run `steps` full-batch gradient-descent steps "
+         "on the tanh network of section 3 and return the four updated parameters and the list of the losses, "
+         "one per step, each measured before its update.",
+    idea="Each step is section 3 in order: the forward pass to the loss, the backward pass from ∂L/∂Z₂ back to the "
+         "four gradients, each of its parameter's shape, and only then a step of every parameter against its "
+         "gradient, W ← W − η·dW.",
+    formula="dZ₂ = (P − Y)/N; dW₂ = dZ₂ᵀH, db₂ = Σ_rows dZ₂, dH = dZ₂W₂; dZ₁ = dH ⊙ (1 − H²); dW₁ = dZ₁ᵀX, "
+            "db₁ = Σ_rows dZ₁; then W₁ ← W₁ − η·dW₁ and the same for b₁, W₂, b₂.",
+    code="In a loop over `t in range(steps)`: the four forward lines of section 3 (`tanh_forward`, "
+         "`cross_entropy_forward`), then `dZ2 = cross_entropy_backward(1.0, ce_cache)`, `dW2 = dZ2.T @ H`, "
+         "`db2 = dZ2.sum(axis=0)`, `dH = dZ2 @ W2`, `dZ1 = tanh_backward(dH, tanh_cache)`, `dW1 = dZ1.T @ X`, "
+         "`db1 = dZ1.sum(axis=0)`; then `W1 = W1 - lr * dW1` and so on; append `loss` to a list.",
+)
+
+_PARAMETERS = ("W1", "b1", "W2", "b2")
+
+
+def _reference_training(X, y, W1, b1, W2, b2, lr, steps):
+    """The answer key: the course's MLP, CrossEntropyLoss and SGD, started from the given weights."""
+    model = MLP([W1.shape[1], W1.shape[0], W2.shape[0]], activation="tanh", rng=np.random.default_rng(0))
+    for layer, W, b in ((model[0], W1, b1), (model[2], W2, b2)):
+        layer.weight.data[...], layer.bias.data[...] = W, b
+    criterion, optimizer = CrossEntropyLoss(), SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        losses.append(criterion(model(X), y))
+        model.backward(criterion.backward())
+        optimizer.step()
+    return model[0].weight.data, model[0].bias.data, model[2].weight.data, model[2].bias.data, losses
+
+
+def _training_with(X, y, W1, b1, W2, b2, lr, steps, mistake):
+    """The losses of a training loop with one typical mistake (written out, so each mistake is visible)."""
+    Y = np.eye(W2.shape[0])[y]
+    n = len(X)
+    losses = []
+    for _ in range(steps):
+        Z1 = X @ W1.T + b1
+        H = np.tanh(Z1)
+        Z2 = H @ W2.T + b2
+        logp = Z2 - Z2.max(axis=1, keepdims=True)
+        logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+        losses.append(-logp[np.arange(n), y].mean())
+        dZ2 = (np.exp(logp) - Y) / (1 if mistake == "no 1/N" else n)
+        dW2, db2 = dZ2.T @ H, dZ2.sum(axis=0)
+        if mistake == "W2 first":
+            W2 = W2 - lr * dW2
+        dH = dZ2 @ W2
+        dZ1 = dH * (1 - (Z1 if mistake == "tanh at Z1" else H) ** 2)
+        dW1, db1 = dZ1.T @ X, dZ1.sum(axis=0)
+        sign = -1 if mistake == "ascent" else 1
+        W1 = W1 - sign * lr * dW1
+        if mistake != "W2 first":
+            W2 = W2 - sign * lr * dW2
+        if mistake != "biases fixed":
+            b1, b2 = b1 - sign * lr * db1, b2 - sign * lr * db2
+    return np.array(losses)
+
+
+_TRAINING_MISTAKES = {
+    "no 1/N": "Your steps are N times too large: the loss is the mean over the N examples, so ∂L/∂Z₂ carries a "
+              "factor 1/N.",
+    "tanh at Z1": "The derivative of tanh was taken at the wrong place: it is 1 − tanh², written with the layer's "
+                  "output H, not with its input Z₁.",
+    "W2 first": "dH was computed with the already-updated W₂: every gradient of a step must come from the same, "
+                "old weights, so all four gradients come first and all four updates after.",
+    "biases fixed": "The biases never moved: b₁ and b₂ are parameters too, and "
+                    "each takes its own step against its gradient.",
+    "ascent": "The loss rises: each step went along the gradient, uphill. Gradient descent steps against it.",
+}
+
+
+def _training_cases():
+    """Two small problems: the moons with 8 hidden units, and 3 hidden units on 7 examples of 3 classes."""
+    rng = np.random.default_rng(6)
+    X, y = make_moons(24, seed=1)
+    X3, y3 = rng.standard_normal((7, 2)), np.array([0, 1, 2, 0, 1, 2, 2])
+    cases = []
+    for (X_, y_), hidden, classes, lr in (((X, y), 8, 2, 0.5), ((X3, y3), 3, 3, 0.3)):
+        W1, b1 = 0.8 * rng.standard_normal((hidden, 2)), 0.1 * rng.standard_normal(hidden)
+        W2, b2 = 0.8 * rng.standard_normal((classes, hidden)), 0.1 * rng.standard_normal(classes)
+        cases.append((X_, y_, W1, b1, W2, b2, lr, 6))
+    return cases
+
+
+def _training_error(error: Exception) -> str:
+    """A transposed gradient shows as a broadcasting error when its parameter is updated."""
+    if isinstance(error, ValueError) and "broadcast" in str(error):
+        return ("An update subtracted arrays of different shapes: a gradient has the shape of what it is the gradient "
+                "of, so dW₁ and dW₂ are (out, in), like W₁ and W₂. A transposed product gives (in, out).")
+    return ""
+
+
+def check_two_layer_training(train_two_layer: Callable[..., tuple]) -> None:
+    """``train_two_layer(X, y, W1, b1, W2, b2, lr, steps)`` must return ``(W1, b1, W2, b2, losses)``, step for step
+    as the course's MLP trained by SGD on the softmax cross-entropy."""
+    cases = _training_cases()
+    with Harness(train_two_layer, TRAINING_HINTS, explain=_training_error) as harness:
+        for case in cases:
+            *expected_params, expected_losses = _reference_training(*case)
+            expected_losses = np.array(expected_losses)
+            answer = harness.call(*case)
+            *params, losses = answer.parts(*_PARAMETERS, "list of losses", lead="Return five values: the four updated "
+                                           "parameters, in the order of the arguments, and the list of losses.")
+            got = losses.array(expected_losses, lead=f"Return one loss per step: {case[-1]} numbers.")
+            if not close(got, expected_losses, rtol=1e-8, atol=1e-12):
+                why = next((text for mistake, text in _TRAINING_MISTAKES.items()
+                            if close(got, _training_with(*case, mistake), rtol=1e-8, atol=1e-12)), "")
+                if not why and close(got[0], expected_losses[0], rtol=1e-8, atol=1e-12):
+                    why = "The first loss is right, so the forward pass is; the steps after it went elsewhere."
+                losses.fail(expected_losses, why=why)
+            for part, expected in zip(params, expected_params):
+                array = part.array(expected, lead=f"{part.part} keeps its shape {expected.shape}.")
+                if not close(array, expected, rtol=1e-8, atol=1e-12):
+                    part.fail(expected, why=f"The losses are right but the {part.part} you returned is not the "
+                                            "parameter after the last step.")
+        harness.passed(len(cases))
 
 
 # ------------------------------------------------------------------------------------------------
