@@ -9,7 +9,6 @@ import numpy as np
 from course_lib.lessons.l03_backpropagation.graph import (
     FUNCTIONS, best_step, error_model, neuron_graph, output_curve, step_size_errors, step_sizes,
 )
-from course_lib.numpy_nn import functional as F
 from course_lib.lessons.l03_backpropagation.plots import (
     draw_graph, plot_secant, plot_step_size_errors, plot_tangent,
 )
@@ -73,8 +72,7 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, y: float = 
         plot_tangent(ws, curve, values["w"], loss_value, grads["w"], ax=ax_curve, xlabel="w", ylabel="L",
                      title=f"L(w) for x = {values['x']:.2f}, b = {values['b']:.2f}, y = {values['y']:.2f}")
         z = graph["z"].value
-        s = float(F.sigmoid_forward(z)[0])
-        sigma_prime = s * (1 - s)
+        sigma_prime = float(np.exp(-abs(z)) / (1 + np.exp(-abs(z))) ** 2)  # σ(z)(1 − σ(z)), without 1 − σ's rounding
         if sigma_prime < _SATURATED and controls["loss"].value == "squared error":
             draw_message(ax_curve, f"σ is saturated:\nσ'(z) = {sigma_prime:.1e} at z = {z:.1f},\n"
                                    f"so ∂L/∂w = {grads['w']:.1e}:\nhowever wrong ŷ = σ(z) is, a\ngradient "
