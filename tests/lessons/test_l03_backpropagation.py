@@ -16,7 +16,7 @@ from course_lib.lessons.l03_backpropagation.graph import (
     output_curve, step_size_errors, step_sizes,
 )
 from course_lib.lessons.l03_backpropagation.checks import (
-    check_linear_backward, check_neuron_gradients, check_sigmoid_backward,
+    check_backward, check_linear_backward, check_neuron_gradients, check_sigmoid_backward, check_two_layer_training,
 )
 from course_lib.ui.checks import CheckFailed
 from course_lib.numpy_nn.gradcheck import numerical_gradient
@@ -62,25 +62,25 @@ def test_gradients_add_where_a_value_is_used_twice(x, y):
 @pytest.mark.parametrize("values", [(0.5, 2.0, -0.5, 1.0), (-1.3, 0.7, 2.0, 0.0), (3.0, 3.0, 3.0, 0.2)])
 def test_neuron_graph_matches_torch_autograd(values):
     g = neuron_graph()
-    loss = g.forward(**dict(zip("wxbt", values)))
+    loss = g.forward(**dict(zip("wxby", values)))
     grads = g.backward()
-    w, x, b, t = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values)
-    loss_t = (torch.sigmoid(w * x + b) - t) ** 2
+    w, x, b, y = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values)
+    loss_t = (torch.sigmoid(w * x + b) - y) ** 2
     loss_t.backward()
     assert loss == pytest.approx(loss_t.item(), rel=1e-14)
-    for name, tensor in zip("wxbt", (w, x, b, t)):
+    for name, tensor in zip("wxby", (w, x, b, y)):
         assert grads[name] == pytest.approx(tensor.grad.item(), rel=1e-12, abs=1e-300)
 
 
 @settings(max_examples=30, deadline=None)
-@given(w=finite, x=finite, b=finite, t=st.floats(0, 1))
-def test_neuron_graph_passes_a_gradient_check(w, x, b, t):
-    g = neuron_graph()
-    g.forward(w=w, x=x, b=b, t=t)
+@given(w=finite, x=finite, b=finite, y=st.floats(0, 1), loss=st.sampled_from(["squared", "cross_entropy"]))
+def test_neuron_graph_passes_a_gradient_check(w, x, b, y, loss):
+    g = neuron_graph(loss)
+    g.forward(w=w, x=x, b=b, y=y)
     grads = g.backward()
-    v = np.array([w, x, b, t])
-    numeric = numerical_gradient(lambda: neuron_graph().forward(w=v[0], x=v[1], b=v[2], t=v[3]), v, eps=1e-5)
-    np.testing.assert_allclose([grads[n] for n in "wxbt"], numeric, rtol=1e-5, atol=1e-9)
+    v = np.array([w, x, b, y])
+    numeric = numerical_gradient(lambda: neuron_graph(loss).forward(w=v[0], x=v[1], b=v[2], y=v[3]), v, eps=1e-5)
+    np.testing.assert_allclose([grads[n] for n in "wxby"], numeric, rtol=1e-5, atol=1e-9)
 
 
 @pytest.mark.parametrize("op", sorted(OPS))
@@ -137,13 +137,13 @@ def test_forward_refuses_missing_or_unknown_inputs():
 
 def test_output_curve_sweeps_one_input():
     ws = np.linspace(-2, 2, 5)
-    curve = output_curve(neuron_graph(), "w", ws, x=1.5, b=0.1, t=1.0)
-    expected = [neuron_graph().forward(w=w, x=1.5, b=0.1, t=1.0) for w in ws]
+    curve = output_curve(neuron_graph(), "w", ws, x=1.5, b=0.1, y=1.0)
+    expected = [neuron_graph().forward(w=w, x=1.5, b=0.1, y=1.0) for w in ws]
     np.testing.assert_allclose(curve, expected)
     with pytest.raises(ValueError, match="one of the graph's inputs"):
-        output_curve(neuron_graph(), "s", ws, w=1.0, x=1.5, b=0.1, t=1.0)
+        output_curve(neuron_graph(), "s", ws, w=1.0, x=1.5, b=0.1, y=1.0)
     with pytest.raises(ValueError, match="do not also fix it"):
-        output_curve(neuron_graph(), "w", ws, w=1.0, x=1.5, b=0.1, t=1.0)
+        output_curve(neuron_graph(), "w", ws, w=1.0, x=1.5, b=0.1, y=1.0)
 
 
 # ---- finite differences -------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_graph_layout_runs_left_to_right_without_overlaps():
     for node in neuron_graph().nodes:
         for source in node.inputs:
             assert pos[source][0] < pos[node.name][0]
-    assert pos["b"][0] == pos["z"][0] - 1 and pos["t"][0] == pos["e"][0] - 1
+    assert pos["b"][0] == pos["z"][0] - 1 and pos["y"][0] == pos["e"][0] - 1
     cells = list(pos.values())
     assert len(set(cells)) == len(cells)
     layout = graph_layout(add_mul_graph())
@@ -221,7 +221,7 @@ def test_graph_layout_runs_left_to_right_without_overlaps():
 
 def test_draw_graph_shows_values_then_gradients():
     g = neuron_graph()
-    g.forward(w=0.5, x=2.0, b=-0.5, t=1.0)
+    g.forward(w=0.5, x=2.0, b=-0.5, y=1.0)
     ax = draw_graph(g, ax=axes_or_current())
     texts = [t.get_text() for t in ax.texts]
     assert "w = 0.5" in texts and "s = σ(z)\n= 0.622" in texts
@@ -290,11 +290,11 @@ def test_neuron_explorer_follows_every_slider():
     explorer = neuron_explorer()
     ax_graph, ax_curve = explorer.figure.axes
     assert ax_graph.get_title().startswith("L = 0.1425") and not _messages(ax_curve)
-    for name in "wxbt":
+    for name in "wxby":
         slider = explorer.controls[name]
         for value in (slider.min, slider.max):
             slider.value = value
-            values = {n: explorer.controls[n].value for n in "wxbt"}
+            values = {n: explorer.controls[n].value for n in "wxby"}
             loss = neuron_graph().forward(**values)
             assert ax_graph.get_title().startswith(f"L = {loss:.4g}")
             assert ax_curve.get_lines()[0].get_xdata()[0] == -6
@@ -302,9 +302,24 @@ def test_neuron_explorer_follows_every_slider():
     assert explorer.controls["w"].value == 0.5 and ax_graph.get_title().startswith("L = 0.1425")
 
 
+def test_neuron_explorer_with_cross_entropy_keeps_the_gradient_where_sigma_saturates():
+    explorer = neuron_explorer()
+    explorer.controls["y"].value = 0.0
+    explorer.controls["w"].value = 6.0
+    explorer.controls["x"].value = 6.0
+    ax_graph, ax_curve = explorer.figure.axes
+    squared = ax_graph.get_title()
+    explorer.controls["loss"].value = "cross-entropy"
+    (message,) = _messages(ax_curve)
+    assert "ŷ − y = 1.00" in message and ax_graph.get_title() != squared
+    g = neuron_graph("cross_entropy")
+    g.forward(w=6.0, x=6.0, b=-0.5, y=0.0)
+    assert g.backward()["b"] == pytest.approx(1.0)  # ∂L/∂z = σ(35.5) − 0
+
+
 def test_neuron_explorer_warns_when_the_sigmoid_saturates():
     explorer = neuron_explorer()
-    explorer.controls["t"].value = 0.0
+    explorer.controls["y"].value = 0.0
     explorer.controls["w"].value = 6.0
     explorer.controls["x"].value = 6.0  # z = 35.5
     ax_curve = explorer.figure.axes[1]
@@ -447,3 +462,116 @@ def test_linear_check_names_common_mistakes_on_a_non_square_weight(wrong, named)
     rows, cols = learner.shapes[-1]
     assert rows != cols, "the mistake should be caught on the first, non-square W"
     assert named in str(failure.value) and "\nHint: " in str(failure.value), str(failure.value)
+
+
+# ---- exercise A: the backward pass of a scalar graph -----------------------------------------------
+
+
+def backward(graph):
+    for node in graph.nodes:
+        node.grad = 0.0
+    graph.output.grad = 1.0
+    for node in reversed(graph.nodes):
+        for name, local in graph.local_gradients(node.name).items():
+            graph[name].grad += node.grad * local
+    return {node.name: node.grad for node in graph.nodes}
+
+
+def _backward_mistake(*, forward_order=False, overwrite=False, seed=1.0, reset=True, stale=False):
+    """A learner's backward pass with one typical mistake."""
+    def learner(graph):
+        for node in graph.nodes:
+            if reset and not (stale and math.isfinite(node.grad)):
+                node.grad = 0.0
+        graph.output.grad = seed
+        for node in (graph.nodes if forward_order else reversed(graph.nodes)):
+            for name, local in graph.local_gradients(node.name).items():
+                graph[name].grad = (0.0 if overwrite else graph[name].grad) + node.grad * local
+        return {node.name: node.grad for node in graph.nodes}
+    return learner
+
+
+def _dict_only(graph):
+    """Right gradients in the dict, none on the nodes."""
+    fresh = Graph([Node(n.name, n.op, n.inputs) for n in graph.nodes])
+    fresh.forward(**{n.name: n.value for n in graph.nodes if n.op == "input"})
+    return fresh.backward()
+
+
+BACKWARD_MISTAKES = [
+    (_backward_mistake(forward_order=True), "visited from the first to the last"),
+    (_backward_mistake(overwrite=True), "A value used twice lost part of its gradient"),
+    (_backward_mistake(seed=0.0), "Every gradient is 0"),
+    (_backward_mistake(reset=False), "Some gradients are nan"),
+    (_backward_mistake(stale=True), "second backward pass on the same graph"),
+    (_dict_only, "nodes' own .grad were not all set"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "named"), BACKWARD_MISTAKES, ids=lambda v: v if isinstance(v, str) else None)
+def test_backward_check_names_each_typical_mistake(wrong, named, assert_teaches):
+    assert_teaches(check_backward, backward, wrong, named)
+
+
+def test_backward_check_grades_against_the_reference_graph():
+    from course_lib.lessons.l03_backpropagation.checks import _backward_graphs
+    graphs = _backward_graphs()
+    assert any(len(set(n.inputs)) < len(n.inputs) for g, _ in graphs for n in g.nodes)  # a node reads a value twice
+    for graph, inputs in graphs:
+        graph.forward(**inputs)
+        mine = backward(graph)
+        graph.forward(**inputs)
+        assert mine == pytest.approx(graph.backward(), rel=1e-14)
+
+
+# ---- exercise B: the training loop -----------------------------------------------------------------
+
+
+def _train(*, transpose_dW2=False, per_example=False, tanh_at_input=False, W2_first=False, fixed_biases=False,
+           ascent=False):
+    """The two-layer training loop of section 6, right by default, or with one typical mistake."""
+    def train_two_layer(X, y, W1, b1, W2, b2, lr, steps):
+        Y, n, sign = np.eye(W2.shape[0])[y], len(X), (-1 if ascent else 1)
+        losses = []
+        for _ in range(steps):
+            Z1 = X @ W1.T + b1
+            H = np.tanh(Z1)
+            Z2 = H @ W2.T + b2
+            P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+            P /= P.sum(axis=1, keepdims=True)
+            losses.append(-np.mean(np.log(P[np.arange(n), y])))
+            dZ2 = (P - Y) if per_example else (P - Y) / n
+            dW2, db2 = (H.T @ dZ2) if transpose_dW2 else (dZ2.T @ H), dZ2.sum(axis=0)
+            if W2_first:
+                W2 = W2 - lr * dW2
+            dZ1 = (dZ2 @ W2) * (1 - (Z1 if tanh_at_input else H) ** 2)
+            W1 = W1 - sign * lr * (dZ1.T @ X)
+            if not W2_first:
+                W2 = W2 - sign * lr * dW2
+            if not fixed_biases:
+                b1, b2 = b1 - sign * lr * dZ1.sum(axis=0), b2 - sign * lr * db2
+        return W1, b1, W2, b2, losses
+    return train_two_layer
+
+
+TRAINING_MISTAKES = [
+    ({"transpose_dW2": True}, "a gradient has the shape of what it is the gradient of"),
+    ({"per_example": True}, "N times too large"),
+    ({"tanh_at_input": True}, "derivative of tanh was taken at the wrong place"),
+    ({"W2_first": True}, "already-updated W₂"),
+    ({"fixed_biases": True}, "The biases never moved"),
+    ({"ascent": True}, "uphill"),
+]
+
+
+@pytest.mark.parametrize(("mistake", "named"), TRAINING_MISTAKES, ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)
+def test_training_check_names_each_typical_mistake(mistake, named, assert_teaches):
+    assert_teaches(check_two_layer_training, _train(), _train(**mistake), named, expected="transpose_dW2" not in mistake)
+
+
+def test_training_check_follows_the_course_mlp_and_sgd_step_for_step():
+    from course_lib.lessons.l03_backpropagation.checks import _reference_training, _training_cases
+    for case in _training_cases():
+        mine, reference = _train()(*case), _reference_training(*case)
+        for a, b in zip(mine, reference):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

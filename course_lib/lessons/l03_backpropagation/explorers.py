@@ -20,23 +20,31 @@ __all__ = ["gradcheck_explorer", "neuron_explorer"]
 
 # Below this σ'(z) the neuron's gradients are too small to move its weights: the warning on the plot.
 _SATURATED = 0.01
+# The neuron explorer's losses: the toggle's label -> neuron_graph's name for it.
+_LOSSES = {"squared error": "squared", "cross-entropy": "cross_entropy"}
 # A gradient check accepts a relative error up to this (see course_lib.numpy_nn.gradcheck.rel_error).
 _ACCEPTED = 1e-7
 
 
-def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, t: float = 1.0) -> Explorer:
-    """Move the inputs of L = (σ(w·x + b) − t)² and watch every value and gradient in its graph change.
+def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, y: float = 1.0,
+                    loss: str = "squared error") -> Explorer:
+    """Move the inputs of one sigmoid neuron and its loss, and watch every value and gradient in its graph change.
 
-    Left: the computational graph after a forward and a backward pass. Right: L as a function of w
-    (x, b, t fixed) with the tangent whose slope is the ∂L/∂w the graph computed. When σ saturates
-    (σ'(z) < 0.01) a warning on the right says that the gradients have all but vanished.
+    Left: the computational graph of L = (σ(w·x + b) − y)² (squared error) or L = CE(σ(w·x + b), y)
+    (cross-entropy) after a forward and a backward pass. Right: L as a function of w (x, b, y fixed)
+    with the tangent whose slope is the ∂L/∂w the graph computed. When σ saturates (σ'(z) < 0.01), a
+    message says what that does to the gradient: with squared error it all but vanishes, with
+    cross-entropy ∂L/∂z = σ(z) − y stays as large as the error.
 
-    Controls: ``w``, ``x``, ``b`` (sliders over [−6, 6]), ``t`` (the target, [0, 1]), ``reset``.
+    Controls: ``w``, ``x``, ``b`` (sliders over [−6, 6]), ``y`` (the target, [0, 1]), ``loss``
+    (squared error or cross-entropy), ``reset``.
     """
     import ipywidgets as widgets
     from matplotlib.figure import Figure
 
-    graph = neuron_graph()
+    if loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {list(_LOSSES)}; got {loss!r}.")
+    graphs = {name: neuron_graph(kind) for name, kind in _LOSSES.items()}
     figure = Figure(figsize=(12, 4.2), layout="constrained")
     ax_graph, ax_curve = figure.subplots(1, 2, width_ratios=[2.3, 1])
 
@@ -46,28 +54,37 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, t: float = 
 
     controls: dict[str, Any] = {
         "w": slider("weight w", w, -6, 6, 0.1), "x": slider("input x", x, -6, 6, 0.1),
-        "b": slider("bias b", b, -6, 6, 0.1), "t": slider("target t", t, 0, 1, 0.05),
+        "b": slider("bias b", b, -6, 6, 0.1), "y": slider("target y", y, 0, 1, 0.05),
+        "loss": widgets.ToggleButtons(options=list(_LOSSES), value=loss, description="loss"),
     }
     output = widgets.Output()
     ws = np.linspace(-6, 6, 121)
+    shown = {"loss": loss}
 
     def redraw() -> None:
-        values = {name: controls[name].value for name in "wxbt"}
+        values = {name: controls[name].value for name in "wxby"}
+        graph = graphs[controls["loss"].value]
         curve = output_curve(graph, "w", ws, **{k: v for k, v in values.items() if k != "w"})
-        loss = graph.forward(**values)
+        loss_value = graph.forward(**values)
         grads = graph.backward()
         clear_axes(ax_graph, ax_curve)
         draw_graph(graph, ax=ax_graph)
-        plot_tangent(ws, curve, values["w"], loss, grads["w"], ax=ax_curve, xlabel="w", ylabel="L",
-                     title=f"L(w) for x = {values['x']:.2f}, b = {values['b']:.2f}, t = {values['t']:.2f}")
-        sigma_prime = graph.local_gradients("s")["z"]
-        if sigma_prime < _SATURATED:
-            draw_message(ax_curve, f"σ is saturated:\nσ'(z) = {sigma_prime:.1e} at z = {graph['z'].value:.1f},\n"
-                                   f"so ∂L/∂w = {grads['w']:.1e}:\nhowever wrong s is, a gradient\nstep barely moves w and b.",
-                         color="darkorange")
-        show_figure(output, figure, relayout=False)
+        plot_tangent(ws, curve, values["w"], loss_value, grads["w"], ax=ax_curve, xlabel="w", ylabel="L",
+                     title=f"L(w) for x = {values['x']:.2f}, b = {values['b']:.2f}, y = {values['y']:.2f}")
+        z = graph["z"].value
+        sigma_prime = float(np.exp(-abs(z)) / (1 + np.exp(-abs(z))) ** 2)  # σ(z)(1 − σ(z)), without 1 − σ's rounding
+        if sigma_prime < _SATURATED and controls["loss"].value == "squared error":
+            draw_message(ax_curve, f"σ is saturated:\nσ'(z) = {sigma_prime:.1e} at z = {z:.1f},\n"
+                                   f"so ∂L/∂w = {grads['w']:.1e}:\nhowever wrong ŷ = σ(z) is, a\ngradient "
+                                   "step barely moves w and b.", color="darkorange")
+        elif sigma_prime < _SATURATED:
+            draw_message(ax_curve, f"σ is saturated, σ'(z) = {sigma_prime:.1e},\nbut cross-entropy's "
+                                   f"∂L/∂z = ŷ − y = {grads['z']:.2f}:\nthe gradient is as large as the error.",
+                         color="darkgreen")
+        new_loss, shown["loss"] = shown["loss"] != controls["loss"].value, controls["loss"].value
+        show_figure(output, figure, relayout=new_loss)  # another graph has another layout
 
-    return assemble_explorer(figure, controls, redraw, output, [["w", "x", "reset"], ["b", "t"]])
+    return assemble_explorer(figure, controls, redraw, output, [["w", "x", "reset"], ["b", "y"], ["loss"]])
 
 
 def gradcheck_explorer(function: str = "sin(x) at x = 1", h: float = 1e-5) -> Explorer:

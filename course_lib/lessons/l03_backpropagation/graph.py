@@ -50,6 +50,7 @@ __all__ = [
     "best_step",
     "error_model",
     "finite_difference",
+    "max_mul_graph",
     "neuron_graph",
     "output_curve",
     "step_size_errors",
@@ -94,6 +95,12 @@ OPS: dict[str, Op] = {
     "tanh": Op(1, math.tanh, lambda v, out: (1.0 - out * out,), "tanh({0})"),
     # out = max(0, a): ∂out/∂a = 1 if a > 0 else 0  (0 at the kink, as torch)
     "relu": Op(1, lambda a: max(0.0, a), lambda v, out: (1.0 if v[0] > 0 else 0.0,), "max(0, {0})"),
+    # out = max(a, b): the larger input gets the whole gradient, the other none  (a tie goes to a)
+    "max": Op(2, lambda a, b: max(a, b), lambda v, out: (1.0, 0.0) if v[0] >= v[1] else (0.0, 1.0), "max({0}, {1})"),
+    # out = CE(σ(z), y) = −y·log σ(z) − (1 − y)·log(1 − σ(z)), written stably as max(z, 0) − y·z + log(1 + e^−|z|):
+    #                ∂out/∂z = σ(z) − y,  ∂out/∂y = −z
+    "bce_logit": Op(2, lambda z, y: max(z, 0.0) - y * z + math.log1p(math.exp(-abs(z))),
+                    lambda v, out: (_sigmoid(v[0]) - v[1], -v[0]), "CE(σ({0}), {1})"),
 }
 
 
@@ -258,19 +265,43 @@ def add_mul_graph() -> Graph:
     ])
 
 
-def neuron_graph() -> Graph:
-    """One sigmoid neuron and its squared error, L = (σ(w·x + b) − t)², node by node.
+def neuron_graph(loss: Literal["squared", "cross_entropy"] = "squared") -> Graph:
+    """One sigmoid neuron and its loss, node by node, with target y.
 
-    u = w·x, z = u + b, s = σ(z), e = s − t, L = e². By the chain rule
+    ``"squared"``: u = w·x, z = u + b, s = σ(z), e = s − y, L = e². By the chain rule
     ∂L/∂w = 2e · s(1 − s) · x and ∂L/∂b = 2e · s(1 − s).
+
+    ``"cross_entropy"``: u = w·x, z = u + b, L = CE(σ(z), y) in one node (lesson 02's binary
+    cross-entropy on the logit z), whose local derivative is ∂L/∂z = σ(z) − y: no factor σ'(z).
+    """
+    if loss == "squared":
+        return Graph([
+            Node("w", "input"), Node("x", "input"), Node("b", "input"), Node("y", "input"),
+            Node("u", "mul", ("w", "x")),
+            Node("z", "add", ("u", "b")),
+            Node("s", "sigmoid", ("z",)),
+            Node("e", "sub", ("s", "y")),
+            Node("L", "square", ("e",)),
+        ])
+    if loss == "cross_entropy":
+        return Graph([
+            Node("w", "input"), Node("x", "input"), Node("b", "input"), Node("y", "input"),
+            Node("u", "mul", ("w", "x")),
+            Node("z", "add", ("u", "b")),
+            Node("L", "bce_logit", ("z", "y")),
+        ])
+    raise ValueError(f"loss must be 'squared' or 'cross_entropy'; got {loss!r}.")
+
+
+def max_mul_graph() -> Graph:
+    """f(x, y, z) = max(x, y)·z, with m = max(x, y): the max gate routes the gradient to the larger input.
+
+    With x > y: ∂f/∂x = z and ∂f/∂y = 0.
     """
     return Graph([
-        Node("w", "input"), Node("x", "input"), Node("b", "input"), Node("t", "input"),
-        Node("u", "mul", ("w", "x")),
-        Node("z", "add", ("u", "b")),
-        Node("s", "sigmoid", ("z",)),
-        Node("e", "sub", ("s", "t")),
-        Node("L", "square", ("e",)),
+        Node("x", "input"), Node("y", "input"), Node("z", "input"),
+        Node("m", "max", ("x", "y")),
+        Node("f", "mul", ("m", "z")),
     ])
 
 
@@ -440,7 +471,7 @@ def output_curve(graph: Graph, vary: str, values: Sequence[float] | NDArray, **i
     """The graph's output as one input sweeps over ``values``, the other inputs held fixed.
 
         neuron = neuron_graph()
-        output_curve(neuron, "w", np.linspace(-3, 3, 61), x=1.0, b=0.0, t=1.0)   # L(w)
+        output_curve(neuron, "w", np.linspace(-3, 3, 61), x=1.0, b=0.0, y=1.0)   # L(w)
 
     The graph is left holding the forward values of the last point (run forward again after).
 
