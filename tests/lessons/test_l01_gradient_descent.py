@@ -510,7 +510,13 @@ def descend_returning_the_previous_point(X, y, lr, steps):
     return w, b, descend(X, y, lr, steps)[2]
 
 
+def descend_losses_first(X, y, lr, steps):
+    w, b, losses = descend(X, y, lr, steps)
+    return losses, w, b
+
+
 WRONG += [
+    (check_descend, descend, descend_losses_first, "third value is a single number, not a history"),
     (check_descend, descend, descend_uphill, "moved along the gradient, which points uphill"),
     (check_descend, descend, descend_one_after_the_other, "not a simultaneous update"),
     (check_descend, descend, descend_recording_after, "recorded only after each update, so J at the start is missing"),

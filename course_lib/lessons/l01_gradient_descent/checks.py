@@ -137,9 +137,15 @@ def check_descend(descend: Callable) -> None:
                         "Your history stops one step short: the loss was recorded only before each update, "
                         "so J after the last step is missing."
                     )
-                else:
+                elif losses.ndim == 0:
                     why = (
-                        f"Your history has {losses.size} entries for {steps} steps; it needs {steps + 1}: "
+                        "Your third value is a single number, not a history: return w, b and the losses, in that "
+                        f"order, the losses holding {steps + 1} numbers for {steps} steps (the start and every step)."
+                    )
+                else:
+                    entries = "entry" if losses.size == 1 else "entries"
+                    why = (
+                        f"Your history has {losses.size} {entries} for {steps} steps; it needs {steps + 1}: "
                         "one for the start and one after every step."
                     )
                 loss_part.fail(run.losses, why=why)
