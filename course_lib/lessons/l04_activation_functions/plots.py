@@ -220,5 +220,5 @@ def plot_layer_activation_std(
 def plot_layer_grad_norms(
     stats: LayerStatistics | Sequence[LayerStatistics], ax: "Axes | None" = None, *, title: str = ""
 ) -> "Axes":
-    """The norm of each layer's weight gradient ‖∂L/∂W_l‖, one line per network, log scale."""
-    return _per_layer(stats, ax, "grad_norm", title or "Backward: weight-gradient norm per layer", "‖∂L/∂$W_l$‖")
+    """The norm of each layer's weight gradient ‖∂loss/∂W_l‖, one line per network, log scale."""
+    return _per_layer(stats, ax, "grad_norm", title or "Backward: weight-gradient norm per layer", "‖∂loss/∂$W_l$‖")
