@@ -66,17 +66,25 @@ class Prediction:
             return False
         truth = float(self.truth())
         if math.isclose(guess, truth, rel_tol=self.rtol, abs_tol=1e-12):
-            print(f"✓ Good prediction: within {self.rtol:.0%} of {self.question}. Run {self.after} to see it.")
+            how = "exactly right" if self.rtol == 0 else f"within {self.rtol:.0%} of {self.question}"
+            print(f"✓ Good prediction: {how}. Run {self.after} to see it.")
             return True
-        if (truth > 0) != (guess > 0) and guess != 0:
-            how = "has the other sign"
-        else:
-            bigger = abs(truth) > abs(guess)
-            ratio = abs(truth) / abs(guess) if bigger else abs(guess) / max(abs(truth), 1e-300)
-            size = "a little" if ratio < 2 else "a few times" if ratio < 10 else "more than ten times"
-            how = f"is {size} {'larger' if bigger else 'smaller'} than your guess"
-        print(f"✗ Not quite: {self.question} {how}. Reason it through once more, or run {self.after} to see it.")
+        print(f"✗ Not quite: {self.question} {_how_far(guess, truth)}. Reason it through once more, or run "
+              f"{self.after} to see it.")
         return False
+
+
+def _how_far(guess: float, truth: float) -> str:
+    """Which way, and roughly how far, the truth lies from the guess, in words (never the truth itself)."""
+    if guess == 0 or truth == 0:
+        return f"is {'larger' if truth > guess else 'smaller'} than your guess"
+    if (truth > 0) != (guess > 0):
+        return "has the other sign"
+    bigger = abs(truth) > abs(guess)
+    ratio = abs(truth) / abs(guess) if bigger else abs(guess) / abs(truth)
+    size = ("a little" if ratio < 1.5 else "up to three times" if ratio < 3 else "several times" if ratio < 10
+            else "more than ten times")
+    return f"is {size} {'larger' if bigger else 'smaller'} than your guess"
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -514,8 +514,8 @@ def test_backward_check_names_each_typical_mistake(wrong, named, assert_teaches)
 
 
 def test_backward_check_grades_against_the_reference_graph():
-    from course_lib.lessons.l03_backpropagation.checks import _backward_graphs
-    graphs = _backward_graphs()
+    from course_lib.lessons.l03_backpropagation.checks import backward_cases
+    graphs = backward_cases()
     assert any(len(set(n.inputs)) < len(n.inputs) for g, _ in graphs for n in g.nodes)  # a node reads a value twice
     for graph, inputs in graphs:
         graph.forward(**inputs)
@@ -570,8 +570,8 @@ def test_training_check_names_each_typical_mistake(mistake, named, assert_teache
 
 
 def test_training_check_follows_the_course_mlp_and_sgd_step_for_step():
-    from course_lib.lessons.l03_backpropagation.checks import _reference_training, _training_cases
-    for case in _training_cases():
-        mine, reference = _train()(*case), _reference_training(*case)
+    from course_lib.lessons.l03_backpropagation.checks import reference_training, training_cases
+    for case in training_cases():
+        mine, reference = _train()(*case), reference_training(*case)
         for a, b in zip(mine, reference):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

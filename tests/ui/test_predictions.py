@@ -25,10 +25,13 @@ HOSTILE = {
         (None, None, "in place of None"),
         (0.08, True, "✓ Good prediction"),
         (0.0731, True, "✓"),
-        (0.05, False, "a little larger than your guess"),
-        (0.5, False, "a few times smaller"),
+        (0.055, False, "a little larger than your guess"),
+        (0.04, False, "up to three times larger"),
+        (0.5, False, "several times smaller"),
         (0.001, False, "more than ten times larger"),
         (-0.07, False, "other sign"),
+        (0, False, "is larger than your guess"),
+        (0.0, False, "is larger than your guess"),
         (np.float32(0.07), True, "✓"),
     ],
 )
@@ -36,6 +39,12 @@ def test_a_number_is_graded_saying_only_which_way_it_is_off(guess, result, words
     assert NUMBER(guess) is result
     out = capsys.readouterr().out
     assert words in out and "0.0731" not in out and "0.073" not in out
+
+
+@pytest.mark.parametrize(("guess", "result", "words"), [(0, True, "exactly right"), (1, False, "is smaller than"), (-2, False, "is larger than")])
+def test_a_count_is_right_only_when_exact_and_a_truth_of_zero_is_graded_too(guess, result, words, capsys):
+    assert Prediction("the count", truth=lambda: 0, rtol=0)(guess) is result
+    assert words in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("guess", "result", "words"), [

@@ -76,7 +76,7 @@ BACKWARD_HINTS = Hints(
 )
 
 
-def _backward_graphs() -> list[tuple[Graph, dict[str, float]]]:
+def backward_cases() -> list[tuple[Graph, dict[str, float]]]:
     """The graphs the check grades on, each with its inputs: one of every kind of node, and values used twice."""
     shared = Graph([Node("x", "input"), Node("y", "input"), Node("q", "add", ("x", "y")), Node("f", "mul", ("q", "x"))])
     diamond = Graph([  # a feeds two nodes whose paths meet again; p reads a node twice
@@ -113,7 +113,7 @@ def _as_vector(graph: Graph, grads: dict[str, float]) -> np.ndarray:
 
 def check_backward(backward: Callable[[Graph], dict[str, float]]) -> None:
     """``backward(graph)`` must fill every node's ``grad`` with ∂output/∂node and return them by name."""
-    cases = _backward_graphs()
+    cases = backward_cases()
     with Harness(backward, BACKWARD_HINTS) as harness:
         for graph, inputs in cases:
             graph.forward(**inputs)
@@ -187,7 +187,7 @@ TRAINING_HINTS = Hints(
 _PARAMETERS = ("W1", "b1", "W2", "b2")
 
 
-def _reference_training(X, y, W1, b1, W2, b2, lr, steps):
+def reference_training(X, y, W1, b1, W2, b2, lr, steps):
     """The answer key: the course's MLP, CrossEntropyLoss and SGD, started from the given weights."""
     model = MLP([W1.shape[1], W1.shape[0], W2.shape[0]], activation="tanh", rng=np.random.default_rng(0))
     for layer, W, b in ((model[0], W1, b1), (model[2], W2, b2)):
@@ -243,7 +243,7 @@ _TRAINING_MISTAKES = {
 }
 
 
-def _training_cases():
+def training_cases():
     """Two small problems: the moons with 8 hidden units, and 3 hidden units on 7 examples of 3 classes."""
     rng = np.random.default_rng(6)
     X, y = make_moons(24, seed=1)
@@ -267,10 +267,10 @@ def _training_error(error: Exception) -> str:
 def check_two_layer_training(train_two_layer: Callable[..., tuple]) -> None:
     """``train_two_layer(X, y, W1, b1, W2, b2, lr, steps)`` must return ``(W1, b1, W2, b2, losses)``, step for step
     as the course's MLP trained by SGD on the softmax cross-entropy."""
-    cases = _training_cases()
+    cases = training_cases()
     with Harness(train_two_layer, TRAINING_HINTS, explain=_training_error) as harness:
         for case in cases:
-            *expected_params, expected_losses = _reference_training(*case)
+            *expected_params, expected_losses = reference_training(*case)
             expected_losses = np.array(expected_losses)
             answer = harness.call(*case)
             *params, losses = answer.parts(*_PARAMETERS, "list of losses", lead="Return five values: the four updated "
