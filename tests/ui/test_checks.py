@@ -227,6 +227,31 @@ RIGHT.update({
 })
 
 
+# Lesson 05's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 06's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 07's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 08's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
+# Lesson 09's new checks: the notebook's solution of each, by the check's name.
+RIGHT.update({
+})
+
+
 def _each(value, change):
     """``change`` applied to every number of an answer: a number, an array, or a tuple of them."""
     if isinstance(value, (tuple, list)):
