@@ -12,7 +12,7 @@ from torch import nn
 
 from course_lib.ui.checks import CheckFailed
 from course_lib.lessons.l08_mnist_with_pytorch.checks import (
-    check_conv_output_size, check_count_cnn_parameters, check_train_step,
+    check_conv_output_size, check_count_cnn_parameters, check_evaluate_accuracy, check_train_one_epoch, check_train_step,
 )
 from course_lib.data import MNIST_MEAN, MNIST_STD, load_mnist
 from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import (
@@ -432,3 +432,140 @@ def test_checks_accept_right_and_reject_wrong_with_a_hint(check, right, wrong, d
     assert "Hint:" in str(failure.value) and diagnosis in str(failure.value)
 
 
+
+
+# ---- Exercises 4 and 5: the epoch loop and evaluation, with train/eval modes and no_grad ----------------
+
+
+def train_one_epoch(model, loss_fn, optimizer, loader):
+    model.train()
+    losses = []
+    for X, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def _epoch_without_train_mode(model, loss_fn, optimizer, loader):
+    """Forgets model.train() after an evaluation: dropout stays off while it trains."""
+    losses = []
+    for X, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def _epoch_without_zero_grad(model, loss_fn, optimizer, loader):
+    model.train()
+    losses = []
+    for X, y in loader:
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def _epoch_adding_loss_tensors(model, loss_fn, optimizer, loader):
+    model.train()
+    total = 0
+    for X, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        total = total + loss
+    return total / len(loader)
+
+
+def _epoch_summing(model, loss_fn, optimizer, loader):
+    return train_one_epoch(model, loss_fn, optimizer, loader) * len(loader)
+
+
+def evaluate_accuracy(model, loader):
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for X, y in loader:
+            correct += (model(X).argmax(dim=1) == y).sum().item()
+            total += len(y)
+    return correct / total
+
+
+def _evaluate_in_train_mode(model, loader):
+    correct, total = 0, 0
+    with torch.no_grad():
+        for X, y in loader:
+            correct += (model(X).argmax(dim=1) == y).sum().item()
+            total += len(y)
+    return correct / total
+
+
+def _evaluate_recording_a_graph(model, loader):
+    model.eval()
+    correct, total = 0, 0
+    for X, y in loader:
+        correct += (model(X).argmax(dim=1) == y).sum().item()
+        total += len(y)
+    return correct / total
+
+
+def _evaluate_mean_of_batches(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return float(np.mean([(model(X).argmax(dim=1) == y).double().mean().item() for X, y in loader]))
+
+
+def _evaluate_percent(model, loader):
+    return 100 * evaluate_accuracy(model, loader)
+
+
+def _evaluate_tensor(model, loader):
+    return torch.tensor(evaluate_accuracy(model, loader))
+
+
+@pytest.mark.parametrize(("wrong", "words"), [
+    (_epoch_without_train_mode, "still in evaluation mode"),
+    (_epoch_without_zero_grad, "without clearing the old gradients"),
+    (_epoch_summing, "sum of the batch losses"),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_check_train_one_epoch_names_the_mistakes(assert_teaches, wrong, words):
+    assert_teaches(check_train_one_epoch, train_one_epoch, wrong, words)
+
+
+def test_check_train_one_epoch_refuses_a_sum_of_loss_tensors(assert_teaches):
+    assert_teaches(check_train_one_epoch, train_one_epoch, _epoch_adding_loss_tensors, "keeps every batch's graph",
+                   expected=False)
+
+
+@pytest.mark.parametrize(("wrong", "words"), [
+    (_evaluate_in_train_mode, "still in training mode, so dropout"),
+    (_evaluate_recording_a_graph, "autograd recorded every operation"),
+    (_evaluate_mean_of_batches, "mean of the batches' accuracies"),
+    (_evaluate_percent, "percentage"),
+    (_evaluate_tensor, ".item() is its"),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_check_evaluate_accuracy_names_the_mistakes(assert_teaches, wrong, words):
+    assert_teaches(check_evaluate_accuracy, evaluate_accuracy, wrong, words)
+
+
+def test_the_check_models_compute_differently_in_train_and_eval_mode():
+    """The wrong answers about modes are caught by the recorded mode, and also change the numbers."""
+    from course_lib.lessons.l08_mnist_with_pytorch.checks import batches_for_checks, dropout_model, reference_epoch
+
+    start, loader = dropout_model(), batches_for_checks((8, 8, 8, 5), seed=1)
+    _, right_mean, _ = reference_epoch(start, loader)
+    _, eval_mean, _ = reference_epoch(start, loader, train_mode=False)
+    assert not np.isclose(right_mean, eval_mean)
+
+
+def test_predict_cnn_parameters_knows_the_count():
+    from course_lib.lessons.l08_mnist_with_pytorch.checks import predict_cnn_parameters
+
+    assert predict_cnn_parameters.truth() == count_cnn_parameters((32, 64), 128) == 421_642

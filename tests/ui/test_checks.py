@@ -243,7 +243,31 @@ RIGHT.update({
 
 
 # Lesson 08's new checks: the notebook's solution of each, by the check's name.
+def _train_one_epoch(model, loss_fn, optimizer, loader):
+    model.train()
+    losses = []
+    for X, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def _evaluate_accuracy(model, loader):
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for X, y in loader:
+            correct += (model(X).argmax(dim=1) == y).sum().item()
+            total += len(y)
+    return correct / total
+
+
 RIGHT.update({
+    "check_train_one_epoch": _train_one_epoch,
+    "check_evaluate_accuracy": _evaluate_accuracy,
 })
 
 

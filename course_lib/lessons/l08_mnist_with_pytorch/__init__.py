@@ -6,7 +6,10 @@ from course_lib.lessons import ExplorerEntry, Lesson, Timing
 from course_lib.lessons.l08_mnist_with_pytorch.checks import (
     check_conv_output_size,
     check_count_cnn_parameters,
+    check_evaluate_accuracy,
+    check_train_one_epoch,
     check_train_step,
+    predict_cnn_parameters,
 )
 from course_lib.lessons.l08_mnist_with_pytorch.explorers import shift_explorer
 
@@ -37,5 +40,7 @@ def _full():
 LESSON = Lesson(
     notebook="08_mnist_with_pytorch.ipynb",
     explorers=(ExplorerEntry(shift_explorer, small=_small, full=_full, timings=(Timing("dx", "dx", (2, -2)),)),),
-    checks=(check_conv_output_size, check_count_cnn_parameters, check_train_step),
+    checks=(check_conv_output_size, check_count_cnn_parameters, check_train_step, check_train_one_epoch,
+            check_evaluate_accuracy),
+    predictions=(predict_cnn_parameters,),
 )

@@ -18,8 +18,10 @@ from torch import nn
 
 from course_lib.ui.checks import CheckFailed, Harness, Hints, close, describe
 from course_lib.torch_nn.models import CNN
+from course_lib.ui.predictions import Prediction
 
-__all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_train_step"]
+__all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_evaluate_accuracy", "check_train_one_epoch",
+           "check_train_step", "predict_cnn_parameters"]
 
 
 def _torch_output_size(size: int, kernel_size: int, padding: int, stride: int) -> int:
@@ -182,3 +184,163 @@ def check_train_step(train_step: Callable) -> None:
                 + harness.text("return the loss computed in this step, before the update, as a Python float.")
             )
         harness.passed(n)
+
+
+def dropout_model() -> nn.Module:
+    """A tiny network with dropout, so that training and evaluation modes compute different things."""
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3)).double()
+
+
+def batches_for_checks(sizes: tuple[int, ...], seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """A loader: a list of (X, y) batches of the given sizes (the last may be smaller, as in a DataLoader)."""
+    generator = torch.Generator().manual_seed(seed)
+    return [(torch.randn(n, 6, dtype=torch.float64, generator=generator), torch.randint(0, 3, (n,), generator=generator))
+            for n in sizes]
+
+
+def _record_modes(model: nn.Module) -> list[tuple[bool, bool]]:
+    """For every forward pass of ``model`` from now on: (was it in training mode, was autograd recording)."""
+    seen: list[tuple[bool, bool]] = []
+    model.register_forward_pre_hook(lambda module, inputs: seen.append((module.training, torch.is_grad_enabled())))
+    return seen
+
+
+def reference_epoch(model: nn.Module, loader: list, *, zero_grad: bool = True, train_mode: bool = True,
+                    seed: int = 3) -> tuple[nn.Module, float, float]:
+    """One epoch of SGD on a copy of ``model``: (the model, mean batch loss, summed batch loss).
+
+    ``zero_grad=False`` and ``train_mode=False`` give the two typical mistakes.
+    """
+    model = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    model.train(train_mode)
+    torch.manual_seed(seed)
+    losses = []
+    for X, y in loader:
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model, float(np.mean(losses)), float(np.sum(losses))
+
+
+def check_train_one_epoch(train_one_epoch: Callable) -> None:
+    """``train_one_epoch(model, loss_fn, optimizer, loader) -> float``: one pass of training over ``loader``.
+
+    Training mode on, then for every batch the five-part step; returns the mean of the batch losses as a
+    Python float. The model arrives in evaluation mode, as it would after an evaluation, and has dropout.
+    """
+    hints = Hints(
+        task="Train the model for one pass over the batches (X, y) of loader, one optimizer step per batch, and "
+             "return the mean of the batch losses as a Python float.",
+        idea="Training needs the model in training mode (dropout on), which an earlier evaluation may have switched "
+             "off; then each batch gets the five-part step with its gradients cleared first, and the losses are "
+             "collected as plain numbers and averaged over the batches.",
+        formula="for each batch b: w ← w − η·∇_w L_b (gradients of this batch only); return (1/B)·Σ_b L_b, with "
+                "L_b the loss before batch b's update.",
+        code="`model.train()`, then for each `X, y in loader`: `optimizer.zero_grad(); loss = loss_fn(model(X), y); "
+             "loss.backward(); optimizer.step()`, append `loss.item()`; return the mean.",
+    )
+    start = dropout_model().eval()
+    loader = batches_for_checks((8, 8, 8, 5), seed=1)
+    with Harness(train_one_epoch, hints) as harness:
+        model = copy.deepcopy(start).eval()  # as after an evaluation
+        seen = _record_modes(model)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+        torch.manual_seed(3)
+        answer = harness.call(model, nn.CrossEntropyLoss(), optimizer, loader, shared=(0, 2))
+        got = answer.got
+        if isinstance(got, torch.Tensor):
+            answer.refuse("a Python float", None, "a tensor came back: adding up the loss tensors keeps every "
+                          "batch's graph alive; take each batch loss as a Python number (its .item()) before adding.")
+        mean = answer.number(None, lead="Return the mean batch loss, one number.")
+        right, right_mean, right_sum = reference_epoch(start, loader)
+        if any(not training for training, _ in seen):
+            answer.fail(right_mean, why="the model was still in evaluation mode, as the last evaluation left it, so "
+                                        "dropout was off while it trained: switch it to training mode first.")
+        if not _same_weights(model, right):
+            if _same_weights(model, start):
+                why = "the weights did not change: every batch needs its optimizer step."
+            elif _same_weights(model, reference_epoch(start, loader, zero_grad=False)[0]):
+                why = ("without clearing the old gradients (the optimizer's zero_grad) each backward pass adds "
+                       "to the gradients of all the batches before it.")
+            else:
+                why = "one step per batch, in the order of the five-part step."
+            answer.fail(right_mean, why=f"the weights after the epoch differ from a correct epoch's: {why}")
+        if not np.isclose(mean, right_mean, rtol=1e-9):
+            why = ("that is the sum of the batch losses; return their mean." if np.isclose(mean, right_sum, rtol=1e-9)
+                   else "return the mean of the losses each batch computed before its update.")
+            answer.fail(right_mean, why=why)
+        harness.passed(len(loader))
+
+
+def reference_accuracy(model: nn.Module, loader: list) -> float:
+    """The fraction of the loader's images that ``model`` (a copy, in evaluation mode) classifies right."""
+    model = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        correct = sum(int((model(X).argmax(dim=1) == y).sum()) for X, y in loader)
+    return correct / sum(len(y) for _, y in loader)
+
+
+def check_evaluate_accuracy(evaluate_accuracy: Callable) -> None:
+    """``evaluate_accuracy(model, loader) -> float``: the fraction of all images classified right.
+
+    The model arrives in training mode (as after training) and has dropout; the check records the mode and
+    whether autograd was recording at every forward pass.
+    """
+    hints = Hints(
+        task="Return the fraction of all the images in the batches (X, y) of loader that the model classifies "
+             "right, as a Python float between 0 and 1, without training it.",
+        idea="Evaluation measures the network itself: switch it to evaluation mode (dropout off, so the answer is "
+             "not random) and tell autograd not to record (no graph is needed, none should fill memory); then "
+             "count correct predictions over all images and divide by their number.",
+        formula="accuracy = (number of images with argmax_k ŷ_k = y) / (number of images), counted over every batch.",
+        code="`model.eval()`, then `with torch.no_grad():` for each `X, y in loader` add "
+             "`(model(X).argmax(dim=1) == y).sum().item()` and `len(y)`; return correct / total.",
+    )
+    start = dropout_model()
+    with torch.no_grad():
+        start[3].weight.mul_(0.3)  # a network whose dropout changes many predictions
+    loader = batches_for_checks((16, 16, 16, 6), seed=2)
+    expected = reference_accuracy(start, loader)
+    with Harness(evaluate_accuracy, hints) as harness:
+        model = copy.deepcopy(start).train()  # as after training
+        seen = _record_modes(model)
+        torch.manual_seed(4)
+        answer = harness.call(model, loader, shared=(0,))
+        if isinstance(answer.got, torch.Tensor):
+            answer.refuse("a Python float", expected, "a tensor came back: a one-element tensor's .item() is its "
+                          "Python number.")
+        got = answer.number(expected, lead="Return the accuracy, one number between 0 and 1.")
+        if any(training for training, _ in seen):
+            answer.fail(expected, why="the model was still in training mode, so dropout switched off random units "
+                                      "and the predictions were those of a random, smaller network: switch it to "
+                                      "evaluation mode first.")
+        if any(grad for _, grad in seen):
+            answer.fail(expected, why="autograd recorded every operation of the forward passes and kept a graph for "
+                                      "a backward pass that never comes: evaluate inside the no-grad context.")
+        if not np.isclose(got, expected, rtol=1e-12):
+            if np.isclose(got, 100 * expected):
+                why = "that is a percentage; return the fraction between 0 and 1."
+            elif np.isclose(got, np.mean([reference_accuracy(start, [b]) for b in loader])):
+                why = ("that is the mean of the batches' accuracies, and the last batch is smaller: count the correct "
+                       "images over all batches, then divide by the number of images.")
+            else:
+                why = "count the images whose largest logit is at the true class, over every batch."
+            answer.fail(expected, why=why)
+        harness.passed(len(loader))
+
+
+def _cnn_parameters() -> int:
+    from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import CNN_CPU_RECIPE, build_cnn
+
+    return sum(p.numel() for p in build_cnn(CNN_CPU_RECIPE).parameters())
+
+
+predict_cnn_parameters = Prediction(
+    "how many numbers the lesson's CNN learns (conv 32, conv 64, Linear 128, Linear 10)",
+    truth=_cnn_parameters, rtol=0.15,
+)
