@@ -54,6 +54,7 @@ __all__ = [
     "Trial",
     "WatchedLoss",
     "build_trial_model",
+    "range_test_loop",
     "setting",
     "effective_lr",
     "grid_points",
@@ -352,6 +353,32 @@ def _steepest_lr(lrs: NDArray, smoothed: NDArray) -> float:
         return float(lrs[0])
     slope = np.gradient(smoothed[:end], np.log(lrs[:end]))
     return float(lrs[int(np.argmin(slope))])
+
+
+def range_test_loop(train_step: Callable[[float], float], start_lr: float, end_lr: float, num_steps: int, *,
+                    beta: float = 0.98, stop_factor: float = BLOWUP_FACTOR) -> tuple[NDArray, NDArray]:
+    """The loop at the heart of :func:`lr_range_test`, for any ``train_step(lr) -> loss``.
+
+    ``train_step(lr)`` takes one training step with learning rate ``lr`` and returns that step's
+    loss. The learning rates grow geometrically from ``start_lr`` to ``end_lr`` in ``num_steps``
+    steps; the losses are smoothed as :func:`smooth_losses` does; the loop stops when a loss is
+    NaN or infinite (not recorded) or when the smoothed loss exceeds ``stop_factor`` times its
+    minimum so far (recorded, then stop). Returns the learning rates tried and the smoothed losses.
+    """
+    schedule = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
+    lrs: list[float] = []
+    smoothed: list[float] = []
+    average = 0.0
+    for t, lr in enumerate(schedule, start=1):
+        loss = float(train_step(float(lr)))
+        if not np.isfinite(loss):
+            break
+        average = beta * average + (1 - beta) * loss
+        lrs.append(float(lr))
+        smoothed.append(average / (1 - beta**t))
+        if smoothed[-1] > stop_factor * min(smoothed):
+            break
+    return np.array(lrs), np.array(smoothed)
 
 
 def lr_range_test(
