@@ -56,6 +56,7 @@ __all__ = [
     "build_trial_model",
     "range_test_loop",
     "setting",
+    "test_accuracy",
     "effective_lr",
     "grid_points",
     "load_subset",
@@ -265,6 +266,28 @@ def train_trial(hp: Recipe, data: Subset, *, on_step: Callable[[], None] | None 
     for row, norm in zip(record["epochs"], norms.values):
         row["weight_norm"] = norm
     return Trial(hp, History.from_dict(record), seconds, -(-len(X) // hp.batch_size), diverged_at, blowup)
+
+
+def test_accuracy(hp: Recipe, data: Subset) -> float:
+    """Train ``build_trial_model(hp)`` on ``data.train`` exactly as :func:`train_trial` does (the same
+    weights, batches and steps), then return its accuracy on MNIST's 10 000 test images.
+
+    The test set is for the end of a search: call this once, for the configuration chosen on the
+    validation set, and do not tune further after seeing its result.
+    """
+    if not isinstance(hp, Recipe) or not isinstance(data, Subset):
+        raise TypeError("test_accuracy expects a Recipe and the data from load_subset(...).")
+    X = data.train[0]
+    dtype = str(X.dtype) if np.issubdtype(X.dtype, np.floating) else "float32"
+    model = build_trial_model(hp, dtype=dtype)
+    optimizer = make_optimizer(hp.optimizer, model.parameters(), lr=hp.lr, momentum=hp.momentum,
+                               weight_decay=hp.weight_decay)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        fit(model, CrossEntropyLoss(), optimizer, data.train, val=data.val, epochs=hp.epochs,
+            batch_size=hp.batch_size, rng=_streams(hp.seed)[1], callbacks=[_WeightNorm()], progress=False)
+        X_test, y_test = load_mnist("test", normalize="standard", dtype=dtype)
+        scores = model.eval()(X_test)
+    return float(np.mean(np.argmax(scores, axis=1) == y_test))
 
 
 class _WeightNorm:
