@@ -17,7 +17,7 @@ from course_lib.lessons.l09_hyperparameter_exploration.checks import (
 from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
     BLOWUP_FACTOR, DEFAULT_HYPERPARAMETERS, LogUniform, ResultsTable, Subset, WatchedLoss, build_trial_model,
     effective_lr, grid_points, load_subset, log_uniform, lr_range_test, random_points, results_table,
-    range_test_loop, run_trials, smooth_losses, suggest_lr, to_grid, train_trial,
+    range_test_loop, run_trials, smooth_losses, suggest_lr, evaluate_on_test_set, to_grid, train_trial,
 )
 from course_lib.numpy_nn.layers import Dropout
 from course_lib.numpy_nn.losses import CrossEntropyLoss
@@ -622,3 +622,12 @@ def test_the_prediction_names_the_winner_of_section_3(capsys):
     best = max(CANDIDATES, key=lambda name: runs[name].val_acc)
     assert predict_best_candidate(best) is True
     assert predict_best_candidate(next(c for c in CANDIDATES if c != best)) is False
+
+
+def test_evaluate_on_test_set_trains_the_same_run_and_measures_it_on_the_test_set(small):
+    hp = QUICK.replace(lr=0.05)
+    accuracy = evaluate_on_test_set(hp, small)
+    assert 0.7 < accuracy < 1.0
+    assert evaluate_on_test_set(hp, small) == accuracy, "the same settings, the same run"
+    with pytest.raises(TypeError):
+        evaluate_on_test_set(hp, small.train)

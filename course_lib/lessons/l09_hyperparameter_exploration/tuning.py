@@ -54,15 +54,15 @@ __all__ = [
     "Trial",
     "WatchedLoss",
     "build_trial_model",
-    "range_test_loop",
     "setting",
-    "test_accuracy",
     "effective_lr",
+    "evaluate_on_test_set",
     "grid_points",
     "load_subset",
     "log_uniform",
     "lr_range_test",
     "random_points",
+    "range_test_loop",
     "results_table",
     "run_trials",
     "smooth_losses",
@@ -268,7 +268,7 @@ def train_trial(hp: Recipe, data: Subset, *, on_step: Callable[[], None] | None 
     return Trial(hp, History.from_dict(record), seconds, -(-len(X) // hp.batch_size), diverged_at, blowup)
 
 
-def test_accuracy(hp: Recipe, data: Subset) -> float:
+def evaluate_on_test_set(hp: Recipe, data: Subset) -> float:
     """Train ``build_trial_model(hp)`` on ``data.train`` exactly as :func:`train_trial` does (the same
     weights, batches and steps), then return its accuracy on MNIST's 10 000 test images.
 
@@ -276,7 +276,7 @@ def test_accuracy(hp: Recipe, data: Subset) -> float:
     validation set, and do not tune further after seeing its result.
     """
     if not isinstance(hp, Recipe) or not isinstance(data, Subset):
-        raise TypeError("test_accuracy expects a Recipe and the data from load_subset(...).")
+        raise TypeError("evaluate_on_test_set expects a Recipe and the data from load_subset(...).")
     X = data.train[0]
     dtype = str(X.dtype) if np.issubdtype(X.dtype, np.floating) else "float32"
     model = build_trial_model(hp, dtype=dtype)
