@@ -399,13 +399,22 @@ def _extremes(control):
 
 def test_the_explorer_has_the_agreed_controls(explorer):
     assert isinstance(explorer, Explorer)
-    assert set(explorer.controls) == {"lr", "batch_size", "hidden", "optimizer", "weight_decay", "dropout", "train", "reset"}
+    assert set(explorer.controls) == {"lr", "batch_size", "hidden", "optimizer", "momentum", "epochs", "weight_decay",
+                                      "dropout", "train", "reset"}
     assert type(explorer.controls["train"]).__name__ == "Button"
     assert type(explorer.progress).__name__ == "IntProgress"
     for name, symbol in (("lr", "η"), ("batch_size", "B"), ("hidden", "H"), ("weight_decay", "λ"), ("dropout", "p")):
         assert symbol in explorer.controls[name].description
     assert explorer.runs == [] and "No run yet" in explorer.figure._suptitle.get_text()
     assert explorer._repr_mimebundle_() is not None
+
+
+def test_the_momentum_and_epochs_sliders_set_the_run(explorer):
+    explorer.controls["momentum"].value = 0.5
+    explorer.controls["epochs"].value = 1
+    explorer.controls["train"].click()
+    run = explorer.runs[-1]
+    assert (run.hp.momentum, run.hp.epochs) == (0.5, 1) and len(run.history["val_acc"]) == 1
 
 
 def test_moving_a_slider_trains_nothing(explorer):
