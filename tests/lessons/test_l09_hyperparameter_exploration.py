@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from course_lib.lessons.l09_hyperparameter_exploration.checks import (
-    check_effective_lr, check_log_uniform, check_suggest_lr,
+    CANDIDATES, candidate_runs, check_effective_lr, check_log_uniform, check_lr_range_test, check_suggest_lr,
+    predict_best_candidate, toy_train_step,
 )
 from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
     BLOWUP_FACTOR, DEFAULT_HYPERPARAMETERS, LogUniform, ResultsTable, Subset, WatchedLoss, build_trial_model,
     effective_lr, grid_points, load_subset, log_uniform, lr_range_test, random_points, results_table,
-    run_trials, smooth_losses, suggest_lr, to_grid, train_trial,
+    range_test_loop, run_trials, smooth_losses, suggest_lr, evaluate_on_test_set, to_grid, train_trial,
 )
 from course_lib.numpy_nn.layers import Dropout
 from course_lib.numpy_nn.losses import CrossEntropyLoss
@@ -398,13 +399,22 @@ def _extremes(control):
 
 def test_the_explorer_has_the_agreed_controls(explorer):
     assert isinstance(explorer, Explorer)
-    assert set(explorer.controls) == {"lr", "batch_size", "hidden", "optimizer", "weight_decay", "dropout", "train", "reset"}
+    assert set(explorer.controls) == {"lr", "batch_size", "hidden", "optimizer", "momentum", "epochs", "weight_decay",
+                                      "dropout", "train", "reset"}
     assert type(explorer.controls["train"]).__name__ == "Button"
     assert type(explorer.progress).__name__ == "IntProgress"
     for name, symbol in (("lr", "η"), ("batch_size", "B"), ("hidden", "H"), ("weight_decay", "λ"), ("dropout", "p")):
         assert symbol in explorer.controls[name].description
     assert explorer.runs == [] and "No run yet" in explorer.figure._suptitle.get_text()
     assert explorer._repr_mimebundle_() is not None
+
+
+def test_the_momentum_and_epochs_sliders_set_the_run(explorer):
+    explorer.controls["momentum"].value = 0.5
+    explorer.controls["epochs"].value = 1
+    explorer.controls["train"].click()
+    run = explorer.runs[-1]
+    assert (run.hp.momentum, run.hp.epochs) == (0.5, 1) and len(run.history["val_acc"]) == 1
 
 
 def test_moving_a_slider_trains_nothing(explorer):
@@ -525,7 +535,32 @@ def stub(*args):
     raise NotImplementedError
 
 
+def range_test(spacing=np.geomspace, beta=0.98, correct=True, stop=True, against="min"):
+    """A range-test loop, right by default; each argument makes one typical mistake."""
+    def loop(train_step, start_lr, end_lr, num_steps):
+        lrs, smoothed, average, first = [], [], 0.0, None
+        for t, lr in enumerate(spacing(start_lr, end_lr, num_steps), start=1):
+            loss = train_step(lr)
+            if not np.isfinite(loss):
+                break
+            average = beta * average + (1 - beta) * loss
+            value = average / (1 - beta**t) if correct else average
+            first = value if first is None else first
+            lrs.append(lr)
+            smoothed.append(value)
+            if stop and smoothed[-1] > 4 * (min(smoothed) if against == "min" else first):
+                break
+        return np.array(lrs), np.array(smoothed)
+    return loop
+
+
 RIGHT_AND_WRONG = [
+    (check_lr_range_test, range_test(), range_test(spacing=np.linspace), "linear spacing"),
+    (check_lr_range_test, range_test(), range_test(stop=False), "past the blow-up"),
+    (check_lr_range_test, range_test(), range_test(beta=0.0), "raw losses"),
+    (check_lr_range_test, range_test(), range_test(correct=False), "bias correction"),
+    (check_lr_range_test, range_test(), range_test(beta=0.02), "weights are swapped"),
+    (check_lr_range_test, range_test(), range_test(against="first"), "compare with the lowest"),
     (check_log_uniform, log_uniform_right, lambda lo, hi, n, rng: rng.uniform(lo, hi, size=n), "top decade"),
     (check_log_uniform, log_uniform_right, lambda lo, hi, n, rng: rng.uniform(np.log(lo), np.log(hi), size=n), "exponents"),
     (check_log_uniform, log_uniform_right, lambda lo, hi, n, rng: 10 ** rng.uniform(lo, hi, size=n), "not exponents"),
@@ -556,3 +591,52 @@ def test_checks_agree_with_the_library():
     lrs, smoothed = np.geomspace(1e-4, 1, 9), np.array([3, 2.5, 2, 1.5, 1, 0.8, 0.9, 2, 5.0])
     assert suggest_right(lrs, smoothed) == pytest.approx(suggest_lr(lrs, smoothed))
     assert effective_right(0.05, 0.95) == pytest.approx(effective_lr(0.05, 0.95))
+
+
+def test_the_range_test_loop_is_the_loop_of_lr_range_test():
+    """range_test_loop on a train_step of the course's model gives lr_range_test's learning rates and smoothed losses."""
+    data = load_subset(500, 10, seed=0)
+    model = build_trial_model(DEFAULT_HYPERPARAMETERS)
+    expected = lr_range_test(model, data.train, optimizer="SGD", start_lr=1e-4, end_lr=10.0, num_steps=60,
+                             batch_size=500)
+    from course_lib.numpy_nn.optimizers import SGD
+    import copy
+    twin, loss_fn = copy.deepcopy(model).train(), CrossEntropyLoss()
+    opt = SGD(twin.parameters(), lr=1e-4)
+    X, y = data.train
+
+    def step(lr):
+        opt.lr = lr
+        opt.zero_grad()
+        loss = float(loss_fn(twin(X), y))
+        twin.backward(loss_fn.backward(), input_grad=False)
+        opt.step()
+        return loss
+    with np.errstate(all="ignore"):
+        lrs, smoothed = range_test_loop(step, 1e-4, 10.0, 60)
+    n = min(len(lrs), len(expected.lrs))     # float32 sums in another batch order: close, not equal, until the blow-up
+    np.testing.assert_allclose(lrs[:n], expected.lrs[:n], rtol=1e-12)
+    np.testing.assert_allclose(smoothed[:n - 5], expected.smoothed[:n - 5], rtol=1e-3)
+    assert abs(len(lrs) - len(expected.lrs)) <= 2 and len(lrs) < 60, "both end at the blow-up"
+
+
+def test_the_toy_model_blows_up_in_the_first_case_and_not_in_the_last():
+    lrs, smoothed = range_test_loop(toy_train_step(0), 1e-4, 10.0, 80)
+    assert len(lrs) < 80 and smoothed[-1] > 4 * smoothed.min() and smoothed.min() < smoothed[0]
+    assert len(range_test_loop(toy_train_step(2), 1e-5, 1e-2, 30)[0]) == 30
+
+
+def test_the_prediction_names_the_winner_of_section_3(capsys):
+    runs = candidate_runs(0)
+    best = max(CANDIDATES, key=lambda name: runs[name].val_acc)
+    assert predict_best_candidate(best) is True
+    assert predict_best_candidate(next(c for c in CANDIDATES if c != best)) is False
+
+
+def test_evaluate_on_test_set_trains_the_same_run_and_measures_it_on_the_test_set(small):
+    hp = QUICK.replace(lr=0.05)
+    accuracy = evaluate_on_test_set(hp, small)
+    assert 0.7 < accuracy < 1.0
+    assert evaluate_on_test_set(hp, small) == accuracy, "the same settings, the same run"
+    with pytest.raises(TypeError):
+        evaluate_on_test_set(hp, small.train)

@@ -272,7 +272,22 @@ RIGHT.update({
 
 
 # Lesson 09's new checks: the notebook's solution of each, by the check's name.
+def _lr_range_test(train_step, start_lr, end_lr, num_steps):
+    lrs, smoothed, average = [], [], 0.0
+    for t, lr in enumerate(np.geomspace(start_lr, end_lr, num_steps), start=1):
+        loss = train_step(lr)
+        if not np.isfinite(loss):
+            break
+        average = 0.98 * average + 0.02 * loss
+        lrs.append(lr)
+        smoothed.append(average / (1 - 0.98**t))
+        if smoothed[-1] > 4 * min(smoothed):
+            break
+    return np.array(lrs), np.array(smoothed)
+
+
 RIGHT.update({
+    "check_lr_range_test": _lr_range_test,
 })
 
 

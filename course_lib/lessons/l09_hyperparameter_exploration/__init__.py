@@ -4,6 +4,8 @@ from course_lib.lessons import ExplorerEntry, Lesson, Timing
 from course_lib.lessons.l09_hyperparameter_exploration.checks import (
     check_effective_lr,
     check_log_uniform,
+    check_lr_range_test,
+    predict_best_candidate,
     check_suggest_lr,
 )
 from course_lib.lessons.l09_hyperparameter_exploration.explorers import training_explorer
@@ -18,5 +20,6 @@ LESSON = Lesson(
             timings=(Timing("train (click), default settings", "train"),),
         ),
     ),
-    checks=(check_log_uniform, check_suggest_lr, check_effective_lr),
+    checks=(check_lr_range_test, check_log_uniform, check_suggest_lr, check_effective_lr),
+    predictions=(predict_best_candidate,),
 )

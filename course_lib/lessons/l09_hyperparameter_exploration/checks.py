@@ -1,5 +1,5 @@
 """Self-checks of lesson 09, hyperparameter exploration: the log-uniform sampler of random search,
-reading the learning-rate range test, and the effective step size of momentum."""
+the loop of the learning-rate range test and how to read it, and the effective step size of momentum."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.ui.checks import Harness, Hints, diagnose
-from course_lib.lessons.l09_hyperparameter_exploration.tuning import effective_lr, smooth_losses, suggest_lr
+from course_lib.ui.predictions import Prediction
+from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
+    DEFAULT_HYPERPARAMETERS, build_trial_model, effective_lr, load_subset, lr_range_test, range_test_loop,
+    smooth_losses, suggest_lr, train_trial)
 
-__all__ = ["check_effective_lr", "check_log_uniform", "check_suggest_lr"]
+__all__ = ["check_effective_lr", "check_log_uniform", "check_lr_range_test", "check_suggest_lr", "predict_best_candidate",
+           "toy_train_step", "CANDIDATES", "candidate_runs"]
 
 
 def check_log_uniform(log_uniform: Callable[[float, float, int, np.random.Generator], NDArray]) -> None:
@@ -97,6 +101,100 @@ def check_suggest_lr(suggest_lr_fn: Callable[[NDArray, NDArray], float]) -> None
         harness.passed(len(cases))
 
 
+def toy_train_step(seed: int = 0, batch_size: int = 10) -> Callable[[float], float]:
+    """A fresh small model for the range test: linear least squares on 5 seeded features, trained by
+    mini-batch gradient descent. ``step(lr)`` takes one step on the next mini-batch and returns its
+    loss (measured before the step). Every call makes a new model, at the same start."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(100, 5)) * np.array([3.0, 1.0, 0.5, 0.3, 0.1])
+    y = X @ rng.normal(size=5) + rng.normal(0, 0.1, 100)
+    w, t = np.zeros(5), [0]
+
+    def step(lr: float) -> float:
+        rows = slice(t[0] % 10 * batch_size, t[0] % 10 * batch_size + batch_size)
+        t[0] += 1
+        error = X[rows] @ w - y[rows]
+        w[:] = w - lr * X[rows].T @ error / batch_size
+        return float(np.mean(error**2) / 2)
+    return step
+
+
+def _ema(losses: NDArray, beta: float, correct: bool) -> NDArray:
+    """The exponential moving average of ``losses``, with or without bias correction."""
+    out, average = np.empty_like(losses), 0.0
+    for t, loss in enumerate(losses, start=1):
+        average = beta * average + (1 - beta) * loss
+        out[t - 1] = average / (1 - beta**t) if correct else average
+    return out
+
+
+def check_lr_range_test(range_test: Callable[[Callable[[float], float], float, float, int], tuple]) -> None:
+    """``range_test(train_step, start_lr, end_lr, num_steps)`` must return the learning rates tried and the
+    smoothed losses, as :func:`range_test_loop` (the answer key) does."""
+    hints = Hints(
+        task="Return the learning rates tried and the smoothed losses of a learning-rate range test: one train_step "
+             "per learning rate, the rates growing by a constant factor from start_lr to end_lr, stopping when "
+             "the loss blows up.",
+        idea="The rates must cover every order of magnitude equally, so each one is the previous one times the same "
+             "factor. The raw losses are noisy: keep a bias-corrected moving average (β = 0.98), as Adam does. "
+             "Divergence is the end of the test: stop at a loss that is not finite, or once the smoothed loss "
+             "exceeds 4 times its lowest value so far.",
+        formula="η_t = start_lr · (end_lr / start_lr)^(t / (T − 1)) for t = 0 … T − 1; a_t = β a_{t−1} + (1 − β) ℓ_t, "
+                "smoothed_t = a_t / (1 − β^t) with t counted from 1; stop when smoothed_t > 4 · min(smoothed).",
+        code="`np.geomspace(start_lr, end_lr, num_steps)` for the rates; in the loop `loss = train_step(lr)`, "
+             "`if not np.isfinite(loss): break`, `avg = 0.98 * avg + 0.02 * loss`, append `lr` and "
+             "`avg / (1 - 0.98 ** t)`, then `if smoothed[-1] > 4 * min(smoothed): break`.",
+    )
+    cases = ((1e-4, 10.0, 80, 0), (1e-3, 100.0, 50, 1), (1e-5, 1e-2, 30, 2))
+    with Harness(range_test, hints) as harness:
+        for start, end, steps, seed in cases:
+            args = ("train_step", start, end, steps)
+            lrs_ok, smoothed_ok = range_test_loop(toy_train_step(seed), start, end, steps)
+            answer = harness.call(toy_train_step(seed), start, end, steps)
+            answer.args = args
+            got_lrs, got_smoothed = answer.parts("lrs", "smoothed", lead="Return two arrays: `return lrs, smoothed`.")
+            lrs = got_lrs.numbers(lrs_ok, lead="lrs: one learning rate per step taken, a 1-D array.")
+            smoothed = got_smoothed.numbers(smoothed_ok, lead="smoothed: one smoothed loss per step taken, a 1-D array.")
+            if lrs.ndim != 1:
+                got_lrs.refuse("a 1-D array, one learning rate per step taken", lrs_ok,
+                               "return one learning rate per step taken, a 1-D array.")
+            if smoothed.shape != lrs.shape:
+                got_smoothed.refuse(f"a 1-D array as long as lrs ({len(lrs)})", smoothed_ok,
+                                    "return one smoothed loss per learning rate tried, two 1-D arrays of the same length.")
+            linear = np.linspace(start, end, steps)[:len(lrs)]
+            schedule = start * (end / start) ** (np.arange(steps) / (steps - 1))
+            if not (len(lrs) <= steps and np.allclose(lrs, schedule[:len(lrs)], rtol=1e-6, atol=0)):
+                why = ("these learning rates grow by equal *differences* (linear spacing): most of them then lie in the "
+                       "top decade. Make each one the previous one times a constant factor."
+                       if np.allclose(lrs, linear, rtol=1e-6, atol=0) else
+                       "the learning rates should start at start_lr and grow by the same factor every step, reaching "
+                       "end_lr at the last of num_steps steps.")
+                got_lrs.fail(lrs_ok, why=why)
+            n = min(len(lrs), len(lrs_ok))        # the steps both took: the smoothing first, then the stop
+            if not np.allclose(smoothed[:n], smoothed_ok[:n], rtol=1e-6, atol=1e-12):
+                step = toy_train_step(seed)
+                raw = np.array([step(lr) for lr in lrs_ok[:n]])
+                mistakes = [
+                    (raw, "these are the raw losses: average them with an exponential moving average (β = 0.98)."),
+                    (_ema(raw, 0.98, correct=False), "the average starts at 0, so its first values are far too small: "
+                     "divide by (1 − β^t), the bias correction Adam uses."),
+                    (_ema(raw, 0.02, correct=True), "the weights are swapped: the old average keeps the weight β = 0.98, "
+                     "the new loss gets 1 − β."),
+                ]
+                got_smoothed.fail(smoothed_ok, why=diagnose(smoothed[:n], mistakes, "", rtol=1e-6, atol=1e-12))
+            if len(lrs) != len(lrs_ok):
+                if len(lrs) > len(lrs_ok):
+                    why = (f"the test went on for {len(lrs)} steps, past the blow-up at step {len(lrs_ok)}: stop once "
+                           "the smoothed loss exceeds 4 times its lowest value so far (or a loss is not finite); "
+                           "compare with the lowest smoothed loss, not with the first one.")
+                else:
+                    why = (f"the test stopped after {len(lrs)} steps, before the smoothed loss reached 4 times its "
+                           "lowest value so far; compare with the lowest smoothed loss, not with the first loss or "
+                           "a raw one.")
+                got_lrs.fail(lrs_ok, why=why)
+        harness.passed(len(cases))
+
+
 def check_effective_lr(effective_lr_fn: Callable[[float, float], float]) -> None:
     """``effective_lr(lr, momentum)`` must return η / (1 − β), the step momentum reaches on a constant gradient."""
     hints = Hints(
@@ -127,3 +225,27 @@ def check_effective_lr(effective_lr_fn: Callable[[float, float], float]) -> None
             ]
             answer.fail(expected, why=diagnose(value, mistakes, "", rtol=1e-6, atol=0))
         harness.passed(len(cases))
+
+
+#: The three learning rates section 3 trains with, in the words of the prediction.
+CANDIDATES = ("a tenth of the suggestion", "the suggestion", "the minimum's η")
+
+
+def candidate_runs(seed: int = 0) -> dict:
+    """Section 3's check of the rule of thumb: the range test on the lesson's data, then one three-epoch run
+    (with hyperparameter seed ``seed``) at each of :data:`CANDIDATES`; returns ``{candidate: Trial}``."""
+    data, hp = load_subset(n_train=5000, n_val=1000, seed=0), DEFAULT_HYPERPARAMETERS
+    result = lr_range_test(build_trial_model(hp), data.train, optimizer="momentum", start_lr=1e-5, end_lr=10.0,
+                           num_steps=200)
+    lrs = (result.suggested_lr / 10, result.suggested_lr, result.min_lr)
+    return {name: train_trial(hp.replace(lr=lr, seed=seed), data) for name, lr in zip(CANDIDATES, lrs)}
+
+
+def _best_candidate() -> str:
+    runs = candidate_runs(0)
+    return max(CANDIDATES, key=lambda name: runs[name].val_acc)
+
+
+predict_best_candidate = Prediction(
+    "which of the three learning rates gives the best validation accuracy after three epochs",
+    truth=_best_candidate, options=CANDIDATES)

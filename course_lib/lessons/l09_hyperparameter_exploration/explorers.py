@@ -31,7 +31,9 @@ BATCH_SIZES = (16, 32, 64, 128, 256, 512)
 HIDDEN_SIZES = (16, 32, 64, 128, 256, 512)
 MAX_DROPOUT = 0.8
 TABLE_COLUMNS = ("lr", "batch_size", "hidden", "optimizer", "weight_decay", "dropout")
-_OPTIMIZER_LABELS = (("SGD", "SGD"), ("SGD + momentum β = 0.9", "momentum"), ("Adam", "Adam"), ("AdamW", "AdamW"))
+MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)   # β of SGD + momentum; 0.9 is the default
+MAX_EPOCHS = 10
+_OPTIMIZER_LABELS = (("SGD", "SGD"), ("SGD + momentum", "momentum"), ("Adam", "Adam"), ("AdamW", "AdamW"))
 
 
 @dataclass
@@ -96,6 +98,9 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
                                           **SLIDER),
         "optimizer": widgets.Dropdown(options=_OPTIMIZER_LABELS, value=start.optimizer, description="optimizer", style=wide),
         "weight_decay": log_slider("weight decay λ (far left: 0)", 10.0 ** WEIGHT_DECAY_EXPONENTS[0], *WEIGHT_DECAY_EXPONENTS),
+        "momentum": widgets.SelectionSlider(options=MOMENTA, value=start.momentum,
+                                            description="momentum β (SGD + momentum)", **SLIDER),
+        "epochs": widgets.IntSlider(value=start.epochs, min=1, max=max(MAX_EPOCHS, start.epochs), description="epochs", **SLIDER),
         "dropout": widgets.FloatSlider(value=start.dropout, min=0.0, max=MAX_DROPOUT, step=0.1, description="dropout p",
                                        readout_format=".1f", **SLIDER),
     }
@@ -115,7 +120,8 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
         return start.replace(lr=float(controls["lr"].value), batch_size=int(controls["batch_size"].value),
                              hidden=int(controls["hidden"].value), optimizer=controls["optimizer"].value,
                              weight_decay=weight_decay_value(controls["weight_decay"].value),
-                             dropout=round(float(controls["dropout"].value), 2))
+                             dropout=round(float(controls["dropout"].value), 2),
+                             momentum=float(controls["momentum"].value), epochs=int(controls["epochs"].value))
 
     def redraw(change: Any = None) -> None:
         for ax in axes:
@@ -165,7 +171,8 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
     controls["train"].on_click(train)
     explorer.redraw = redraw
     rows = [[controls["lr"], controls["batch_size"], controls["hidden"], controls["reset"]],
-            [controls["optimizer"], controls["weight_decay"], controls["dropout"]],
+            [controls["optimizer"], controls["momentum"], controls["epochs"]],
+            [controls["weight_decay"], controls["dropout"]],
             [controls["train"], progress, status]]
     layout = explorer_layout(rows, output)               # the shared look: wrapping rows, then the plot
     explorer.widget = widgets.VBox([*layout.children, table])   # and the table of runs below the plot

@@ -56,11 +56,13 @@ __all__ = [
     "build_trial_model",
     "setting",
     "effective_lr",
+    "evaluate_on_test_set",
     "grid_points",
     "load_subset",
     "log_uniform",
     "lr_range_test",
     "random_points",
+    "range_test_loop",
     "results_table",
     "run_trials",
     "smooth_losses",
@@ -266,6 +268,28 @@ def train_trial(hp: Recipe, data: Subset, *, on_step: Callable[[], None] | None 
     return Trial(hp, History.from_dict(record), seconds, -(-len(X) // hp.batch_size), diverged_at, blowup)
 
 
+def evaluate_on_test_set(hp: Recipe, data: Subset) -> float:
+    """Train ``build_trial_model(hp)`` on ``data.train`` exactly as :func:`train_trial` does (the same
+    weights, batches and steps), then return its accuracy on MNIST's 10 000 test images.
+
+    The test set is for the end of a search: call this once, for the configuration chosen on the
+    validation set, and do not tune further after seeing its result.
+    """
+    if not isinstance(hp, Recipe) or not isinstance(data, Subset):
+        raise TypeError("evaluate_on_test_set expects a Recipe and the data from load_subset(...).")
+    X = data.train[0]
+    dtype = str(X.dtype) if np.issubdtype(X.dtype, np.floating) else "float32"
+    model = build_trial_model(hp, dtype=dtype)
+    optimizer = make_optimizer(hp.optimizer, model.parameters(), lr=hp.lr, momentum=hp.momentum,
+                               weight_decay=hp.weight_decay)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        fit(model, CrossEntropyLoss(), optimizer, data.train, val=data.val, epochs=hp.epochs,
+            batch_size=hp.batch_size, rng=_streams(hp.seed)[1], callbacks=[_WeightNorm()], progress=False)
+        X_test, y_test = load_mnist("test", normalize="standard", dtype=dtype)
+        scores = model.eval()(X_test)
+    return float(np.mean(np.argmax(scores, axis=1) == y_test))
+
+
 class _WeightNorm:
     """A ``fit`` callback: ‖W‖ = sqrt(Σ w²) over every weight matrix (not the biases), after each epoch."""
 
@@ -352,6 +376,32 @@ def _steepest_lr(lrs: NDArray, smoothed: NDArray) -> float:
         return float(lrs[0])
     slope = np.gradient(smoothed[:end], np.log(lrs[:end]))
     return float(lrs[int(np.argmin(slope))])
+
+
+def range_test_loop(train_step: Callable[[float], float], start_lr: float, end_lr: float, num_steps: int, *,
+                    beta: float = 0.98, stop_factor: float = BLOWUP_FACTOR) -> tuple[NDArray, NDArray]:
+    """The loop at the heart of :func:`lr_range_test`, for any ``train_step(lr) -> loss``.
+
+    ``train_step(lr)`` takes one training step with learning rate ``lr`` and returns that step's
+    loss. The learning rates grow geometrically from ``start_lr`` to ``end_lr`` in ``num_steps``
+    steps; the losses are smoothed as :func:`smooth_losses` does; the loop stops when a loss is
+    NaN or infinite (not recorded) or when the smoothed loss exceeds ``stop_factor`` times its
+    minimum so far (recorded, then stop). Returns the learning rates tried and the smoothed losses.
+    """
+    schedule = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
+    lrs: list[float] = []
+    smoothed: list[float] = []
+    average = 0.0
+    for t, lr in enumerate(schedule, start=1):
+        loss = float(train_step(float(lr)))
+        if not np.isfinite(loss):
+            break
+        average = beta * average + (1 - beta) * loss
+        lrs.append(float(lr))
+        smoothed.append(average / (1 - beta**t))
+        if smoothed[-1] > stop_factor * min(smoothed):
+            break
+    return np.array(lrs), np.array(smoothed)
 
 
 def lr_range_test(
