@@ -2,7 +2,7 @@
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
 from course_lib.lessons.l05_optimizers.checks import (
-    check_adam_step, check_momentum_step, check_nesterov_step, check_rosenbrock_grad,
+    check_adam_step, check_momentum_step, check_nesterov_step, check_rosenbrock_grad, choose_first_to_the_bottom,
 )
 from course_lib.lessons.l05_optimizers.explorers import optimizer_explorer
 
@@ -20,4 +20,5 @@ LESSON = Lesson(
         ),
     ),
     checks=(check_momentum_step, check_nesterov_step, check_adam_step, check_rosenbrock_grad),
+    predictions=(choose_first_to_the_bottom,),
 )

@@ -8,15 +8,35 @@ Each step is checked from the *right* state, so one wrong step cannot hide behin
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
 from course_lib.ui.checks import Answer, Harness, Hints, close
+from course_lib.ui.predictions import Prediction
 from course_lib.numpy_nn.optimizers import AdamState, SGDState, adam_update, sgd_update
 from course_lib.lessons.l05_optimizers.surfaces import ROSENBROCK_A, ROSENBROCK_B, SURFACES
 from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
+from course_lib.lessons.l05_optimizers.race import lesson_optimizer, run_optimizer
 
-__all__ = ["check_adam_step", "check_momentum_step", "check_nesterov_step", "check_rosenbrock_grad"]
+__all__ = [
+    "check_adam_step", "check_momentum_step", "check_nesterov_step", "check_rosenbrock_grad", "choose_first_to_the_bottom",
+]
+
+
+def lowest_on_the_bowl(steps: int = 100, lr: float = 0.02, momentum: float = 0.9) -> str:
+    """Which of SGD, momentum and Nesterov ends lowest on the bowl after ``steps`` steps (section 5's run)."""
+    finals = {
+        name: run_optimizer("bowl", partial(lesson_optimizer, name, lr=lr, momentum=momentum), steps=steps).losses[-1]
+        for name in ("SGD", "momentum", "nesterov")
+    }
+    return min(finals, key=finals.get)
+
+
+choose_first_to_the_bottom = Prediction(
+    "which of SGD, momentum and Nesterov is closest to the bowl's minimum after 100 steps at η = 0.02, μ = 0.9",
+    truth=lowest_on_the_bowl, options=("SGD", "momentum", "nesterov"),
+)
 
 
 def _arrays(answer: Answer, expected: tuple, *names: str) -> tuple[np.ndarray, ...]:
