@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 
-from course_lib.lessons.l05_optimizers.checks import check_adam_step, check_momentum_step, check_rosenbrock_grad
+from course_lib.lessons.l05_optimizers.checks import (
+    check_adam_step, check_momentum_step, check_nesterov_step, check_rosenbrock_grad,
+)
 from course_lib.lessons.l05_optimizers.explorers import optimizer_explorer
 from course_lib.lessons.l05_optimizers.flawed_adam import FLAWED_ADAM, FlawedAdam, flawed_adam_update
 from course_lib.lessons.l05_optimizers.plots import (
@@ -26,7 +28,9 @@ from course_lib.lessons.l05_optimizers.race import (
 from course_lib.lessons.l05_optimizers.surfaces import SURFACES
 from course_lib.numpy_nn.gradcheck import numerical_gradient, rel_error
 from course_lib.numpy_nn.module import Parameter
-from course_lib.numpy_nn.optimizers import SGD, Adagrad, Adam, AdamState, AdamW, RMSprop, adam_init, adam_update
+from course_lib.numpy_nn.optimizers import (
+    SGD, Adagrad, Adam, AdamState, AdamW, RMSprop, SGDState, adam_init, adam_update, sgd_update,
+)
 from course_lib.recipes import OPTIMIZERS
 from course_lib.torch_nn import optimizers as torch_nn_optimizers
 from course_lib.ui.checks import CheckFailed
@@ -551,3 +555,46 @@ def test_a_wrong_return_shape_is_explained():
         check_momentum_step(lambda p, g, b, lr, mu: p - lr * g)
     with pytest.raises(CheckFailed, match="return 3 values"):
         check_adam_step(lambda p, g, m, v, t, lr, beta1, beta2, eps: (p, m))
+
+
+# Exercise 2: Nesterov momentum. The worked solution, and the answer key held to torch step for step.
+def nesterov_step(p, g, b, lr, momentum):
+    new_b = momentum * b + g
+    return p - lr * (g + momentum * new_b), new_b
+
+
+@pytest.mark.parametrize(("lr", "mu"), [(0.05, 0.9), (0.1, 0.5), (0.01, 0.99)])
+def test_the_nesterov_answer_key_is_torch_sgd_step_for_step(lr, mu):
+    rng = np.random.default_rng(3)
+    p0 = rng.standard_normal((3, 2))
+    weight = torch.nn.Parameter(torch.tensor(p0))
+    opt = torch.optim.SGD([weight], lr=lr, momentum=mu, nesterov=True)
+    p, state, b = p0.copy(), SGDState(momentum_buffer=None), np.zeros_like(p0)
+    for _ in range(8):
+        g = rng.standard_normal(p0.shape)
+        weight.grad = torch.tensor(g)
+        opt.step()
+        p_key, state = sgd_update(p, g, state, lr=lr, momentum=mu, nesterov=True)
+        p_learner, b = nesterov_step(p, g, b, lr, mu)
+        np.testing.assert_allclose(p_key, weight.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(state.momentum_buffer, opt.state[weight]["momentum_buffer"].numpy(), rtol=1e-12)
+        np.testing.assert_allclose(p_learner, p_key, rtol=1e-12, atol=1e-14)
+        p = p_key
+
+
+NESTEROV_WRONG = [
+    ("plain momentum", lambda p, g, b, lr, mu: (p - lr * (mu * b + g), mu * b + g), "plain (heavy-ball) momentum"),
+    ("old buffer", lambda p, g, b, lr, mu: (p - lr * (g + mu * b), mu * b + g), "built on the old buffer"),
+    ("no mu", lambda p, g, b, lr, mu: (p - lr * (g + (mu * b + g)), mu * b + g), "not the whole buffer"),
+    ("lr in buffer", lambda p, g, b, lr, mu: (p - lr * (g + mu * (mu * b + g)), mu * b + lr * g), "outside the buffer"),
+    ("uphill", lambda p, g, b, lr, mu: (p + lr * (g + mu * (mu * b + g)), mu * b + g), "uphill"),
+    ("no gradient", lambda p, g, b, lr, mu: (p - lr * mu * (mu * b + g), mu * b + g), "lost this step's own gradient"),
+    ("sutskever", lambda p, g, b, lr, mu: (p - lr * (g + mu * (mu * b + g)), -lr * (mu * b + g)), "Sutskever"),
+    ("moving average", lambda p, g, b, lr, mu: (p - lr * (g + mu * (mu * b + g)), mu * b + (1 - mu) * g), "moving average"),
+    ("no lr", lambda p, g, b, lr, mu: (p - (g + mu * (mu * b + g)), mu * b + g), "not scaled by the learning rate"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "words"), [w[1:] for w in NESTEROV_WRONG], ids=[w[0] for w in NESTEROV_WRONG])
+def test_check_nesterov_step_names_each_typical_mistake(assert_teaches, wrong, words):
+    assert_teaches(check_nesterov_step, nesterov_step, wrong, words)

@@ -228,7 +228,13 @@ RIGHT.update({
 
 
 # Lesson 05's new checks: the notebook's solution of each, by the check's name.
+def _nesterov_step(p, g, b, lr, momentum):
+    new_b = momentum * b + g
+    return p - lr * (g + momentum * new_b), new_b
+
+
 RIGHT.update({
+    "check_nesterov_step": _nesterov_step,
 })
 
 

@@ -1,7 +1,9 @@
 """Lesson 05, optimizers: SGD, momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW and schedules."""
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
-from course_lib.lessons.l05_optimizers.checks import check_adam_step, check_momentum_step, check_rosenbrock_grad
+from course_lib.lessons.l05_optimizers.checks import (
+    check_adam_step, check_momentum_step, check_nesterov_step, check_rosenbrock_grad, choose_first_to_the_bottom,
+)
 from course_lib.lessons.l05_optimizers.explorers import optimizer_explorer
 
 LESSON = Lesson(
@@ -17,5 +19,6 @@ LESSON = Lesson(
                    "beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSprop"})},
         ),
     ),
-    checks=(check_momentum_step, check_adam_step, check_rosenbrock_grad),
+    checks=(check_momentum_step, check_nesterov_step, check_adam_step, check_rosenbrock_grad),
+    predictions=(choose_first_to_the_bottom,),
 )

@@ -1,4 +1,4 @@
-"""Self-checks of lesson 05, Optimizers: one momentum step, one Adam step, Rosenbrock's gradient.
+"""Self-checks of lesson 05, Optimizers: one momentum step, one Nesterov step, one Adam step, Rosenbrock's gradient.
 
 The right answers come from the course's tested code: the pure update rules of
 :mod:`course_lib.numpy_nn.optimizers` and the analytic gradients of :mod:`course_lib.lessons.l05_optimizers.surfaces`.
@@ -8,15 +8,35 @@ Each step is checked from the *right* state, so one wrong step cannot hide behin
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
 from course_lib.ui.checks import Answer, Harness, Hints, close
+from course_lib.ui.predictions import Prediction
 from course_lib.numpy_nn.optimizers import AdamState, SGDState, adam_update, sgd_update
 from course_lib.lessons.l05_optimizers.surfaces import ROSENBROCK_A, ROSENBROCK_B, SURFACES
 from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
+from course_lib.lessons.l05_optimizers.race import lesson_optimizer, run_optimizer
 
-__all__ = ["check_adam_step", "check_momentum_step", "check_rosenbrock_grad"]
+__all__ = [
+    "check_adam_step", "check_momentum_step", "check_nesterov_step", "check_rosenbrock_grad", "choose_first_to_the_bottom",
+]
+
+
+def lowest_on_the_bowl(steps: int = 100, lr: float = 0.02, momentum: float = 0.9) -> str:
+    """Which of SGD, momentum and Nesterov ends lowest on the bowl after ``steps`` steps (section 5's run)."""
+    finals = {
+        name: run_optimizer("bowl", partial(lesson_optimizer, name, lr=lr, momentum=momentum), steps=steps).losses[-1]
+        for name in ("SGD", "momentum", "nesterov")
+    }
+    return min(finals, key=finals.get)
+
+
+choose_first_to_the_bottom = Prediction(
+    "which of SGD, momentum and Nesterov is closest to the bowl's minimum after 100 steps at η = 0.02, μ = 0.9",
+    truth=lowest_on_the_bowl, options=("SGD", "momentum", "nesterov"),
+)
 
 
 def _arrays(answer: Answer, expected: tuple, *names: str) -> tuple[np.ndarray, ...]:
@@ -74,6 +94,67 @@ def check_momentum_step(momentum_step: Callable) -> None:
                         why = "p moved uphill: the step goes against the buffer, downhill."
                     elif close(new_p, p - lr * b, rtol=1e-9, atol=1e-12):
                         why = "the step used the old buffer; use the *new* one, which already holds this gradient."
+                    answer.fail((expected_p, expected_b), why=why)
+                p, b = expected_p, expected_b
+                n_checked += 1
+        harness.passed(n_checked)
+
+
+def check_nesterov_step(nesterov_step: Callable) -> None:
+    """``nesterov_step(p, g, b, lr, momentum) -> (new_p, new_b)``: Nesterov momentum, torch's convention.
+
+    The answer key is ``sgd_update(..., nesterov=True)``, which the lesson's tests hold step for step
+    against ``torch.optim.SGD(nesterov=True)``. Each case starts mid-run, with a buffer b ≠ 0.
+    """
+    hints = Hints(
+        task="Return the parameters and the momentum buffer after one step of Nesterov momentum, in PyTorch's "
+             "convention: (new_p, new_b).",
+        idea="Nesterov's momentum updates the buffer exactly as plain momentum does, but its step looks ahead: "
+             "it goes along this step's gradient plus μ times the freshly updated buffer, which is where the "
+             "momentum is about to carry the point. The learning rate scales only the step, which goes downhill.",
+        formula="b_new = μ·b + g, then p_new = p − η·(g + μ·b_new) (b starts at zeros).",
+        code="`new_b = momentum * b + g`, then `return p - lr * (g + momentum * new_b), new_b`.",
+    )
+    rng = np.random.default_rng(11)
+    cases = [((3,), 0.05, 0.9), ((2, 2), 0.1, 0.5), ((4,), 0.01, 0.99)]
+    n_checked = 0
+    tol = {"rtol": 1e-9, "atol": 1e-12}
+    with Harness(nesterov_step, hints) as harness:
+        for shape, lr, mu in cases:
+            # start mid-run, with a buffer from earlier steps: from b = 0 several mistakes take the same first step
+            p, b = rng.standard_normal(shape), rng.standard_normal(shape)
+            state = SGDState(momentum_buffer=b.copy())
+            for _ in range(5):
+                g = rng.standard_normal(shape)
+                answer = harness.call(p, g, b, lr, mu)
+                expected_p, state = sgd_update(p, g, state, lr=lr, momentum=mu, nesterov=True)
+                expected_b = state.momentum_buffer
+                new_p, new_b = _arrays(answer, (expected_p, expected_b), "new_p", "new_b")
+                if not close(new_b, expected_b, **tol):
+                    why = ""
+                    if close(new_b, -lr * expected_b, **tol):
+                        why = ("your new_b is −η times PyTorch's buffer (Sutskever's velocity); this exercise keeps "
+                               "the learning rate and the sign outside the buffer, as PyTorch does.")
+                    elif close(new_b, mu * b + lr * g, **tol) or close(new_b, lr * expected_b, **tol):
+                        why = "the learning rate belongs outside the buffer, not in it: it scales the step only."
+                    elif close(new_b, mu * b + (1 - mu) * g, **tol):
+                        why = ("you wrote a moving average, with the gradient weighted by (1 − μ); PyTorch's buffer "
+                               "takes in the whole gradient.")
+                    answer.fail((expected_p, expected_b), why=why)
+                if not close(new_p, expected_p, **tol):
+                    why = ""
+                    if close(new_p, p - lr * expected_b, **tol):
+                        why = ("that is plain (heavy-ball) momentum, a step along the buffer alone (a look-ahead "
+                               "built on the old buffer comes to the same step); Nesterov's look-ahead steps along "
+                               "this gradient plus μ times the new buffer.")
+                    elif close(new_p, p - lr * (g + expected_b), **tol):
+                        why = "the look-ahead adds μ times the new buffer to the gradient, not the whole buffer."
+                    elif close(new_p, p - lr * mu * expected_b, **tol):
+                        why = "the step lost this step's own gradient: the look-ahead adds μ times the buffer to it."
+                    elif close(new_p, p + lr * (g + mu * expected_b), **tol):
+                        why = "p moved uphill: the step goes against the look-ahead direction, downhill."
+                    elif close(new_p, p - (g + mu * expected_b), **tol):
+                        why = "the step is not scaled by the learning rate."
                     answer.fail((expected_p, expected_b), why=why)
                 p, b = expected_p, expected_b
                 n_checked += 1
