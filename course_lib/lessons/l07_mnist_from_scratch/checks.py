@@ -9,13 +9,31 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.ui.checks import Harness, Hints, close, diagnose
+from course_lib.ui.predictions import Prediction
 from course_lib.data import iterate_minibatches, load_mnist
 from course_lib.metrics import accuracy, confusion_matrix
 from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.models import MLP
 from course_lib.numpy_nn.optimizers import SGD
 
-__all__ = ["check_accuracy", "check_confusion_matrix", "check_standardise", "check_train_one_epoch", "epoch_setup"]
+__all__ = ["check_accuracy", "check_confusion_matrix", "check_standardise", "check_train_one_epoch", "epoch_setup",
+           "predict_untrained_loss", "untrained_loss"]
+
+
+def untrained_loss() -> float:
+    """The mean cross-entropy of the lesson's untrained network (DEFAULT_RECIPE) on its validation images."""
+    from course_lib.lessons.l07_mnist_from_scratch.mnist_mlp import DEFAULT_RECIPE, build_model, evaluate_model
+    from course_lib.recipes import load_splits
+
+    X_val, y_val = load_splits(DEFAULT_RECIPE).val
+    _, probs = evaluate_model(build_model(DEFAULT_RECIPE), X_val)
+    return float(-np.mean(np.log(probs[np.arange(len(y_val)), y_val])))
+
+
+predict_untrained_loss = Prediction(
+    "the mean cross-entropy loss of the untrained network on the 5 000 validation images", truth=untrained_loss,
+    rtol=0.15,
+)
 
 
 # Float32 work in the learner's code rounds more than float64: a looser tolerance than core.close's default.
