@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from matplotlib.colors import to_rgba
 
 from course_lib.lessons.l07_mnist_from_scratch.checks import (
-    check_accuracy, check_confusion_matrix, check_standardise,
+    check_accuracy, check_confusion_matrix, check_standardise, check_train_one_epoch, epoch_setup,
 )
 from course_lib.data import load_mnist
 from course_lib.history import History
@@ -399,11 +399,40 @@ def confusion_right(y_true, y_pred):
     return cm
 
 
+def one_epoch(model, loss_fn, optimizer, X, y, batch_size, rng, *, shuffle=True, zero_grad=True, drop_last=False,
+              train=True, step=True):
+    """The notebook's solution, with a switch for each typical mistake."""
+    if train:
+        model.train()
+    order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+    stop = len(X) - len(X) % batch_size if drop_last else len(X)
+    losses = []
+    for start in range(0, stop, batch_size):
+        batch = order[start:start + batch_size]
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = loss_fn(model(X[batch]), y[batch])
+        model.backward(loss_fn.backward())
+        if step:
+            optimizer.step()
+        losses.append(loss)
+    return losses
+
+
+def wrong_epoch(**mistake):
+    return lambda *args: one_epoch(*args, **mistake)
+
+
 def stub(*args):
     raise NotImplementedError
 
 
 RIGHT_AND_WRONG = [
+    (check_train_one_epoch, one_epoch, wrong_epoch(shuffle=False), "stored order"),
+    (check_train_one_epoch, one_epoch, wrong_epoch(drop_last=True), "last, smaller mini-batch is missing"),
+    (check_train_one_epoch, one_epoch, wrong_epoch(train=False), "dropout is off"),
+    (check_train_one_epoch, one_epoch, wrong_epoch(step=False), "weights never change"),
+    (check_train_one_epoch, one_epoch, lambda *args: float(np.mean(one_epoch(*args))), "one number per step"),
     (check_standardise, standardise, lambda X_train, X: (X - X.mean()) / X.std(), "training"),
     (check_standardise, standardise, lambda X_train, X: X - X_train.mean(), "not scaled"),
     (check_standardise, standardise, lambda X_train, X: (X - X_train.mean(axis=0)) / X_train.std(axis=0), "per-pixel"),
@@ -422,6 +451,25 @@ RIGHT_AND_WRONG = [
                          ids=[f"{c.__name__}-{d}" for c, _, _, d in RIGHT_AND_WRONG])
 def test_right_passes_and_wrong_fails_with_a_hint(check, right, wrong, diagnosis, assert_teaches):
     assert_teaches(check, right, wrong, diagnosis, expected=False)
+
+
+def test_a_missing_zero_grad_changes_nothing_in_numpy_nn(capsys):
+    # numpy_nn's backward *assigns* each .grad (torch adds to it): without zero_grad the epoch is the same.
+    check_train_one_epoch(wrong_epoch(zero_grad=False))
+    assert "passed all" in capsys.readouterr().out
+
+
+def test_the_epoch_check_replays_fit(tmp_path):
+    # The check's answer key is numpy_nn.fit's own loop: one epoch of fit gives the same losses and weights.
+    from course_lib.numpy_nn.training import fit
+
+    model, loss_fn, optimizer, X, y, rng = epoch_setup(3)
+    history = fit(model, loss_fn, optimizer, (X, y), epochs=1, batch_size=8, rng=rng, progress=False)
+    mine = epoch_setup(3)
+    np.testing.assert_allclose(one_epoch(*mine[:5], 8, mine[5]), history.step_series("loss"), rtol=1e-12)
+    for a, b in zip(model.parameters(), mine[0].parameters()):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+    assert not epoch_setup(3)[0].training  # the check hands the model over in evaluation mode
 
 
 def test_checks_compare_with_the_library():

@@ -3,7 +3,8 @@
 import numpy as np
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
-from course_lib.lessons.l07_mnist_from_scratch.checks import check_accuracy, check_confusion_matrix, check_standardise
+from course_lib.lessons.l07_mnist_from_scratch.checks import (
+    check_accuracy, check_confusion_matrix, check_standardise, check_train_one_epoch, predict_untrained_loss)
 from course_lib.lessons.l07_mnist_from_scratch.explorers import LiveCurves, mistake_browser
 
 
@@ -30,5 +31,6 @@ LESSON = Lesson(
     notebook="07_mnist_from_scratch.ipynb",
     explorers=(ExplorerEntry(mistake_browser, small=_small, full=_full, timings=(Timing("rank", "rank", (2, 3)),)),),
     widgets=(LiveCurves,),
-    checks=(check_standardise, check_accuracy, check_confusion_matrix),
+    checks=(check_train_one_epoch, check_standardise, check_accuracy, check_confusion_matrix),
+    predictions=(predict_untrained_loss,),
 )

@@ -1,5 +1,5 @@
-"""Self-checks of lesson 07, MNIST from scratch: standardising with the training statistics,
-accuracy from logits, and the confusion matrix."""
+"""Self-checks of lesson 07, MNIST from scratch: one epoch of mini-batch training, standardising
+with the training statistics, accuracy from logits, and the confusion matrix."""
 
 from __future__ import annotations
 
@@ -9,14 +9,120 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.ui.checks import Harness, Hints, close, diagnose
-from course_lib.data import load_mnist
+from course_lib.ui.predictions import Prediction
+from course_lib.data import iterate_minibatches, load_mnist
 from course_lib.metrics import accuracy, confusion_matrix
+from course_lib.numpy_nn.losses import CrossEntropyLoss
+from course_lib.numpy_nn.models import MLP
+from course_lib.numpy_nn.optimizers import SGD
 
-__all__ = ["check_accuracy", "check_confusion_matrix", "check_standardise"]
+__all__ = ["check_accuracy", "check_confusion_matrix", "check_standardise", "check_train_one_epoch", "epoch_setup",
+           "predict_untrained_loss", "untrained_loss"]
+
+
+def untrained_loss() -> float:
+    """The mean cross-entropy of the lesson's untrained network (DEFAULT_RECIPE) on its validation images."""
+    from course_lib.lessons.l07_mnist_from_scratch.mnist_mlp import DEFAULT_RECIPE, build_model, evaluate_model
+    from course_lib.recipes import load_splits
+
+    X_val, y_val = load_splits(DEFAULT_RECIPE).val
+    _, probs = evaluate_model(build_model(DEFAULT_RECIPE), X_val)
+    return float(-np.mean(np.log(probs[np.arange(len(y_val)), y_val])))
+
+
+predict_untrained_loss = Prediction(
+    "the mean cross-entropy loss of the untrained network on the 5 000 validation images", truth=untrained_loss,
+    rtol=0.15,
+)
 
 
 # Float32 work in the learner's code rounds more than float64: a looser tolerance than core.close's default.
 TOL = {"rtol": 1e-5, "atol": 1e-6}
+
+
+def epoch_setup(seed: int = 0, n: int = 45):
+    """A small network with dropout in *evaluation* mode, its loss and optimizer, data, and a generator.
+
+    Every call with the same seed gives the same starting point, so two epochs can be compared.
+    Returns ``(model, loss_fn, optimizer, X, y, rng)``.
+    """
+    data = np.random.default_rng(100 + seed)
+    X, y = data.normal(size=(n, 12)), data.integers(0, 3, size=n)
+    model = MLP((12, 16, 3), dropout=0.25, rng=np.random.default_rng(seed)).eval()
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return model, CrossEntropyLoss(), optimizer, X, y, np.random.default_rng(seed + 1)
+
+
+def _replay(seed: int, batch_size: int, *, shuffle: bool = True, zero_grad: bool = True, drop_last: bool = False,
+            train: bool = True, learn: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One epoch of ``numpy_nn.fit``'s loop on :func:`epoch_setup`, or a typical mistake in it (a flag off):
+    the per-batch losses and the weights after the epoch."""
+    model, loss_fn, optimizer, X, y, rng = epoch_setup(seed)
+    model.train(train)
+    losses = []
+    for Xb, yb in iterate_minibatches(X, y, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last):
+        if zero_grad:
+            optimizer.zero_grad()
+        losses.append(loss_fn(model(Xb), yb))
+        model.backward(loss_fn.backward())
+        if learn:
+            optimizer.step()
+    return np.array(losses), [p.data.copy() for p in model.parameters()]
+
+
+def check_train_one_epoch(train_one_epoch: Callable) -> None:
+    """``train_one_epoch(model, loss_fn, optimizer, X, y, batch_size, rng)`` must run one epoch of
+    ``numpy_nn.fit``'s loop and return the loss of every mini-batch."""
+    hints = Hints(
+        task="Train the model for one epoch: put it in training mode, visit the rows of X in one random order drawn "
+             "from rng, and for every mini-batch of batch_size rows (the last one may be smaller) take one optimizer "
+             "step. Return the list of the mini-batches' losses.",
+        idea="One epoch visits every training example once, in a fresh random order, a mini-batch at a time. Each "
+             "step is forward, loss, backward (which leaves each weight's gradient on it) and the optimizer's "
+             "update. Dropout works only in training mode, so the epoch switches it on first.",
+        formula="model.train(); order = a permutation of the N row indices drawn from rng; for each slice of "
+                "batch_size indices of it: clear the gradients, loss = loss_fn(model(X_b), y_b), send loss_fn's "
+                "gradient backward through the model, optimizer step, keep the loss.",
+        code="`model.train()`, `order = rng.permutation(len(X))`, then for `start in range(0, len(X), batch_size)` "
+             "with `batch = order[start:start + batch_size]`: `optimizer.zero_grad()`, "
+             "`loss = loss_fn(model(X[batch]), y[batch])`, `model.backward(loss_fn.backward())`, `optimizer.step()`, "
+             "`losses.append(loss)`.",
+    )
+    cases = [(0, 8), (1, 10), (2, 45)]  # 45 rows: a short last batch of 5, then of 5, then one full batch
+    with Harness(train_one_epoch, hints) as harness:
+        for seed, batch_size in cases:
+            model, loss_fn, optimizer, X, y, rng = epoch_setup(seed)
+            args = (model, loss_fn, optimizer, X, y, batch_size, rng)
+            answer = harness.call(*args, shared=(0, 1, 2, 6))
+            expected, weights = _replay(seed, batch_size)
+            lead = "return the list of the mini-batches' losses, one number per step."
+            got = answer.numbers(expected, lead=lead)
+            if got.ndim != 1:
+                answer.array(expected, lead=lead)  # refuses the shape, saying what came
+            if len(got) == len(X) // batch_size and len(got) < len(expected):
+                harness.fail(args, got, expected, why="the last, smaller mini-batch is missing: one epoch visits "
+                             f"every row, so {len(X)} rows in batches of {batch_size} make {len(expected)} steps.")
+            if len(got) != len(expected):
+                harness.fail(args, got, expected, why=f"an epoch of {len(X)} rows in batches of {batch_size} takes "
+                             f"{len(expected)} steps, one loss each; this returned {len(got)} numbers.")
+            mistakes = [
+                (_replay(seed, batch_size, shuffle=False)[0],
+                 "the mini-batches are the rows in their stored order: draw a fresh random order of the rows from rng "
+                 "for every epoch, so that the batches differ from epoch to epoch (and the check can replay yours)."),
+                (_replay(seed, batch_size, train=False)[0],
+                 "the model stays in evaluation mode, so its dropout is off during training: switch the model to "
+                 "training mode at the start of the epoch (an evaluation before may have left it in eval mode)."),
+                (_replay(seed, batch_size, learn=False)[0],
+                 "the weights never change: every step must end with the optimizer's update, after backward and "
+                 "before the next batch's gradients are zeroed."),
+            ]
+            if not close(got, expected, **TOL):
+                harness.fail(args, got, expected, why=diagnose(got, mistakes, "", **TOL))
+            after = [p.data for p in model.parameters()]
+            if not all(close(a, w, **TOL) for a, w in zip(after, weights)):
+                harness.fail(args, "the model's weights after the epoch", "the weights after one step per batch",
+                             why="the losses are right but the weights are not: the last batch's step is missing.")
+        harness.passed(len(cases))
 
 
 def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> None:
