@@ -12,7 +12,7 @@ from torch import nn
 
 from course_lib.ui.checks import CheckFailed
 from course_lib.lessons.l08_mnist_with_pytorch.checks import (
-    check_conv_output_size, check_count_cnn_parameters, check_evaluate_accuracy, check_train_one_epoch, check_train_step,
+    check_conv_output_size, check_count_cnn_parameters, check_evaluate_accuracy, check_torch_train_one_epoch, check_train_step,
 )
 from course_lib.data import MNIST_MEAN, MNIST_STD, load_mnist
 from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import (
@@ -536,11 +536,11 @@ def _evaluate_tensor(model, loader):
     (_epoch_summing, "sum of the batch losses"),
 ], ids=lambda x: getattr(x, "__name__", None))
 def test_check_train_one_epoch_names_the_mistakes(assert_teaches, wrong, words):
-    assert_teaches(check_train_one_epoch, train_one_epoch, wrong, words)
+    assert_teaches(check_torch_train_one_epoch, train_one_epoch, wrong, words)
 
 
 def test_check_train_one_epoch_refuses_a_sum_of_loss_tensors(assert_teaches):
-    assert_teaches(check_train_one_epoch, train_one_epoch, _epoch_adding_loss_tensors, "keeps every batch's graph",
+    assert_teaches(check_torch_train_one_epoch, train_one_epoch, _epoch_adding_loss_tensors, "keeps every batch's graph",
                    expected=False)
 
 

@@ -276,7 +276,7 @@ def _evaluate_accuracy(model, loader):
 
 
 RIGHT.update({
-    "check_train_one_epoch": _train_one_epoch,
+    "check_torch_train_one_epoch": _train_one_epoch,
     "check_evaluate_accuracy": _evaluate_accuracy,
 })
 

@@ -7,7 +7,7 @@ from course_lib.lessons.l08_mnist_with_pytorch.checks import (
     check_conv_output_size,
     check_count_cnn_parameters,
     check_evaluate_accuracy,
-    check_train_one_epoch,
+    check_torch_train_one_epoch,
     check_train_step,
     predict_cnn_parameters,
 )
@@ -40,7 +40,7 @@ def _full():
 LESSON = Lesson(
     notebook="08_mnist_with_pytorch.ipynb",
     explorers=(ExplorerEntry(shift_explorer, small=_small, full=_full, timings=(Timing("dx", "dx", (2, -2)),)),),
-    checks=(check_conv_output_size, check_count_cnn_parameters, check_train_step, check_train_one_epoch,
+    checks=(check_conv_output_size, check_count_cnn_parameters, check_train_step, check_torch_train_one_epoch,
             check_evaluate_accuracy),
     predictions=(predict_cnn_parameters,),
 )

@@ -20,7 +20,7 @@ from course_lib.ui.checks import CheckFailed, Harness, Hints, close, describe
 from course_lib.torch_nn.models import CNN
 from course_lib.ui.predictions import Prediction
 
-__all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_evaluate_accuracy", "check_train_one_epoch",
+__all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_evaluate_accuracy", "check_torch_train_one_epoch",
            "check_train_step", "predict_cnn_parameters"]
 
 
@@ -227,7 +227,7 @@ def reference_epoch(model: nn.Module, loader: list, *, zero_grad: bool = True, t
     return model, float(np.mean(losses)), float(np.sum(losses))
 
 
-def check_train_one_epoch(train_one_epoch: Callable) -> None:
+def check_torch_train_one_epoch(train_one_epoch: Callable) -> None:
     """``train_one_epoch(model, loss_fn, optimizer, loader) -> float``: one pass of training over ``loader``.
 
     Training mode on, then for every batch the five-part step; returns the mean of the batch losses as a
