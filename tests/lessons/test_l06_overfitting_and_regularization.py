@@ -284,6 +284,15 @@ def test_gradient_norm_is_the_norm_of_all_gradients_and_explodes_with_depth(rng)
         deep_narrow_net(1, 8, gain=1.0, rng=rng)
 
 
+def test_weight_gradients_vanish_with_depth_when_each_layer_shrinks():
+    from course_lib.lessons.l06_overfitting_and_regularization.overfitting import weight_gradient_norm
+    x, y = make_polynomial_regression(32, seed=0)
+    data = (x, y[:, None])
+    norms = {d: weight_gradient_norm(d, MSELoss(), data, width=16, gain=0.6, seed=0) for d in (2, 16)}
+    assert norms[16] < 0.01 * norms[2]
+    assert weight_gradient_norm(16, MSELoss(), data, width=16, gain=1.5, seed=0) > 100 * norms[2]
+
+
 def test_clipping_turns_a_diverging_run_into_a_descending_one():
     X, y = make_polynomial_regression(64, seed=0)
     runs = {}
