@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib.lessons.l06_overfitting_and_regularization.checks import (
-    check_dropout_forward, check_ridge_gradient, check_soft_threshold,
+    check_dropout_backward, check_dropout_forward, check_dropout_modes, check_ridge_gradient, check_soft_threshold,
 )
 from course_lib.data import load_mnist, make_polynomial_regression
 from course_lib.history import History
@@ -284,6 +284,15 @@ def test_gradient_norm_is_the_norm_of_all_gradients_and_explodes_with_depth(rng)
         deep_narrow_net(1, 8, gain=1.0, rng=rng)
 
 
+def test_weight_gradients_vanish_with_depth_when_each_layer_shrinks():
+    from course_lib.lessons.l06_overfitting_and_regularization.overfitting import weight_gradient_norm
+    x, y = make_polynomial_regression(32, seed=0)
+    data = (x, y[:, None])
+    norms = {d: weight_gradient_norm(d, MSELoss(), data, width=16, gain=0.6, seed=0) for d in (2, 16)}
+    assert norms[16] < 0.01 * norms[2]
+    assert weight_gradient_norm(16, MSELoss(), data, width=16, gain=1.5, seed=0) > 100 * norms[2]
+
+
 def test_clipping_turns_a_diverging_run_into_a_descending_one():
     X, y = make_polynomial_regression(64, seed=0)
     runs = {}
@@ -483,6 +492,25 @@ def right_dropout(x, p, rng):
     return x * (rng.random(x.shape) >= p) / (1 - p)
 
 
+def right_dropout_modes(x, p, rng, training):
+    if not training:
+        return x.copy(), None
+    mask = rng.random(x.shape) >= p
+    return x * mask / (1 - p), mask
+
+
+def right_dropout_backward(dy, mask, p):
+    return dy * mask / (1 - p)
+
+
+def _modes(train_rule, eval_rule=lambda x, p: x):
+    """A dropout_modes answer built from a training rule f(x, keep, p) and an evaluation rule g(x, p)."""
+    def answer(x, p, rng, training):
+        keep = rng.random(x.shape) >= p
+        return (train_rule(x, keep, p), keep) if training else (eval_rule(x, p), None)
+    return answer
+
+
 
 RIGHT_AND_WRONG = [
     (check_ridge_gradient, right_ridge_gradient, lambda w, f, y, l2: 2 / len(y) * f.T @ (f @ w - y) + l2 * w, "bias w₀ is penalised"),
@@ -496,6 +524,24 @@ RIGHT_AND_WRONG = [
     (check_dropout_forward, right_dropout, lambda x, p, rng: x * (rng.random(x.shape) < p) / (1 - p), "probability of *dropping*"),
     (check_dropout_forward, right_dropout, lambda x, p, rng: x * (rng.random(x.shape) >= p) * (1 - p), "*divide*"),
     (check_dropout_forward, right_dropout, lambda x, p, rng: x * (rng.random(x.shape) < 1 - p) / (1 - p), "same seed"),
+    (check_dropout_modes, right_dropout_modes, _modes(lambda x, k, p: x * k), "not scaled"),
+    (check_dropout_modes, right_dropout_modes, _modes(lambda x, k, p: x * ~k / (1 - p)), "probability of *dropping*"),
+    (check_dropout_modes, right_dropout_modes, _modes(lambda x, k, p: x * k * (1 - p)), "*divided*"),
+    (check_dropout_modes, right_dropout_modes, _modes(lambda x, k, p: x * k / (1 - p), lambda x, p: x * (1 - p)),
+     "scaled in evaluation mode"),
+    (check_dropout_modes, right_dropout_modes, _modes(lambda x, k, p: x * k / (1 - p), lambda x, p: x / (1 - p)),
+     "scaled in evaluation mode"),
+    (check_dropout_modes, right_dropout_modes,
+     lambda x, p, rng, training: right_dropout_modes(x, p, rng, True), "dropped in evaluation mode"),
+    (check_dropout_modes, right_dropout_modes,
+     lambda x, p, rng, training: (right_dropout_modes(x, p, rng, training)[0], None), "the mask returned"),
+    (check_dropout_backward, right_dropout_backward, lambda dy, mask, p: dy / (1 - p), "mask is ignored"),
+    (check_dropout_backward, right_dropout_backward, lambda dy, mask, p: dy * mask, "1/(1 − p) is missing"),
+    (check_dropout_backward, right_dropout_backward, lambda dy, mask, p: dy * mask * (1 - p), "*divided*"),
+    (check_dropout_backward, right_dropout_backward, lambda dy, mask, p: dy * ~mask / (1 - p), "dropped entries"),
+    (check_dropout_backward, right_dropout_backward, lambda dy, mask, p: dy, "evaluation mode"),
+    (check_dropout_backward, right_dropout_backward,
+     lambda dy, mask, p: dy * (np.random.default_rng(9).random(dy.shape) >= p) / (1 - p), "new random draw"),
 ]
 
 

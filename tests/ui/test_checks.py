@@ -240,6 +240,9 @@ RIGHT.update({
 
 # Lesson 06's new checks: the notebook's solution of each, by the check's name.
 RIGHT.update({
+    "check_dropout_modes": lambda x, p, rng, training: (
+        (x * (m := rng.random(x.shape) >= p) / (1 - p), m) if training else (x.copy(), None)),
+    "check_dropout_backward": lambda dy, mask, p: dy * mask / (1 - p),
 })
 
 

@@ -2,7 +2,11 @@
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
 from course_lib.lessons.l06_overfitting_and_regularization.checks import (
+    check_dropout_backward,
     check_dropout_forward,
+    check_dropout_modes,
+    choose_degree15_gap,
+    choose_eval_output,
     check_ridge_gradient,
     check_soft_threshold,
 )
@@ -19,5 +23,7 @@ LESSON = Lesson(
             needs={"l2": {"penalty": True}},  # with the penalty off, λ = 0 whatever the slider says
         ),
     ),
-    checks=(check_ridge_gradient, check_soft_threshold, check_dropout_forward),
+    checks=(check_ridge_gradient, check_soft_threshold, check_dropout_forward, check_dropout_modes,
+            check_dropout_backward),
+    predictions=(choose_degree15_gap, choose_eval_output),
 )

@@ -1,5 +1,5 @@
 """Self-checks of lesson 06, overfitting and regularization: the L2-penalised gradient, the
-soft-thresholding operator of L1, and inverted dropout."""
+soft-thresholding operator of L1, and inverted dropout (forward in both modes, and backward)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.ui.checks import Harness, Hints, close, diagnose
+from course_lib.ui.predictions import Prediction
 from course_lib.data import make_polynomial_regression
 from course_lib.numpy_nn.layers import Dropout
 from course_lib.lessons.l06_overfitting_and_regularization.overfitting import (
-    polynomial_features, ridge_gradient, soft_threshold,
+    fit_polynomial, polynomial_features, ridge_gradient, soft_threshold,
 )
 
-__all__ = ["check_dropout_forward", "check_ridge_gradient", "check_soft_threshold"]
+__all__ = ["choose_degree15_gap", "choose_eval_output", "check_dropout_backward", "check_dropout_forward", "check_dropout_modes", "check_ridge_gradient", "check_soft_threshold"]
 
 
 def check_ridge_gradient(ridge_gradient_fn: Callable[[NDArray, NDArray, NDArray, float], NDArray]) -> None:
@@ -144,3 +145,143 @@ def check_dropout_forward(dropout_forward: Callable[[NDArray, float, np.random.G
                     "least p." if p > 0 else
                     "with p = 0 nothing is dropped and the scale is 1: the output must equal x."))
         harness.passed(4)
+
+
+def check_dropout_modes(dropout_modes: Callable[[NDArray, float, np.random.Generator, bool], tuple]) -> None:
+    """``dropout_modes(x, p, rng, training)`` must return ``(y, mask)``: inverted dropout in training mode, with
+    the mask of kept entries, and y = x in evaluation mode; compared with ``numpy_nn.Dropout`` for a fixed seed."""
+    hints = Hints(
+        task="Return the pair (y, mask): in training mode y is x after inverted dropout and mask marks the entries "
+             "kept; in evaluation mode y is x itself.",
+        idea="Training drops each unit with probability p and scales up the survivors so that every unit's expected "
+             "output is its input; because the expectation is already right, evaluation leaves x alone.",
+        formula="training: mask = (u ≥ p) for u uniform in [0, 1) per entry, y = x · mask / (1 − p); "
+                "evaluation: y = x (the mask is then None).",
+        code="`if not training: return x.copy(), None`, then `mask = rng.random(x.shape) >= p` and "
+             "`return x * mask / (1 - p), mask`.",
+    )
+    x = np.arange(1.0, 25.0).reshape(4, 6)
+    cases = [(0.5, True), (0.25, True), (0.0, True), (0.5, False), (0.25, False)]
+    with Harness(dropout_modes, hints) as harness:
+        for p, training in cases:
+            answer = harness.call(x, p, np.random.default_rng(0), training)
+            y_part, mask_part = answer.parts("y", "mask")
+            layer = Dropout(p, rng=np.random.default_rng(0))
+            if not training:
+                layer.eval()
+            expected = layer.forward(x)
+            got = y_part.array(expected)
+            if close(got, expected):
+                if training and not np.array_equal(np.asarray(mask_part.got, dtype=bool), layer.mask):
+                    mask_part.fail(layer.mask, why="y is right, but the mask returned is not the one used: it must "
+                                   "be True exactly where an entry was kept, the same array y was made with.")
+                continue
+            keep = np.random.default_rng(0).random(x.shape) >= p
+            if training:
+                mistakes = [
+                    (x * keep, "the survivors are not scaled: without 1/(1 − p) the expected output is (1 − p)·x, so "
+                               "training and evaluation see inputs of different sizes."),
+                    (x * keep * (1 - p), "the survivors are multiplied by (1 − p); to keep the mean they must be "
+                                         "*divided* by it."),
+                    (x * ~keep / (1 - p), "an entry was kept where its draw is below p, that is with probability p; "
+                                          "p is the probability of *dropping* a unit."),
+                ]
+                why = diagnose(got, mistakes, "the course's Dropout keeps other units with the same seed: draw exactly "
+                               "one uniform array of x's shape from rng and keep an entry where its draw is at least p.")
+            else:
+                mistakes = [
+                    (x * keep, "units were dropped in evaluation mode; at evaluation every unit is used."),
+                    (x * keep / (1 - p), "units were dropped in evaluation mode; at evaluation every unit is used."),
+                    (x / (1 - p), "the output was scaled in evaluation mode; inverted dropout already made the "
+                                  "expected training output equal x, so evaluation needs no scale."),
+                    (x * (1 - p), "the output was scaled in evaluation mode; that is the rule of the *original* "
+                                  "dropout, whose training did not scale. Inverted dropout leaves evaluation alone."),
+                ]
+                why = diagnose(got, mistakes, "in evaluation mode dropout is switched off: the output is the input.")
+            y_part.fail(expected, why=why)
+        harness.passed(len(cases))
+
+
+def check_dropout_backward(dropout_backward: Callable[[NDArray, NDArray, float], NDArray]) -> None:
+    """``dropout_backward(dy, mask, p)`` must return dL/dx = dy · mask / (1 − p); checked against
+    ``numpy_nn.Dropout.backward`` and against a finite-difference gradient of the forward pass."""
+    hints = Hints(
+        task="Return the gradient with respect to dropout's input x, given the gradient dy with respect to its output "
+             "and the mask of kept entries from the forward pass.",
+        idea="In training, dropout multiplies each entry by a fixed number: 0 where it was dropped, 1/(1 − p) where it "
+             "was kept. The gradient flows back through the same multiplication, with the same mask; no new draw.",
+        formula="dx = dy · mask / (1 − p).",
+        code="`dy * mask / (1 - p)`.",
+    )
+    rng = np.random.default_rng(5)
+    with Harness(dropout_backward, hints) as harness:
+        for p in (0.5, 0.2, 0.0):
+            x, dy = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+            layer = Dropout(p, rng=np.random.default_rng(1))
+            layer.forward(x)
+            mask = layer.mask.copy()
+            expected = layer.backward(dy)
+            # the same gradient by finite differences of L(x) = Σ dy · dropout(x), with the mask held fixed
+            eps, numeric = 1e-6, np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                bump = np.zeros_like(x)
+                bump[i] = eps
+                numeric[i] = np.sum(dy * ((x + bump) - (x - bump)) * mask / (1 - p)) / (2 * eps)
+            assert np.allclose(numeric, expected, atol=1e-6)   # the answer key agrees with the gradient check
+            answer = harness.call(dy, mask, p)
+            got = answer.array(expected)
+            if close(got, expected, rtol=1e-6):
+                continue
+            mistakes = [
+                (dy / (1 - p), "the mask is ignored: a dropped entry did not reach the output, so no gradient may "
+                               "flow back to it."),
+                (dy * mask, "the 1/(1 − p) is missing: the forward pass scaled the kept entries, so their "
+                            "gradients are scaled by the same factor."),
+                (dy * mask * (1 - p), "the kept gradients are multiplied by (1 − p); the forward pass *divided* by "
+                                      "it, and the backward pass uses the same factor."),
+                (dy * ~mask / (1 - p), "the gradient flows to the dropped entries instead of the kept ones: the mask "
+                                       "is True where an entry was kept."),
+                (dy, "the gradient was passed through unchanged: that is evaluation mode; in training the mask and "
+                     "the scale of the forward pass apply."),
+            ]
+            why = diagnose(got, mistakes, "the gradient does not follow the mask given: zeros must be exactly where "
+                           "the mask is False (a new random draw in the backward pass gives a different pattern).")
+            answer.fail(expected, why=why)
+        harness.passed(3)
+
+
+# ------------------------------------------------------------------------------------------------
+# Predictions
+# ------------------------------------------------------------------------------------------------
+
+GAP_OPTIONS = ("about 1 (no gap)", "about 10", "about 100", "1000 or more")
+
+
+def degree15_gap() -> str:
+    """How many times degree 15's validation MSE exceeds its training MSE, on the notebook's data."""
+    true = (0.5, -1.0, -1.5, 2.0)
+    train = make_polynomial_regression(20, coefficients=true, noise=0.2, seed=0)
+    val = make_polynomial_regression(200, coefficients=true, noise=0.2, seed=1)
+    fit = fit_polynomial(*train, 15)
+    ratio = fit.mse(*val) / fit.mse(*train)
+    return GAP_OPTIONS[int(np.clip(np.round(np.log10(ratio)), 0, 3))]
+
+
+choose_degree15_gap = Prediction(
+    "how many times larger the degree-15 fit's validation MSE is than its training MSE (20 training points)",
+    truth=degree15_gap, options=GAP_OPTIONS,
+)
+
+
+def eval_output() -> str:
+    """What the course's Dropout(p = 0.5) returns for a batch of ones in evaluation mode."""
+    out = Dropout(0.5, rng=np.random.default_rng(0)).eval()(np.ones((2, 8)))
+    if np.all(out == 1):
+        return "all ones"
+    return "all twos" if np.all(out == 2) else "all halves" if np.all(out == 0.5) else "a mix of zeros and twos"
+
+
+choose_eval_output = Prediction(
+    "what a Dropout layer with p = 0.5 returns for a batch of ones in evaluation mode",
+    truth=eval_output, options=("a mix of zeros and twos", "all ones", "all halves", "all twos"),
+)

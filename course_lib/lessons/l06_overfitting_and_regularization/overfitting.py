@@ -651,6 +651,17 @@ def gradient_norm(model: Any, loss_fn: Any, data: tuple[NDArray, NDArray]) -> fl
         return clip_grad_norm_(model.parameters(), math.inf)
 
 
+def weight_gradient_norm(depth: int, loss_fn: Any, data: tuple[NDArray, NDArray], *, width: int, gain: float, seed: int) -> float:
+    """The norm of the weight matrices' gradients (biases left out) of a fresh :func:`deep_narrow_net` at initialisation.
+
+    With ``gain`` < 1 it shrinks exponentially with ``depth``: the gradients *vanish*. Biases are left out
+    because the last layer's bias gradient, the mean residual, does not shrink with depth.
+    """
+    net = deep_narrow_net(depth, width, gain=gain, rng=np.random.default_rng(seed), in_features=np.asarray(data[0]).shape[1])
+    gradient_norm(net, loss_fn, data)
+    return math.sqrt(sum(float(np.sum(p.grad ** 2)) for name, p in net.named_parameters() if name.endswith("weight")))
+
+
 def gradient_norms_by_depth(
     depths: Sequence[int], loss_fn: Any, data: tuple[NDArray, NDArray], *, width: int, gain: float, repeats: int = 10, seed: int = 0,
 ) -> NDArray:
