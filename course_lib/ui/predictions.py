@@ -61,9 +61,15 @@ class Prediction:
         return False
 
     def _number(self, guess: Any) -> bool:
-        if not isinstance(guess, numbers.Real) or isinstance(guess, bool) or not math.isfinite(guess):
-            print(f"Your prediction of {self.question} should be one finite number, like 0.5; it is {guess!r}.")
+        try:
+            finite = isinstance(guess, numbers.Real) and not isinstance(guess, bool) and math.isfinite(guess)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if not finite:
+            shown = repr(guess) if len(repr(guess)) < 40 else repr(guess)[:40] + " …"
+            print(f"Your prediction of {self.question} should be one finite number, like 0.5; it is {shown}.")
             return False
+        guess = float(guess)
         truth = float(self.truth())
         if math.isclose(guess, truth, rel_tol=self.rtol, abs_tol=1e-12):
             how = "exactly right" if self.rtol == 0 else f"within {self.rtol:.0%} of {self.question}"

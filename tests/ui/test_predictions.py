@@ -15,7 +15,7 @@ CHOICE = Prediction("what happens", truth=lambda: "diverges", options=("converge
 LESSON_PREDICTIONS = [p for lesson in all_lessons() for p in lesson.predictions]
 HOSTILE = {
     "numeric string": "0.07", "complex": 1 + 2j, "list": [0.07], "array": np.array([0.07, 0.08]), "dict": {"lr": 0.07},
-    "bool": True, "nan": math.nan, "inf": math.inf, "an object": object(),
+    "bool": True, "nan": math.nan, "inf": math.inf, "an object": object(), "an int too large for a float": 10**400,
 }
 
 
