@@ -227,6 +227,8 @@ def check_layer(layer: Layer, x: NDArray, *, rng: np.random.Generator, eps: floa
                 f"fixed mask."
             )
         dy = rng.standard_normal(y.shape)
+        for p in layer.parameters():
+            p.grad = None                                    # backward adds to .grad; start from zero
         dx = layer.backward(dy)
         params = list(layer.named_parameters())
         analytic = {

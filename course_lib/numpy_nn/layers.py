@@ -1,9 +1,10 @@
 """Layers written from scratch in NumPy, each with its backward rule beside its forward.
 
 A layer maps a batch ``x`` to ``y = layer(x)``; its ``backward(dy)`` takes dLoss/dy, stores
-dLoss/dθ in ``.grad`` of each of its parameters, and returns dLoss/dx for the layer before it.
+dLoss/dθ to ``.grad`` of each of its parameters, and returns dLoss/dx for the layer before it.
 Weights use torch's layout, so moving weights between a NumPy model and its PyTorch twin is one
-copy per tensor. Unlike torch, ``backward`` overwrites ``.grad`` rather than adding to it.
+copy per tensor. As in torch, ``backward`` adds to ``.grad``, so a training step starts with
+``optimizer.zero_grad()``.
 
 Contents (the ``Parameter`` / ``Layer`` / ``Sequential`` machinery is in ``module.py``): ``Linear`` (initialised by
 ``init.py``); the activations, each a layer over a forward/backward pair of ``functional.py``;
@@ -94,9 +95,9 @@ class Linear(Layer):
         _check_dy(self, dy, (x.shape[0], self.out_features))
         # dW = dyᵀ x, shape (out, in) like torch.nn.Linear; computed as (xᵀ dy)ᵀ, the same numbers,
         # because OpenBLAS runs that layout about a third faster for MNIST's shapes.
-        self.weight.grad = (x.T @ dy).T
+        self.weight.accumulate((x.T @ dy).T)
         if self.bias is not None:
-            self.bias.grad = dy.sum(axis=0)
+            self.bias.accumulate(dy.sum(axis=0))
         return dy @ self.weight.data if input_grad else None
 
     def extra_repr(self) -> str:
@@ -319,8 +320,8 @@ class BatchNorm1d(Layer):
     def backward(self, dy: NDArray) -> NDArray:
         x_hat, inv_std, batch_stats = self._take_cache()
         _check_dy(self, dy, x_hat.shape)
-        self.weight.grad = (dy * x_hat).sum(axis=0)
-        self.bias.grad = dy.sum(axis=0)
+        self.weight.accumulate((dy * x_hat).sum(axis=0))
+        self.bias.accumulate(dy.sum(axis=0))
         dx_hat = dy * self.weight.data
         if not batch_stats:                                  # running statistics are constants
             return dx_hat * inv_std

@@ -22,7 +22,9 @@ __all__ = ["Layer", "Parameter", "Sequential"]
 class Parameter:
     """A trainable array and the gradient of the loss with respect to it.
 
-    ``grad`` is None until a backward pass fills it, and again after ``zero_grad``.
+    ``grad`` is None until a backward pass fills it, and again after ``zero_grad``. A backward pass
+    *adds* to ``grad`` (``accumulate``), as torch does, so two backward passes without ``zero_grad``
+    in between leave the sum of their gradients.
     """
 
     def __init__(self, data: NDArray) -> None:
@@ -35,6 +37,10 @@ class Parameter:
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
+
+    def accumulate(self, grad: NDArray) -> None:
+        """Add ``grad`` to ``self.grad`` (None counts as zero)."""
+        self.grad = grad if self.grad is None else self.grad + grad
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, grad={'set' if self.grad is not None else 'None'})"

@@ -485,8 +485,37 @@ def test_sequential_can_skip_the_gradient_of_its_input():
     model(x)
     dx = model.backward(dy)
     grads = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
     model(x)
     assert model.backward(dy, input_grad=False) is None
     for before, p in zip(grads, model.parameters()):
         np.testing.assert_array_equal(p.grad, before)  # the parameters' gradients are unchanged
     assert dx.shape == x.shape
+
+
+def test_backward_adds_to_the_gradients_as_torch_does():
+    """Two backward passes without zero_grad leave the sum of their gradients, in both twins."""
+    import torch
+
+    from course_lib.numpy_nn.models import MLP
+    from course_lib.torch_nn.models import MLP as TorchMLP, copy_weights_numpy_to_torch
+
+    rng = np.random.default_rng(0)
+    model = MLP((5, 7, 3), rng=rng, batch_norm=True)
+    twin = TorchMLP((5, 7, 3), batch_norm=True).double()
+    copy_weights_numpy_to_torch(model, twin)
+    x1, x2, dy = rng.standard_normal((4, 5)), rng.standard_normal((4, 5)), rng.standard_normal((4, 3))
+    for x in (x1, x2):
+        model(x)
+        model.backward(dy)
+        twin(torch.from_numpy(x)).backward(torch.from_numpy(dy))
+    for (name, p), q in zip(model.named_parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+    model.zero_grad()
+    model(x2)
+    model.backward(dy)
+    one_pass = [p.grad.copy() for p in model.parameters()]
+    model(x2)
+    model.backward(dy)
+    for p, once in zip(model.parameters(), one_pass):
+        np.testing.assert_allclose(p.grad, 2 * once)
