@@ -151,7 +151,7 @@ def _check_problem(w: ArrayLike, features: ArrayLike, y: ArrayLike, who: str) ->
     y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
     if features.ndim != 2 or w.shape != (features.shape[1],) or y.shape != (features.shape[0],):
         raise ValueError(
-            f"{who} expects w (D,), features (N, D) and y (N,); got w {w.shape}, features "
+            f"{who} expects w (P,), features (N, P) and y (N,); got w {w.shape}, features "
             f"{features.shape}, y {y.shape}."
         )
     return w, features, y
@@ -162,8 +162,8 @@ def ridge_loss(w: ArrayLike, features: ArrayLike, y: ArrayLike, l2: float) -> fl
     penalty that leaves the bias w₀ alone.
 
     Args:
-        w: coefficients, shape (D,).
-        features: Φ, shape (N, D), column 0 the constant 1.
+        w: coefficients, shape (P,), P = d + 1.
+        features: Φ, shape (N, P), column 0 the constant 1.
         y: targets, shape (N,).
         l2: λ >= 0.
 
@@ -179,7 +179,7 @@ def ridge_loss(w: ArrayLike, features: ArrayLike, y: ArrayLike, l2: float) -> fl
 def ridge_gradient(w: ArrayLike, features: ArrayLike, y: ArrayLike, l2: float) -> NDArray:
     """∇J(w) = (2/N) Φᵀ(Φw − y) + λ·(0, w₁, ..., w_d): the MSE's gradient plus λw without the bias.
 
-    Args as :func:`ridge_loss`; returns the gradient, shape (D,).
+    Args as :func:`ridge_loss`; returns the gradient, shape (P,).
     """
     w, features, y = _check_problem(w, features, y, "ridge_gradient")
     l2 = _check_strength(l2, "l2", "ridge_gradient")
