@@ -19,7 +19,8 @@ from course_lib.numpy_nn import SGD, CrossEntropyLoss, MSELoss, MLP
 from course_lib.lessons.l06_overfitting_and_regularization.overfitting import (
     coefficient_path, deep_narrow_net, fit_augmented, fit_polynomial, fit_polynomial_l1, gradient_norm,
     gradient_norms_by_depth, learning_curve, losses_vs_degree, losses_vs_l2, polynomial_features,
-    ridge_gradient, ridge_loss, soft_threshold, train_small_mlp, train_with_clipping,
+    REMEDY_GRIDS, TUNED_STRENGTHS, remedy_settings, ridge_gradient, ridge_loss, soft_threshold, train_small_mlp,
+    train_with_clipping, tune_remedy_strengths,
 )
 from course_lib.lessons.l06_overfitting_and_regularization.plots import (
     plot_before_after, plot_clipping_runs, plot_coefficient_path, plot_coefficients,
@@ -71,7 +72,7 @@ def test_ridge_loss_and_gradient_match_torch_autograd(lam, rng):
 
 
 def test_ridge_gradient_refuses_mismatched_shapes():
-    with pytest.raises(ValueError, match="w \\(D,\\)"):
+    with pytest.raises(ValueError, match="w \\(P,\\)"):
         ridge_gradient(np.zeros(3), np.zeros((5, 4)), np.zeros(5), 0.1)
     with pytest.raises(ValueError, match=">= 0"):
         ridge_loss(np.zeros(4), np.zeros((5, 4)), np.zeros(5), -1.0)
@@ -266,6 +267,8 @@ def test_train_small_mlp_switches_one_remedy_at_a_time():
     assert len(stopped) < 5
     _, augmented = train_small_mlp(train, val, hidden=(16,), epochs=2, augment=True)
     assert not np.array_equal(augmented.train_loss, h.train_loss)
+    _, stronger = train_small_mlp(train, val, hidden=(16,), epochs=2, augment=True, augment_strength=(3, 30.0))
+    assert not np.array_equal(stronger.train_loss, augmented.train_loss)  # the strength reaches random_augment
     with pytest.raises(ValueError, match="callbacks"):
         train_small_mlp(train, val, augment=True, callbacks=[EarlyStopping()])
 
@@ -550,3 +553,20 @@ def test_checks_accept_the_right_answer_and_explain_typical_mistakes(check, righ
     assert_teaches(check, right, wrong, lesson, expected=False)
 
 
+
+
+def test_remedy_settings_switch_on_each_remedy_at_its_strength():
+    settings = remedy_settings({"weight decay": 0.1, "dropout": 0.3, "augmentation": (1, 5.0)})
+    assert settings == {"no remedy": {}, "weight decay": {"weight_decay": 0.1}, "dropout": {"dropout": 0.3},
+                        "batch norm": {"batch_norm": True}, "augmentation": {"augment_strength": (1, 5.0), "augment": True}}
+
+
+def test_tuned_strengths_are_each_grids_argmin_on_validation():
+    """The constants the notebook's ranking uses must be what tune_remedy_strengths picks today (about 10-30 s)."""
+    X, y = load_mnist("train")
+    pick = np.random.default_rng(3).permutation(len(X))[:2000]  # the notebook's 1 000 + 1 000 digits
+    table = tune_remedy_strengths((X[pick[:1000]], y[pick[:1000]]), (X[pick[1000:]], y[pick[1000:]]))
+    assert set(table) == set(REMEDY_GRIDS) == set(TUNED_STRENGTHS)
+    for name, scores in table.items():
+        assert list(scores) == list(REMEDY_GRIDS[name][1])
+        assert TUNED_STRENGTHS[name] == min(scores, key=scores.get), (name, scores)
