@@ -565,7 +565,13 @@ def test_the_check_models_compute_differently_in_train_and_eval_mode():
     assert not np.isclose(right_mean, eval_mean)
 
 
-def test_predict_cnn_parameters_knows_the_count():
-    from course_lib.lessons.l08_mnist_with_pytorch.checks import predict_cnn_parameters
+def test_predict_cnn_parameters_knows_the_count_of_the_network_each_recipe_builds(monkeypatch):
+    """The truth is the count of the network the notebook trains: the CPU recipe's, or the wider CUDA one's."""
+    from course_lib.lessons.l08_mnist_with_pytorch import checks, mnist_cnn
 
-    assert predict_cnn_parameters.truth() == count_cnn_parameters((32, 64), 128) == 421_642
+    assert checks.recipe_cnn_parameters(CNN_CPU_RECIPE) == count_cnn_parameters((32, 64), 128) == 421_642
+    assert checks.recipe_cnn_parameters(CNN_CUDA_RECIPE) == count_cnn_parameters((32, 64), 256) == 824_458
+    for device, recipe in [("cpu", CNN_CPU_RECIPE), ("cuda", CNN_CUDA_RECIPE)]:
+        monkeypatch.setattr(mnist_cnn, "get_device", lambda name=None, device=device: torch.device(device))
+        assert mnist_cnn.recipe_for() == recipe
+        assert checks.predict_cnn_parameters.truth() == count_cnn_parameters((32, 64), recipe.hidden[0])

@@ -21,7 +21,7 @@ from course_lib.torch_nn.models import CNN
 from course_lib.ui.predictions import Prediction
 
 __all__ = ["check_conv_output_size", "check_count_cnn_parameters", "check_evaluate_accuracy", "check_torch_train_one_epoch",
-           "check_train_step", "predict_cnn_parameters"]
+           "check_train_step", "predict_cnn_parameters", "recipe_cnn_parameters"]
 
 
 def _torch_output_size(size: int, kernel_size: int, padding: int, stride: int) -> int:
@@ -297,7 +297,7 @@ def check_evaluate_accuracy(evaluate_accuracy: Callable) -> None:
         idea="Evaluation measures the network itself: switch it to evaluation mode (dropout off, so the answer is "
              "not random) and tell autograd not to record (no graph is needed, none should fill memory); then "
              "count correct predictions over all images and divide by their number.",
-        formula="accuracy = (number of images with argmax_k ŷ_k = y) / (number of images), counted over every batch.",
+        formula="accuracy = (number of images with argmax_k z_k = y, z the logits) / (number of images), counted over every batch.",
         code="`model.eval()`, then `with torch.no_grad():` for each `X, y in loader` add "
              "`(model(X).argmax(dim=1) == y).sum().item()` and `len(y)`; return correct / total.",
     )
@@ -334,13 +334,18 @@ def check_evaluate_accuracy(evaluate_accuracy: Callable) -> None:
         harness.passed(len(loader))
 
 
-def _cnn_parameters() -> int:
-    from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import CNN_CPU_RECIPE, build_cnn
+def recipe_cnn_parameters(recipe=None) -> int:
+    """How many numbers the CNN of ``recipe`` learns; by default the recipe the notebook trains on this machine.
 
-    return sum(p.numel() for p in build_cnn(CNN_CPU_RECIPE).parameters())
+    ``recipe_for()`` picks the recipe from the device, as the notebook does: on a GPU the CUDA recipe,
+    whose hidden layer is wider, so the prediction is graded against the network the run builds.
+    """
+    from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import build_cnn, recipe_for
+
+    return sum(p.numel() for p in build_cnn(recipe_for() if recipe is None else recipe).parameters())
 
 
 predict_cnn_parameters = Prediction(
-    "how many numbers the lesson's CNN learns (conv 32, conv 64, Linear 128, Linear 10)",
-    truth=_cnn_parameters, rtol=0.15,
+    "how many numbers the CNN this notebook builds learns (conv 32, conv 64, the recipe's hidden Linear layer, Linear 10)",
+    truth=recipe_cnn_parameters, rtol=0.15,
 )
