@@ -648,12 +648,13 @@ TUNED_STRENGTHS: dict[str, Any] = {
 
 def remedy_settings(strengths: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """train_small_mlp's keywords for each remedy of the ranking, at the given strengths."""
-    settings: dict[str, dict[str, Any]] = {"no remedy": {}}
-    for name, (keyword, _) in REMEDY_GRIDS.items():
-        settings[name] = {keyword: strengths[name], **({"augment": True} if name == "augmentation" else {})}
-        if name == "dropout":
-            settings["batch norm"] = {"batch_norm": True}
-    return settings
+    return {
+        "no remedy": {},
+        "weight decay": {"weight_decay": strengths["weight decay"]},
+        "dropout": {"dropout": strengths["dropout"]},
+        "batch norm": {"batch_norm": True},                 # no strength to tune
+        "augmentation": {"augment": True, "augment_strength": strengths["augmentation"]},
+    }
 
 
 def tune_remedy_strengths(
