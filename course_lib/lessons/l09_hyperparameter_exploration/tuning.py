@@ -602,9 +602,10 @@ def to_grids_by_seed(trials: Sequence[Trial], rows: str, cols: str, seeds: Seque
     _, row_values, col_values = to_grid(trials, rows, cols, value)
     grids = []
     for seed in seeds:
-        grid, r, c = to_grid([t for t in trials if t.hp.seed == seed], rows, cols, value)
-        if (r, c) != (row_values, col_values):
-            raise ValueError(f"to_grids_by_seed: the runs with seed {seed} do not cover the same grid as the others.")
+        mine = [t for t in trials if t.hp.seed == seed]
+        grid, r, c = to_grid(mine, rows, cols, value)
+        if (r, c) != (row_values, col_values) or len(mine) != len(r) * len(c):
+            raise ValueError(f"to_grids_by_seed: the runs with seed {seed} do not cover the same grid as the others, one run per cell.")
         grids.append(grid)
     return np.stack(grids), row_values, col_values
 
