@@ -660,3 +660,10 @@ def test_evaluate_on_test_set_trains_the_same_run_and_measures_it_on_the_test_se
     assert evaluate_on_test_set(hp, small) == accuracy, "the same settings, the same run"
     with pytest.raises(TypeError):
         evaluate_on_test_set(hp, small.train)
+
+
+def test_the_range_test_task_and_first_hint_say_to_count_steps_from_one():
+    """A loop that counts t from 0 divides by 1 − ρ⁰ = 0 on its first step: the task says so before any failure."""
+    with pytest.raises(Exception) as err:
+        check_lr_range_test(stub)
+    assert "t = 1" in str(err.value) and "0 at t = 0" in str(err.value)
