@@ -17,7 +17,8 @@ from course_lib.lessons.l09_hyperparameter_exploration.checks import (
 from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
     BLOWUP_FACTOR, DEFAULT_HYPERPARAMETERS, LogUniform, ResultsTable, Subset, WatchedLoss, build_trial_model,
     effective_lr, grid_points, load_subset, log_uniform, lr_range_test, random_points, results_table,
-    range_test_loop, run_trials, smooth_losses, suggest_lr, evaluate_on_test_set, to_grid, train_trial,
+    range_test_loop, run_trials, seed_spread, smooth_losses, suggest_lr, evaluate_on_test_set, to_grid,
+    to_grids_by_seed, train_trial,
 )
 from course_lib.numpy_nn.layers import Dropout
 from course_lib.numpy_nn.losses import CrossEntropyLoss
@@ -292,6 +293,24 @@ def test_run_trials_and_to_grid(small):
         run_trials([{"learning_rate": 0.1}], small, progress=False)
 
 
+def test_to_grids_by_seed_keeps_each_seed_apart(small):
+    points = grid_points({"batch_size": [64, 128], "lr": [0.01, 10.0]})
+    trials = run_trials([dict(p, seed=s) for s in (0, 1) for p in points], small, base=QUICK, progress=False)
+    values, rows, cols = to_grids_by_seed(trials, rows="batch_size", cols="lr", seeds=(0, 1))
+    assert values.shape == (2, 2, 2) and rows == [64, 128] and cols == [0.01, 10.0]
+    for k, seed in enumerate((0, 1)):
+        np.testing.assert_array_equal(values[k], to_grid([t for t in trials if t.hp.seed == seed], "batch_size", "lr")[0])
+    assert not np.array_equal(values[0, :, 0], values[1, :, 0])            # another seed, another run
+    with pytest.raises(ValueError, match="same grid"):
+        to_grids_by_seed(trials[:3] + trials[4:], rows="batch_size", cols="lr", seeds=(0, 1))
+
+
+def test_seed_spread_never_shows_nan():
+    assert seed_spread([0.9, 0.92, 0.91]) == "mean 91.0 % (90.0–92.0)"
+    assert seed_spread([0.9, np.nan, np.nan]) == "diverged with 2 of 3 seeds"
+    assert seed_spread([0.9]) == "90.0 % (one seed)"
+
+
 def test_results_table_marks_the_best_and_the_diverged(small, finished):
     good, diverged = finished
     better = train_trial(QUICK.replace(lr=0.02), small)
@@ -442,6 +461,7 @@ def test_train_adds_a_row_and_redraws(explorer):
     results = explorer.results()
     assert [row[0] for row in results.rows] == ["2", "1"]                  # newest first
     assert results.rows[0][1] == "0.01"
+    assert "β" in results.to_html() and "epochs" in results.to_html()      # runs differing only there differ in the table
     assert explorer.table.value == results.to_html() and "background" in explorer.table.value
 
 
@@ -640,3 +660,10 @@ def test_evaluate_on_test_set_trains_the_same_run_and_measures_it_on_the_test_se
     assert evaluate_on_test_set(hp, small) == accuracy, "the same settings, the same run"
     with pytest.raises(TypeError):
         evaluate_on_test_set(hp, small.train)
+
+
+def test_the_range_test_task_and_first_hint_say_to_count_steps_from_one():
+    """A loop that counts t from 0 divides by 1 − ρ⁰ = 0 on its first step: the task says so before any failure."""
+    with pytest.raises(Exception) as err:
+        check_lr_range_test(stub)
+    assert "t = 1" in str(err.value) and "0 at t = 0" in str(err.value)

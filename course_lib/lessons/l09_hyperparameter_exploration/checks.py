@@ -134,13 +134,16 @@ def check_lr_range_test(range_test: Callable[[Callable[[float], float], float, f
     hints = Hints(
         task="Return the learning rates tried and the smoothed losses of a learning-rate range test: one train_step "
              "per learning rate, the rates growing by a constant factor from start_lr to end_lr, stopping when "
-             "the loss blows up.",
+             "the loss blows up. Number the steps t = 1, 2, … from the first one: the bias correction divides by "
+             "1 − ρ^t, which is 0 at t = 0.",
         idea="The rates must cover every order of magnitude equally, so each one is the previous one times the same "
-             "factor. The raw losses are noisy: keep a bias-corrected moving average (β = 0.98), as Adam does. "
+             "factor. The raw losses are noisy: keep a bias-corrected moving average with the smoothing factor ρ = 0.98, as "
+             "Adam does, counting its steps t from 1 (at t = 0 the correction 1 − ρ^t would be 0). "
              "Divergence is the end of the test: stop at a loss that is not finite, or once the smoothed loss "
              "exceeds 4 times its lowest value so far.",
-        formula="η_t = start_lr · (end_lr / start_lr)^(t / (T − 1)) for t = 0 … T − 1; a_t = β a_{t−1} + (1 − β) ℓ_t, "
-                "smoothed_t = a_t / (1 − β^t) with t counted from 1; stop when smoothed_t > 4 · min(smoothed).",
+        formula="for t = 1 … T (T = num_steps): η_t = start_lr · (end_lr / start_lr)^((t − 1) / (T − 1)); "
+                "a_t = ρ a_{t−1} + (1 − ρ) ℓ_t with a_0 = 0; smoothed_t = a_t / (1 − ρ^t), the same t, from 1; "
+                "stop when smoothed_t > 4 · min(smoothed).",
         code="`np.geomspace(start_lr, end_lr, num_steps)` for the rates; in the loop `loss = train_step(lr)`, "
              "`if not np.isfinite(loss): break`, `avg = 0.98 * avg + 0.02 * loss`, append `lr` and "
              "`avg / (1 - 0.98 ** t)`, then `if smoothed[-1] > 4 * min(smoothed): break`.",
@@ -175,11 +178,11 @@ def check_lr_range_test(range_test: Callable[[Callable[[float], float], float, f
                 step = toy_train_step(seed)
                 raw = np.array([step(lr) for lr in lrs_ok[:n]])
                 mistakes = [
-                    (raw, "these are the raw losses: average them with an exponential moving average (β = 0.98)."),
+                    (raw, "these are the raw losses: average them with an exponential moving average (smoothing factor ρ = 0.98)."),
                     (_ema(raw, 0.98, correct=False), "the average starts at 0, so its first values are far too small: "
-                     "divide by (1 − β^t), the bias correction Adam uses."),
-                    (_ema(raw, 0.02, correct=True), "the weights are swapped: the old average keeps the weight β = 0.98, "
-                     "the new loss gets 1 − β."),
+                     "divide by (1 − ρ^t), the bias correction Adam uses, with t = 1 at the first step."),
+                    (_ema(raw, 0.02, correct=True), "the weights are swapped: the old average keeps the weight ρ = 0.98, "
+                     "the new loss gets 1 − ρ."),
                 ]
                 got_smoothed.fail(smoothed_ok, why=diagnose(smoothed[:n], mistakes, "", rtol=1e-6, atol=1e-12))
             if len(lrs) != len(lrs_ok):
@@ -228,7 +231,7 @@ def check_effective_lr(effective_lr_fn: Callable[[float, float], float]) -> None
 
 
 #: The three learning rates section 3 trains with, in the words of the prediction.
-CANDIDATES = ("a tenth of the suggestion", "the suggestion", "the minimum's η")
+CANDIDATES = ("a hundredth of the minimum's η", "a tenth of the minimum's η", "the minimum's η")
 
 
 def candidate_runs(seed: int = 0) -> dict:

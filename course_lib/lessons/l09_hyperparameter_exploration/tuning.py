@@ -54,6 +54,7 @@ __all__ = [
     "Trial",
     "WatchedLoss",
     "build_trial_model",
+    "seed_spread",
     "setting",
     "effective_lr",
     "evaluate_on_test_set",
@@ -68,6 +69,7 @@ __all__ = [
     "smooth_losses",
     "suggest_lr",
     "to_grid",
+    "to_grids_by_seed",
     "train_trial",
 ]
 
@@ -589,6 +591,35 @@ def to_grid(trials: Sequence[Trial], rows: str, cols: str, value: str = "val_acc
     for t in trials:
         values[row_values.index(setting(t.hp, rows)), col_values.index(setting(t.hp, cols))] = getattr(t, value)
     return values, row_values, col_values
+
+
+def to_grids_by_seed(trials: Sequence[Trial], rows: str, cols: str, seeds: Sequence[int],
+                     value: str = "val_acc") -> tuple[NDArray, list[Any], list[Any]]:
+    """:func:`to_grid` once per seed: ``values[k]`` is the grid of the trials run with ``seeds[k]``.
+
+    Shape: ``(len(seeds), len(row_values), len(col_values))``; NaN where a run diverged.
+    """
+    _, row_values, col_values = to_grid(trials, rows, cols, value)
+    grids = []
+    for seed in seeds:
+        mine = [t for t in trials if t.hp.seed == seed]
+        grid, r, c = to_grid(mine, rows, cols, value)
+        if (r, c) != (row_values, col_values) or len(mine) != len(r) * len(c):
+            raise ValueError(f"to_grids_by_seed: the runs with seed {seed} do not cover the same grid as the others, one run per cell.")
+        grids.append(grid)
+    return np.stack(grids), row_values, col_values
+
+
+def seed_spread(values: ArrayLike) -> str:
+    """Values of one setting over seeds, in words: ``"mean 90.1 % (89.6–90.7)"``; a value that is NaN
+    (a diverged run) is counted, never averaged: ``"diverged with 2 of 3 seeds"``."""
+    values = np.asarray(values, dtype=float)
+    failed = int(np.isnan(values).sum())
+    if failed:
+        return f"diverged with {failed} of {values.size} seeds"
+    if values.size == 1:
+        return f"{100 * values[0]:.1f} % (one seed)"
+    return f"mean {100 * values.mean():.1f} % ({100 * values.min():.1f}–{100 * values.max():.1f})"
 
 
 _SYMBOLS = {"lr": "η", "batch_size": "B", "hidden": "H", "optimizer": "optimizer", "momentum": "β",
