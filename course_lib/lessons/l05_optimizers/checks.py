@@ -8,6 +8,7 @@ Each step is checked from the *right* state, so one wrong step cannot hide behin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from functools import partial
 
 import numpy as np
@@ -20,21 +21,31 @@ from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
 from course_lib.lessons.l05_optimizers.race import lesson_optimizer, run_optimizer
 
 __all__ = [
-    "check_adam_step", "check_momentum_step", "check_nesterov_step", "check_rosenbrock_grad", "choose_first_to_the_bottom",
+    "check_adam_step", "check_momentum_step", "check_nesterov_step", "check_rosenbrock_grad", "choose_lowest_on_the_bowl",
 ]
 
 
 def lowest_on_the_bowl(steps: int = 100, lr: float = 0.02, momentum: float = 0.9) -> str:
     """Which of SGD, momentum and Nesterov ends lowest on the bowl after ``steps`` steps (section 5's run)."""
+    settings = {"SGD": {}, "momentum": {"momentum": momentum}, "nesterov": {"momentum": momentum}}
     finals = {
-        name: run_optimizer("bowl", partial(lesson_optimizer, name, lr=lr, momentum=momentum), steps=steps).losses[-1]
-        for name in ("SGD", "momentum", "nesterov")
+        name: run_optimizer("bowl", partial(lesson_optimizer, name, lr=lr, **extra), steps=steps).losses[-1]
+        for name, extra in settings.items()
     }
     return min(finals, key=finals.get)
 
 
-choose_first_to_the_bottom = Prediction(
-    "which of SGD, momentum and Nesterov is closest to the bowl's minimum after 100 steps at η = 0.02, μ = 0.9",
+class ChoiceInAnyCase(Prediction):
+    """A choice whose answers are words: "Nesterov", " nesterov" and "NESTEROV" all mean "nesterov"."""
+
+    def __call__(self, guess: Any) -> bool | None:
+        if isinstance(guess, str):
+            guess = next((o for o in self.options if o.casefold() == guess.strip().casefold()), guess)
+        return super().__call__(guess)
+
+
+choose_lowest_on_the_bowl = ChoiceInAnyCase(
+    "which of SGD, momentum and Nesterov ends with the lowest loss f on the bowl after 100 steps at η = 0.02, μ = 0.9",
     truth=lowest_on_the_bowl, options=("SGD", "momentum", "nesterov"),
 )
 
