@@ -57,7 +57,7 @@ def _arrays(answer: Answer, expected: tuple, *names: str) -> tuple[np.ndarray, .
 
 
 def check_momentum_step(momentum_step: Callable) -> None:
-    """``momentum_step(p, g, b, lr, mu) -> (new_p, new_b)``: SGD with momentum, torch's convention.
+    """``momentum_step(p, g, b, lr, momentum) -> (new_p, new_b)``: SGD with momentum, torch's convention.
 
     b ← μ b + g, then p ← p − lr · b; b starts at zeros.
     """
@@ -68,7 +68,7 @@ def check_momentum_step(momentum_step: Callable) -> None:
              "PyTorch's convention the buffer adds each whole gradient to its decayed old value, and the learning rate "
              "scales only the step, which goes downhill.",
         formula="b_new = μ·b + g, then p_new = p − η·b_new (b starts at zeros).",
-        code="`new_b = mu * b + g`, then `return p - lr * new_b, new_b`.",
+        code="`new_b = momentum * b + g`, then `return p - lr * new_b, new_b`.",
     )
     rng = np.random.default_rng(5)
     cases = [((3,), 0.05, 0.9), ((2, 2), 0.1, 0.5), ((4,), 0.3, 0.0)]
