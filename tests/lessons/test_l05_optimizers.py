@@ -684,3 +684,26 @@ NESTEROV_WRONG = [
 @pytest.mark.parametrize(("wrong", "words"), [w[1:] for w in NESTEROV_WRONG], ids=[w[0] for w in NESTEROV_WRONG])
 def test_check_nesterov_step_names_each_typical_mistake(assert_teaches, wrong, words):
     assert_teaches(check_nesterov_step, nesterov_step, wrong, words)
+
+
+def test_noisy_descent_is_gradient_descent_plus_seeded_noise():
+    from course_lib.lessons.l05_optimizers.race import noisy_descent
+
+    plain = run_optimizer("bowl", partial(lesson_optimizer, "SGD", lr=0.02), steps=50)
+    np.testing.assert_allclose(noisy_descent("bowl", lambda t: 0.02, sigma=0.0, seed=0, steps=50), plain.losses[1:])
+    a, b = (noisy_descent("bowl", lambda t: 0.02, sigma=1.0, seed=s, steps=400) for s in (0, 0))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, noisy_descent("bowl", lambda t: 0.02, sigma=1.0, seed=1, steps=400))
+    assert 0.003 < a[-200:].mean() < 0.03, "the floor at η = 0.02, σ = 1 is near ησ²/2 = 0.01"
+
+
+def test_train_moons_repeats_for_a_seed():
+    from course_lib.data import make_moons, train_val_split
+    from course_lib.device import seed_everything
+    from course_lib.lessons.l05_optimizers.race import train_moons
+
+    X, targets = make_moons(120, noise=0.2, seed=0)
+    train, val = train_val_split(X, targets, val_size=0.2, rng=seed_everything(0))
+    first, again = (train_moons("Adam", 0.01, 3, train, val, epochs=2) for _ in range(2))
+    assert first.val_loss[-1] == again.val_loss[-1]
+    assert train_moons("Adam", 0.01, 5, train, val, epochs=2).val_loss[-1] != first.val_loss[-1]

@@ -25,7 +25,7 @@ from course_lib.numpy_nn.module import Parameter
 from course_lib.numpy_nn.optimizers import Optimizer
 from course_lib.recipes import OPTIMIZERS, make_optimizer
 
-__all__ = ["SETTINGS_USED", "OptimizerRun", "lesson_optimizer", "race", "run_optimizer", "run_torch_optimizer", "stays_on_the_map"]
+__all__ = ["SETTINGS_USED", "OptimizerRun", "lesson_optimizer", "race", "run_optimizer", "noisy_descent", "run_torch_optimizer", "stays_on_the_map", "train_moons"]
 
 
 SETTINGS_USED: dict[str, frozenset[str]] = {
@@ -296,3 +296,38 @@ def race(
             label = f"{name} (lr={lr:.2g})"
         best[name] = replace(run, label=label)
     return best
+
+
+def noisy_descent(
+    surface: Surface | str, lr_at: Callable[[int], float], sigma: float, seed: int, steps: int = 2000
+) -> NDArray:
+    """Plain gradient descent from the surface's start, with noise added to every gradient.
+
+    Each step: g = ∇f(p) + σ·ξ, with ξ two independent standard normal numbers from
+    ``np.random.default_rng(seed)``, then p ← p − lr_at(t)·g for t = 0, 1, ... A stand-in for the
+    noise of mini-batch gradients, of a size you choose. Returns f after each step, shape (steps,).
+    """
+    surface = surface_named(surface)
+    _check_steps(steps)
+    noise = np.random.default_rng(seed)
+    p, losses = np.array(surface.start, dtype=np.float64), np.empty(steps)
+    for t in range(steps):
+        g = surface.gradient(p) + sigma * noise.standard_normal(2)
+        p = p - lr_at(t) * g
+        losses[t] = surface.value(p)
+    return losses
+
+
+def train_moons(name: str, lr: float, seed: int, train: Any, val: Any, *, epochs: int = 20) -> Any:
+    """Section 10's training run: an MLP [2, 32, 32, 2] with initial weights from ``seed``, trained
+    with the optimizer ``name`` at ``lr`` for ``epochs`` epochs of mini-batches of 32 drawn with
+    ``seed + 1``. Returns ``fit``'s History."""
+    from course_lib.device import seed_everything
+    from course_lib.numpy_nn.losses import CrossEntropyLoss
+    from course_lib.numpy_nn.models import MLP
+    from course_lib.numpy_nn.training import fit
+
+    model = MLP([2, 32, 32, 2], rng=seed_everything(seed))
+    optimizer = lesson_optimizer(name, model.parameters(), lr=lr)
+    return fit(model, CrossEntropyLoss(), optimizer, train, val=val, epochs=epochs, batch_size=32,
+               rng=seed_everything(seed + 1), progress=False)
