@@ -2,7 +2,7 @@
 
 from course_lib.lessons import ExplorerEntry, Lesson, Timing
 from course_lib.lessons.l05_optimizers.checks import (
-    check_adam_step, check_momentum_step, check_nesterov_step, check_rosenbrock_grad, choose_first_to_the_bottom,
+    check_adam_step, check_momentum_step, check_nesterov_step, check_rosenbrock_grad, choose_lowest_on_the_bowl,
 )
 from course_lib.lessons.l05_optimizers.explorers import optimizer_explorer
 
@@ -16,9 +16,9 @@ LESSON = Lesson(
             timings=(Timing("lr", "lr", (0.01, 0.1)),),
             # each optimizer reads only its own sliders (the others are greyed out); β₂ is also RMSprop's α
             needs={"momentum": {"optimizer": "momentum"}, "beta1": {"optimizer": "Adam"},
-                   "beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSprop"})},
+                   "beta2": ({"optimizer": "Adam"}, {"optimizer": "RMSprop"}), "second_lr": {"second": "SGD"}},
         ),
     ),
     checks=(check_momentum_step, check_nesterov_step, check_adam_step, check_rosenbrock_grad),
-    predictions=(choose_first_to_the_bottom,),
+    predictions=(choose_lowest_on_the_bowl,),
 )

@@ -8,6 +8,7 @@ Each step is checked from the *right* state, so one wrong step cannot hide behin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from functools import partial
 
 import numpy as np
@@ -20,21 +21,31 @@ from course_lib.lessons.l05_optimizers.flawed_adam import flawed_adam_update
 from course_lib.lessons.l05_optimizers.race import lesson_optimizer, run_optimizer
 
 __all__ = [
-    "check_adam_step", "check_momentum_step", "check_nesterov_step", "check_rosenbrock_grad", "choose_first_to_the_bottom",
+    "check_adam_step", "check_momentum_step", "check_nesterov_step", "check_rosenbrock_grad", "choose_lowest_on_the_bowl",
 ]
 
 
 def lowest_on_the_bowl(steps: int = 100, lr: float = 0.02, momentum: float = 0.9) -> str:
     """Which of SGD, momentum and Nesterov ends lowest on the bowl after ``steps`` steps (section 5's run)."""
+    settings = {"SGD": {}, "momentum": {"momentum": momentum}, "nesterov": {"momentum": momentum}}
     finals = {
-        name: run_optimizer("bowl", partial(lesson_optimizer, name, lr=lr, momentum=momentum), steps=steps).losses[-1]
-        for name in ("SGD", "momentum", "nesterov")
+        name: run_optimizer("bowl", partial(lesson_optimizer, name, lr=lr, **extra), steps=steps).losses[-1]
+        for name, extra in settings.items()
     }
     return min(finals, key=finals.get)
 
 
-choose_first_to_the_bottom = Prediction(
-    "which of SGD, momentum and Nesterov is closest to the bowl's minimum after 100 steps at η = 0.02, μ = 0.9",
+class ChoiceInAnyCase(Prediction):
+    """A choice whose answers are words: "Nesterov", " nesterov" and "NESTEROV" all mean "nesterov"."""
+
+    def __call__(self, guess: Any) -> bool | None:
+        if isinstance(guess, str):
+            guess = next((o for o in self.options if o.casefold() == guess.strip().casefold()), guess)
+        return super().__call__(guess)
+
+
+choose_lowest_on_the_bowl = ChoiceInAnyCase(
+    "which of SGD, momentum and Nesterov ends with the lowest loss f on the bowl after 100 steps at η = 0.02, μ = 0.9",
     truth=lowest_on_the_bowl, options=("SGD", "momentum", "nesterov"),
 )
 
@@ -46,7 +57,7 @@ def _arrays(answer: Answer, expected: tuple, *names: str) -> tuple[np.ndarray, .
 
 
 def check_momentum_step(momentum_step: Callable) -> None:
-    """``momentum_step(p, g, b, lr, mu) -> (new_p, new_b)``: SGD with momentum, torch's convention.
+    """``momentum_step(p, g, b, lr, momentum) -> (new_p, new_b)``: SGD with momentum, torch's convention.
 
     b ← μ b + g, then p ← p − lr · b; b starts at zeros.
     """
@@ -57,7 +68,7 @@ def check_momentum_step(momentum_step: Callable) -> None:
              "PyTorch's convention the buffer adds each whole gradient to its decayed old value, and the learning rate "
              "scales only the step, which goes downhill.",
         formula="b_new = μ·b + g, then p_new = p − η·b_new (b starts at zeros).",
-        code="`new_b = mu * b + g`, then `return p - lr * new_b, new_b`.",
+        code="`new_b = momentum * b + g`, then `return p - lr * new_b, new_b`.",
     )
     rng = np.random.default_rng(5)
     cases = [((3,), 0.05, 0.9), ((2, 2), 0.1, 0.5), ((4,), 0.3, 0.0)]

@@ -13,25 +13,25 @@ from course_lib.lessons.l05_optimizers.plots import plot_loss_per_step, plot_pat
 from course_lib.lessons.l05_optimizers.flawed_adam import FLAWED_ADAM
 from course_lib.recipes import OPTIMIZERS
 from course_lib.lessons.l05_optimizers.surfaces import SURFACES
-from course_lib.lessons.l05_optimizers.race import lesson_optimizer, run_optimizer
+from course_lib.lessons.l05_optimizers.race import SETTINGS_USED, lesson_optimizer, run_optimizer
 from course_lib.ui.explorer import (
     SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
 )
 
 __all__ = ["optimizer_explorer"]
 
-# Which of the sliders each optimizer reads; the others are greyed out.
-_USES = {
-    "SGD": set(),
-    "momentum": {"momentum"},
-    "nesterov": {"momentum"},
-    "Adagrad": set(),
-    "RMSprop": {"beta2"},
-    "Adam": {"beta1", "beta2"},
-    "AdamW": {"beta1", "beta2"},
-    FLAWED_ADAM: {"beta1", "beta2"},
-}
+# Which of the sliders each optimizer reads (from race.SETTINGS_USED); the others are greyed out.
+_SLIDERS = {"momentum": ("momentum",), "betas": ("beta1", "beta2"), "alpha": ("beta2",)}
+_USES = {name: {slider for used in settings for slider in _SLIDERS[used]} for name, settings in SETTINGS_USED.items()}
 _OPTIMIZER_LABELS = [(name, name) for name in OPTIMIZERS] + [("Adam, flawed (only m̂ corrected)", FLAWED_ADAM)]
+_NONE = "none"
+
+
+def _settings(name: str, c: dict[str, Any]) -> dict[str, Any]:
+    """The slider values the optimizer ``name`` reads, as lesson_optimizer's keyword arguments."""
+    used = SETTINGS_USED[name]
+    values = {"momentum": c["momentum"], "betas": (c["beta1"], c["beta2"]), "alpha": c["beta2"]}
+    return {key: value for key, value in values.items() if key in used}
 
 
 def optimizer_explorer(
@@ -40,11 +40,14 @@ def optimizer_explorer(
     *,
     lr: float = 0.05,
     steps: int = 150,
+    second: str = _NONE,
+    second_lr: float = 0.01,
 ) -> Explorer:
     """An optimizer's path over a 2-D test surface, redrawn as you change the settings.
 
     Controls: ``optimizer`` (the seven of lesson 05 and the flawed Adam), ``lr`` (η, log scale
-    1e-4 .. 10), ``momentum`` (μ), ``beta1`` (β₁), ``beta2`` (β₂, also RMSProp's α), ``surface``,
+    1e-4 .. 10), ``second`` and ``second_lr`` (a second optimizer, or "none", with its own η, drawn
+    on the same map in a second colour; the other sliders are shared), ``momentum`` (μ), ``beta1`` (β₁), ``beta2`` (β₂, also RMSProp's α), ``surface``,
     ``x0`` and ``y0`` (the start, reset to the surface's default when the surface changes),
     ``steps`` (10 .. 300) and ``reset``. Sliders the chosen optimizer does not use are greyed out.
     A run that diverges, or a setting the optimizer refuses, is written on the plot.
@@ -54,6 +57,8 @@ def optimizer_explorer(
 
     if optimizer not in _USES:
         raise ValueError(f"optimizer must be one of {list(_USES)}, got {optimizer!r}.")
+    if second != _NONE and second not in _USES:
+        raise ValueError(f"second must be 'none' or one of {list(_USES)}, got {second!r}.")
     if surface not in SURFACES:
         raise ValueError(f"surface must be one of {list(SURFACES)}, got {surface!r}.")
     start = SURFACES[surface].start
@@ -62,6 +67,8 @@ def optimizer_explorer(
     controls: dict[str, Any] = {
         "optimizer": widgets.Dropdown(options=_OPTIMIZER_LABELS, value=optimizer, description="optimizer"),
         "lr": log_slider("learning rate η", lr, -4, 1),
+        "second": widgets.Dropdown(options=[("none", _NONE), *_OPTIMIZER_LABELS], value=second, description="second"),
+        "second_lr": log_slider("its η", second_lr, -4, 1),
         "momentum": slider(value=0.9, min=0.0, max=0.99, step=0.01, description="momentum μ"),
         "beta1": slider(value=0.9, min=0.0, max=0.999, step=0.001, readout_format=".3f", description="β₁"),
         "beta2": slider(
@@ -81,39 +88,42 @@ def optimizer_explorer(
 
     def draw() -> None:
         c = {name: control.value for name, control in controls.items() if name != "reset"}
+        names = [c["optimizer"]] + ([c["second"]] if c["second"] != _NONE else [])
         for name in ("momentum", "beta1", "beta2"):
-            controls[name].disabled = name not in _USES[c["optimizer"]]
+            controls[name].disabled = not any(name in _USES[n] for n in names)
+        controls["second_lr"].disabled = c["second"] == _NONE
         chosen = SURFACES[c["surface"]]
-        factory = partial(
-            lesson_optimizer,
-            c["optimizer"],
-            lr=c["lr"],
-            momentum=c["momentum"],
-            betas=(c["beta1"], c["beta2"]),
-            alpha=c["beta2"],
-        )
         clear_axes(ax_path, ax_loss)
-        try:
-            run = run_optimizer(chosen, factory, (c["x0"], c["y0"]), c["steps"])
-        except ValueError as err:  # a setting the optimizer refuses, e.g. Nesterov with μ = 0
+        runs, problems = {}, []
+        for name, lr, which in zip(names, (c["lr"], c["second_lr"]), ("", "second: ")):
+            try:
+                run = run_optimizer(chosen, partial(lesson_optimizer, name, lr=lr, **_settings(name, c)),
+                                    (c["x0"], c["y0"]), c["steps"])
+            except ValueError as err:  # a setting the optimizer refuses, e.g. Nesterov with μ = 0
+                problems.append(which + str(err))
+                continue
+            label = f"{name}, η = {lr:.2g}" + (" (second)" if which and name == c["optimizer"] else "")
+            runs[label] = run
+            x, y = run.final
+            if run.diverged:
+                problems.append(which + run.message + "; lower η")
+            elif not (chosen.xlim[0] <= x <= chosen.xlim[1] and chosen.ylim[0] <= y <= chosen.ylim[1]):
+                problems.append(f"{which}the path ends outside the window, at ({x:.3g}, {y:.3g})")
+        if runs:
+            first = runs.get(f"{c['optimizer']}, η = {c['lr']:.2g}")
+            outcome = "" if first is None else ": diverged" if first.diverged else \
+                f": f = {first.losses[-1]:.3g} after {len(first.path) - 1} steps"
+            plot_paths(runs, ax_path, resolution=100, title=f"{c['optimizer']}, η = {c['lr']:.2g}{outcome}")
+            plot_loss_per_step(runs, ax_loss)
+            ax_loss.set_xlim(0, c["steps"])
+        else:
             plot_surface(chosen, ax_path, resolution=100)
             ax_loss.set(title="Loss per step", xlabel="step t", ylabel="f(x, y) − f_min")
-            ax_path.title.set_fontsize(10)
-            draw_message(ax_path, str(err))
-            show_figure(output, figure)
-            return
-        outcome = "diverged" if run.diverged else f"f = {run.losses[-1]:.3g} after {len(run.path) - 1} steps"
-        title = f"{c['optimizer']}, η = {c['lr']:.2g}: {outcome}"
-        plot_paths({c["optimizer"]: run}, ax_path, resolution=100, title=title)
-        plot_loss_per_step({c["optimizer"]: run}, ax_loss)
-        ax_loss.set_xlim(0, c["steps"])
         for ax in (ax_path, ax_loss):
             ax.title.set_fontsize(10)
-        x, y = run.final
-        if run.diverged:
-            draw_message(ax_path, run.message + "; lower η")
-        elif not (chosen.xlim[0] <= x <= chosen.xlim[1] and chosen.ylim[0] <= y <= chosen.ylim[1]):
-            draw_message(ax_path, f"the path ends outside the window, at ({x:.3g}, {y:.3g})", color="darkorange")
+        if problems:
+            diverged = any("diverged" in p or "refuse" in p or "requires" in p for p in problems)
+            draw_message(ax_path, "\n".join(problems), color="crimson" if diverged else "darkorange")
         show_figure(output, figure)
 
     redraw = Redraw(draw)
@@ -129,5 +139,5 @@ def optimizer_explorer(
             redraw()
 
     controls["surface"].observe(move_start, names="value")
-    rows = [["optimizer", "lr", "reset"], ["momentum", "beta1", "beta2"], ["surface", "x0", "y0", "steps"]]
+    rows = [["optimizer", "lr", "reset"], ["second", "second_lr"], ["momentum", "beta1", "beta2"], ["surface", "x0", "y0", "steps"]]
     return assemble_explorer(figure, controls, redraw, output, rows, observe=[n for n in controls if n != "surface"])

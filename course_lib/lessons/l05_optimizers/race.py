@@ -25,17 +25,42 @@ from course_lib.numpy_nn.module import Parameter
 from course_lib.numpy_nn.optimizers import Optimizer
 from course_lib.recipes import OPTIMIZERS, make_optimizer
 
-__all__ = ["OptimizerRun", "lesson_optimizer", "race", "run_optimizer", "run_torch_optimizer"]
+__all__ = ["SETTINGS_USED", "OptimizerRun", "lesson_optimizer", "race", "run_optimizer", "noisy_descent", "run_torch_optimizer", "stays_on_the_map", "train_moons"]
+
+
+SETTINGS_USED: dict[str, frozenset[str]] = {
+    "SGD": frozenset(),
+    "momentum": frozenset({"momentum"}),
+    "nesterov": frozenset({"momentum"}),
+    "Adagrad": frozenset(),
+    "RMSprop": frozenset({"alpha"}),
+    "Adam": frozenset({"betas"}),
+    "AdamW": frozenset({"betas"}),
+    FLAWED_ADAM: frozenset({"betas"}),
+}
+"""The settings (besides ``lr``, ``weight_decay`` and ``library``) that each optimizer reads."""
 
 
 def lesson_optimizer(name: str, params: Iterable[Any], *, lr: float, **settings: Any) -> Any:
     """:func:`course_lib.recipes.make_optimizer` (a name of ``recipes.OPTIMIZERS``), or, for the name
     :data:`~course_lib.lessons.l05_optimizers.flawed_adam.FLAWED_ADAM`, the source material's flawed
-    Adam (NumPy only; ``betas`` is the only other setting it reads)."""
+    Adam (NumPy only).
+
+    A setting the optimizer does not read (see :data:`SETTINGS_USED`) is refused with a ValueError,
+    never silently dropped: ``lesson_optimizer("SGD", ps, lr=0.1, momentum=0.9)`` would otherwise be
+    plain gradient descent, which is not what ``torch.optim.SGD(momentum=0.9)`` means."""
+    if name not in SETTINGS_USED:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(SETTINGS_USED)}.")
+    unused = sorted(set(settings) - SETTINGS_USED[name] - {"weight_decay", "library"})
+    if unused:
+        given = ", ".join(f"{key}={settings[key]!r}" for key in unused)
+        takes = ", ".join(["lr", *sorted(SETTINGS_USED[name])])
+        advice = ' For SGD with momentum, ask for "momentum" (or "nesterov").' if name == "SGD" and "momentum" in unused else ""
+        raise ValueError(f"{name} does not use {given}; it takes {takes}. Leave out what it does not use.{advice}")
     if name != FLAWED_ADAM:
         return make_optimizer(name, params, lr=lr, **settings)
     params = list(params)
-    if params and type(params[0]).__module__.startswith("torch"):
+    if params and type(params[0]).__module__.startswith("torch") or settings.get("library") not in (None, "numpy_nn"):
         raise ValueError("FlawedAdam exists only in NumPy (course_lib.lessons.l05_optimizers.flawed_adam); torch has no flawed Adam.")
     return FlawedAdam(params, lr=lr, betas=settings.get("betas", (0.9, 0.999)))
 
@@ -210,13 +235,19 @@ def run_torch_optimizer(
     return _walk(surface, p0, steps, limit, step, label)
 
 
+def stays_on_the_map(run: OptimizerRun) -> bool:
+    """True if every point of the run's path lies inside its surface's plotted window."""
+    (x0, x1), (y0, y1) = run.surface.xlim, run.surface.ylim
+    x, y = run.path[:, 0], run.path[:, 1]
+    return bool(np.all((x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)))
+
+
 def race(
     surface: Surface | str,
     names: Sequence[str] = OPTIMIZERS,
     *,
     steps: int = 300,
     lrs: Sequence[float] | None = None,
-    max_step: float = 0.1,
     start: Sequence[float] | None = None,
     **settings: Any,
 ) -> dict[str, OptimizerRun]:
@@ -224,9 +255,9 @@ def race(
 
     Comparing optimizers at one shared learning rate says little, because each has its own scale
     (SGD's step is lr·|g|, Adam's is about lr). So every optimizer runs with every lr of the grid
-    and keeps its best *steady* run. Steady: it did not diverge and no step was longer than
-    ``max_step`` times the smaller side of the plotted window (a wild jump may land well by luck,
-    but it is not what you want from training). Best: the lowest log10(f − f_min), floored at
+    and keeps its best *steady* run. Steady: it did not diverge and its path never left the plotted
+    window (a run thrown off the map may land well by luck, but it is not what you want from
+    training; a long step that stays on the map is fine). Best: the lowest log10(f − f_min), floored at
     1e-12 and averaged over the steps, which rewards getting low *and* getting there early.
 
     Args:
@@ -234,7 +265,6 @@ def race(
         names: optimizer names for :func:`lesson_optimizer`.
         steps: steps per run.
         lrs: the grid; by default 10^(k/3) from 1e-4 to 1 (13 values).
-        max_step: the longest step allowed, as a fraction of the window's smaller side.
         start: the starting point; the surface's default if None.
         **settings: passed on to :func:`lesson_optimizer` (momentum, betas, ...).
 
@@ -246,14 +276,13 @@ def race(
     grid = sorted(np.logspace(-4, 0, 13) if lrs is None else np.asarray(lrs, dtype=np.float64))
     if not grid:
         raise ValueError("lrs must hold at least one learning rate.")
-    longest = max_step * min(surface.xlim[1] - surface.xlim[0], surface.ylim[1] - surface.ylim[0])
     best: dict[str, OptimizerRun] = {}
     for name in names:
         chosen: tuple[float, float, OptimizerRun] | None = None
         for lr in grid:
             factory = partial(lesson_optimizer, name, lr=float(lr), **settings)
             run = run_optimizer(surface, factory, start, steps)
-            if run.diverged or (steps > 0 and run.step_lengths.max() > longest):
+            if run.diverged or not stays_on_the_map(run):
                 continue
             score = float(np.mean(np.log10(np.maximum(run.gap, 1e-12))))
             if chosen is None or score < chosen[0]:
@@ -267,3 +296,38 @@ def race(
             label = f"{name} (lr={lr:.2g})"
         best[name] = replace(run, label=label)
     return best
+
+
+def noisy_descent(
+    surface: Surface | str, lr_at: Callable[[int], float], sigma: float, seed: int, steps: int = 2000
+) -> NDArray:
+    """Plain gradient descent from the surface's start, with noise added to every gradient.
+
+    Each step: g = ∇f(p) + σ·ξ, with ξ two independent standard normal numbers from
+    ``np.random.default_rng(seed)``, then p ← p − lr_at(t)·g for t = 0, 1, ... A stand-in for the
+    noise of mini-batch gradients, of a size you choose. Returns f after each step, shape (steps,).
+    """
+    surface = surface_named(surface)
+    _check_steps(steps)
+    noise = np.random.default_rng(seed)
+    p, losses = np.array(surface.start, dtype=np.float64), np.empty(steps)
+    for t in range(steps):
+        g = surface.gradient(p) + sigma * noise.standard_normal(2)
+        p = p - lr_at(t) * g
+        losses[t] = surface.value(p)
+    return losses
+
+
+def train_moons(name: str, lr: float, seed: int, train: Any, val: Any, *, epochs: int = 20) -> Any:
+    """Section 10's training run: an MLP [2, 32, 32, 2] with initial weights from ``seed``, trained
+    with the optimizer ``name`` at ``lr`` for ``epochs`` epochs of mini-batches of 32 drawn with
+    ``seed + 1``. Returns ``fit``'s History."""
+    from course_lib.device import seed_everything
+    from course_lib.numpy_nn.losses import CrossEntropyLoss
+    from course_lib.numpy_nn.models import MLP
+    from course_lib.numpy_nn.training import fit
+
+    model = MLP([2, 32, 32, 2], rng=seed_everything(seed))
+    optimizer = lesson_optimizer(name, model.parameters(), lr=lr)
+    return fit(model, CrossEntropyLoss(), optimizer, train, val=val, epochs=epochs, batch_size=32,
+               rng=seed_everything(seed + 1), progress=False)

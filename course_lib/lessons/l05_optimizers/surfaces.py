@@ -5,6 +5,8 @@ drawn on a contour map. Each surface shows one difficulty that real losses have 
 
 * ``bowl``: an ill-conditioned quadratic, f = ½(x² + κy²) with κ = 20. Steep across, flat along:
   plain gradient descent zig-zags across the valley and crawls along it.
+* ``narrow_bowl``: the same with κ = 100, five times narrower: the race's bowl, where the gap
+  between plain gradient descent and momentum is wide enough to see.
 * ``rosenbrock``: a curved, flat-bottomed valley (Rosenbrock 1960), f = (a − x)² + b(y − x²)².
 * ``beale``: plateaus and steep walls (Beale 1958).
 * ``himmelblau``: four minima of equal height (Himmelblau 1972): where you end depends on the start.
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["KAPPA", "SURFACES", "Surface", "surface_named"]
+__all__ = ["KAPPA", "KAPPA_NARROW", "SURFACES", "Surface", "surface_named"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -89,6 +91,18 @@ def _bowl_grad(x, y):
     return x, KAPPA * y
 
 
+KAPPA_NARROW = 100.0
+"""The narrow bowl's condition number."""
+
+
+def _narrow_bowl(x, y):
+    return 0.5 * (x**2 + KAPPA_NARROW * y**2)
+
+
+def _narrow_bowl_grad(x, y):
+    return x, KAPPA_NARROW * y
+
+
 ROSENBROCK_A, ROSENBROCK_B = 1.0, 100.0
 
 
@@ -146,6 +160,12 @@ SURFACES: dict[str, Surface] = {
             _bowl, _bowl_grad, start=(-4.5, 1.5), xlim=(-5.0, 5.0), ylim=(-2.5, 2.5), minima=((0.0, 0.0),),
         ),
         Surface(
+            "narrow_bowl", f"narrow bowl (κ = {KAPPA_NARROW:g})",
+            r"f(x, y) = \tfrac12\,(x^2 + \kappa\, y^2),\ \kappa = 100",
+            _narrow_bowl, _narrow_bowl_grad, start=(-4.5, 1.5), xlim=(-5.0, 5.0), ylim=(-2.5, 2.5),
+            minima=((0.0, 0.0),),
+        ),
+        Surface(
             "rosenbrock", "Rosenbrock's valley (a = 1, b = 100)",
             r"f(x, y) = (a - x)^2 + b\,(y - x^2)^2,\ a = 1,\ b = 100",
             _rosenbrock, _rosenbrock_grad, start=(-1.2, 1.0), xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), minima=((1.0, 1.0),),
@@ -166,7 +186,7 @@ SURFACES: dict[str, Surface] = {
         ),
     ]
 }
-"""The test surfaces by name: bowl, rosenbrock, beale, himmelblau, saddle."""
+"""The test surfaces by name: bowl, narrow_bowl, rosenbrock, beale, himmelblau, saddle."""
 
 
 def surface_named(surface: Surface | str) -> Surface:
