@@ -30,9 +30,11 @@ def untrained_loss() -> float:
     return float(-np.mean(np.log(probs[np.arange(len(y_val)), y_val])))
 
 
+# The truth is seed 0's network (3.84); seeds 1 and 2 give 3.16 and 3.25, and 20 % around 3.84 covers all three,
+# so a guess is judged on the reasoning (He's scale makes it confident), not on the draw.
 predict_untrained_loss = Prediction(
     "the mean cross-entropy loss of the untrained network on the 5 000 validation images", truth=untrained_loss,
-    rtol=0.15,
+    rtol=0.2,
 )
 
 
