@@ -30,9 +30,11 @@ def untrained_loss() -> float:
     return float(-np.mean(np.log(probs[np.arange(len(y_val)), y_val])))
 
 
+# The truth is seed 0's network (3.84); seeds 1 and 2 give 3.16 and 3.25, and 20 % around 3.84 covers all three,
+# so a guess is judged on the reasoning (He's scale makes it confident), not on the draw.
 predict_untrained_loss = Prediction(
     "the mean cross-entropy loss of the untrained network on the 5 000 validation images", truth=untrained_loss,
-    rtol=0.15,
+    rtol=0.2,
 )
 
 
@@ -112,6 +114,10 @@ def check_train_one_epoch(train_one_epoch: Callable) -> None:
                 (_replay(seed, batch_size, train=False)[0],
                  "the model stays in evaluation mode, so its dropout is off during training: switch the model to "
                  "training mode at the start of the epoch (an evaluation before may have left it in eval mode)."),
+                (_replay(seed, batch_size, zero_grad=False)[0],
+                 "the gradients are never cleared: backward adds each batch's gradient to the one already stored on "
+                 "a weight (as in torch), so from the second step on every update follows the sum of all earlier "
+                 "batches' gradients. Clear the gradients at the start of every step, before the forward pass."),
                 (_replay(seed, batch_size, learn=False)[0],
                  "the weights never change: every step must end with the optimizer's update, after backward and "
                  "before the next batch's gradients are zeroed."),
@@ -129,7 +135,7 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
     """``standardise(X_train, X)`` must return (X − μ) / σ with μ, σ the mean and std of all training pixels."""
     hints = Hints(
         task="Return X standardised with the training set's statistics: shifted by the mean and divided by the "
-             "standard deviation of all pixels of X_train.",
+             "(population) standard deviation of all pixels of X_train.",
         idea="Standardise with two numbers taken from the training images alone, over all their pixels. Every other "
              "set is shifted and scaled by the same two numbers, so that a pixel value means the same in training "
              "and in testing.",
@@ -159,6 +165,10 @@ def check_standardise(standardise: Callable[[NDArray, NDArray], NDArray]) -> Non
                 (X - mu, "the result is centred but not scaled: divide by the training std σ as well."),
                 (X / sigma, "the result is scaled but not centred: subtract the training mean μ first."),
                 ((X - mu) / sigma**2, "divide by the standard deviation σ, not by the variance σ²."),
+                ((X - mu) / X_tr.std(ddof=1),
+                 "this σ is the sample standard deviation, which divides the sum of squares by N − 1. Standardising "
+                 "uses the population standard deviation of the training pixels, which divides by N: the mean "
+                 "square distance from μ, then its square root."),
                 (per_pixel,
                  "these are per-pixel statistics (axis=0). Pixels at the border are 0 in every training image, "
                  "so their std is 0 and dividing by it gives NaN or inf. Use one μ and one σ over all pixels."),
