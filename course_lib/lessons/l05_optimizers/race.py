@@ -6,7 +6,8 @@ requested number of steps. A run that diverges stops early and says so in the re
 :class:`OptimizerRun`; it never raises. :func:`run_torch_optimizer` does the same with a torch
 optimizer, so the libraries can be compared number for number. :func:`race` gives each optimizer
 its best learning rate from a grid. :func:`lesson_optimizer` is ``course_lib.recipes.make_optimizer``
-that also knows the flawed Adam.
+that also knows the flawed Adam. :func:`train_moons` (section 10) and :func:`noisy_descent`
+(section 11) are the lesson's two other runs.
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from course_lib.device import seed_everything
 from course_lib.lessons.l05_optimizers.flawed_adam import FLAWED_ADAM, FlawedAdam
 from course_lib.lessons.l05_optimizers.surfaces import Surface, surface_named
+from course_lib.numpy_nn.losses import CrossEntropyLoss
+from course_lib.numpy_nn.models import MLP
 from course_lib.numpy_nn.module import Parameter
 from course_lib.numpy_nn.optimizers import Optimizer
+from course_lib.numpy_nn.training import fit
 from course_lib.recipes import OPTIMIZERS, make_optimizer
 
 __all__ = ["SETTINGS_USED", "OptimizerRun", "lesson_optimizer", "race", "run_optimizer", "noisy_descent", "run_torch_optimizer", "stays_on_the_map", "train_moons"]
@@ -322,11 +327,6 @@ def train_moons(name: str, lr: float, seed: int, train: Any, val: Any, *, epochs
     """Section 10's training run: an MLP [2, 32, 32, 2] with initial weights from ``seed``, trained
     with the optimizer ``name`` at ``lr`` for ``epochs`` epochs of mini-batches of 32 drawn with
     ``seed + 1``. Returns ``fit``'s History."""
-    from course_lib.device import seed_everything
-    from course_lib.numpy_nn.losses import CrossEntropyLoss
-    from course_lib.numpy_nn.models import MLP
-    from course_lib.numpy_nn.training import fit
-
     model = MLP([2, 32, 32, 2], rng=seed_everything(seed))
     optimizer = lesson_optimizer(name, model.parameters(), lr=lr)
     return fit(model, CrossEntropyLoss(), optimizer, train, val=val, epochs=epochs, batch_size=32,

@@ -73,11 +73,14 @@ def train_mlp(
     splits: MnistSplits | None = None,
     progress: bool = True,
     callbacks: Sequence[object] = (),
+    last_layer_scale: float = 1.0,
 ) -> tuple[Sequential, History]:
     """Train the recipe's MLP on MNIST with ``numpy_nn.fit``; return the model and its History.
 
     Args:
         recipe: every setting of the run.
+        last_layer_scale: multiplies the last layer's initial weights; lesson 07's own run uses 0.1,
+            so that the loss starts near ln 10 (section 3).
         splits: the data from :func:`load_splits` (loaded here when None). Pass it to reuse data
             already in memory; the run is the same either way.
         progress: show fit's progress bar.
@@ -95,6 +98,7 @@ def train_mlp(
     if recipe.model != "mlp":
         raise ValueError(f"train_mlp trains the NumPy MLP; this recipe's model is {recipe.model!r} (lesson 08 trains the CNN).")
     model = build_model(recipe)
+    model[-1].weight.data *= last_layer_scale
     optimizer = recipe_optimizer(recipe, model.parameters())
     scheduler = make_schedule(recipe, optimizer, steps_per_epoch=-(-len(splits.train[0]) // recipe.batch_size))
     history = fit(
