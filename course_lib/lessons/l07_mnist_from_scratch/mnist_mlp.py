@@ -2,8 +2,10 @@
 
 One frozen :class:`~course_lib.recipes.Recipe` holds every setting that decides a run (the network,
 the optimizer, the schedule, the data split, the seed), and :data:`DEFAULT_RECIPE` is the one the
-lesson, its test and ``course-lib train`` all train with, so the accuracy the lesson promises is the
-accuracy the test checks::
+lesson, its test and ``course-lib train`` all train with (the lesson's own run also starts with a
+last layer ten times smaller, ``train_mlp(..., last_layer_scale=0.1)``)::
+
+    from course_lib.metrics import confusion_matrix
 
     model, history = train_mlp(DEFAULT_RECIPE)
     predictions, probabilities = evaluate_model(model, X_test)
