@@ -1,6 +1,6 @@
 """The flawed Adam of the source material: bias-correcting the first moment but not the second.
 
-Kept only to show what the missing correction does (lesson 05, section 5); never train with it.
+Kept only to show what the missing correction does (lesson 05, section 7); never train with it.
 The correct rule is ``course_lib.numpy_nn.optimizers.adam_update``.
 """
 
@@ -41,7 +41,7 @@ def flawed_adam_update(
     gradients (v ≈ (1 − β2^t)·g² for a steady g). Kingma & Ba (2015, section 3) divide by
     1 − β2^t to undo this; without it the denominator √v is too small by √(1 − β2^t), and every
     early step is too large by 1/√(1 − β2^t): about 31.6× on the first step with β2 = 0.999,
-    still 10× after 5 steps and 1.26× after 1000. Use :func:`course_lib.numpy_nn.optimizers.adam_update`.
+    still 10× after 10 steps and 1.26× after 1000. Use :func:`course_lib.numpy_nn.optimizers.adam_update`.
 
     Args, Returns: as :func:`course_lib.numpy_nn.optimizers.adam_update` (without weight decay and AMSGrad).
     """
