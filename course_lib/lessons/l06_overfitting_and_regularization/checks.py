@@ -148,15 +148,15 @@ def check_dropout_forward(dropout_forward: Callable[[NDArray, float, np.random.G
 
 
 def check_dropout_modes(dropout_modes: Callable[[NDArray, float, np.random.Generator, bool], tuple]) -> None:
-    """``dropout_modes(x, p, rng, training)`` must return ``(y, mask)``: inverted dropout in training mode, with
-    the mask of kept entries, and y = x in evaluation mode; compared with ``numpy_nn.Dropout`` for a fixed seed."""
+    """``dropout_modes(x, p, rng, training)`` must return ``(out, mask)``: inverted dropout in training mode, with
+    the mask of kept entries, and out = x in evaluation mode; compared with ``numpy_nn.Dropout`` for a fixed seed."""
     hints = Hints(
-        task="Return the pair (y, mask): in training mode y is x after inverted dropout and mask marks the entries "
-             "kept; in evaluation mode y is x itself.",
+        task="Return the pair (out, mask): in training mode out is x after inverted dropout and mask marks the entries "
+             "kept; in evaluation mode out is x itself.",
         idea="Training drops each unit with probability p and scales up the survivors so that every unit's expected "
              "output is its input; because the expectation is already right, evaluation leaves x alone.",
-        formula="training: mask = (u ≥ p) for u uniform in [0, 1) per entry, y = x · mask / (1 − p); "
-                "evaluation: y = x (the mask is then None).",
+        formula="training: mask = (u ≥ p) for u uniform in [0, 1) per entry, out = x · mask / (1 − p); "
+                "evaluation: out = x (the mask is then None).",
         code="`if not training: return x.copy(), None`, then `mask = rng.random(x.shape) >= p` and "
              "`return x * mask / (1 - p), mask`.",
     )
@@ -165,7 +165,7 @@ def check_dropout_modes(dropout_modes: Callable[[NDArray, float, np.random.Gener
     with Harness(dropout_modes, hints) as harness:
         for p, training in cases:
             answer = harness.call(x, p, np.random.default_rng(0), training)
-            y_part, mask_part = answer.parts("y", "mask")
+            y_part, mask_part = answer.parts("out", "mask")
             layer = Dropout(p, rng=np.random.default_rng(0))
             if not training:
                 layer.eval()
@@ -173,8 +173,8 @@ def check_dropout_modes(dropout_modes: Callable[[NDArray, float, np.random.Gener
             got = y_part.array(expected)
             if close(got, expected):
                 if training and not np.array_equal(np.asarray(mask_part.got, dtype=bool), layer.mask):
-                    mask_part.fail(layer.mask, why="y is right, but the mask returned is not the one used: it must "
-                                   "be True exactly where an entry was kept, the same array y was made with.")
+                    mask_part.fail(layer.mask, why="out is right, but the mask returned is not the one used: it must "
+                                   "be True exactly where an entry was kept, the same array out was made with.")
                 continue
             keep = np.random.default_rng(0).random(x.shape) >= p
             if training:

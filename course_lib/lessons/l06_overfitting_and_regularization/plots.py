@@ -294,7 +294,7 @@ def plot_clipping_runs(
             last = np.flatnonzero(finite)[-1]
             ax.plot(steps[last], shown[last], "x", color="crimson", markersize=12, markeredgewidth=2.5, clip_on=False, zorder=4)
             if ymax is not None and values[last] > ymax:
-                ax.annotate(f"{values[last]:.0e}, off the scale", (steps[last], shown[last]), xytext=(8, -14),
+                ax.annotate(f"{values[last]:.2g}, off the scale", (steps[last], shown[last]), xytext=(8, -14),
                             textcoords="offset points", color="crimson", fontsize=8)
         if quantity == "grad_norm" and run.max_norm is not None:
             ax.axhline(run.max_norm, color=f"C{i}", linestyle=":", linewidth=1.2, label=f"clipping threshold {run.max_norm:g}")
