@@ -68,7 +68,7 @@ def check_count_cnn_parameters(count_cnn_parameters: Callable[[tuple, int], int]
     """``count_cnn_parameters(channels, hidden)``: how many numbers ``torch_nn.CNN(channels, hidden)`` learns.
 
     Each 3 × 3 conv block c_in → c_out has c_out·c_in·9 weights and c_out biases; the image side
-    halves after each block (28 → 14 → 7 → 3); then Linear(c_last·side², hidden) and
+    halves after each block (28 → 14 → 7 → 3 → 1); then Linear(c_last·side², hidden) and
     Linear(hidden, 10), each with biases.
     """
     hints = Hints(
@@ -78,7 +78,7 @@ def check_count_cnn_parameters(count_cnn_parameters: Callable[[tuple, int], int]
              "output channel and one bias per output channel; each block's pooling halves the side, rounding down; "
              "the first Linear sees every position of every channel of the last block.",
         formula="a 3 x 3 conv from c_in to c_out channels: c_out·c_in·3·3 + c_out; a Linear(n_in, n_out): "
-                "n_out·n_in + n_out; the side goes 28 → 14 → 7 → 3; the first Linear has n_in = c_last·side·side.",
+                "n_out·n_in + n_out; the side goes 28 → 14 → 7 → 3 → 1; the first Linear has n_in = c_last·side·side.",
         code="loop over `channels` keeping `c_in` (1 at first) and `side` (28 at first): add `c_out * c_in * 3 * 3 + "
              "c_out`, then set `c_in, side = c_out, side // 2`; finally add `c_in * side * side * hidden + hidden` and "
              "`hidden * 10 + 10`.",
@@ -162,7 +162,8 @@ def check_train_step(train_step: Callable) -> None:
                 answer.refuse("a Python float", None, "a tensor came back: a one-element tensor's .item() is its "
                               "Python float, and taking it lets go of the graph autograd built for the loss.")
             if isinstance(got, bool) or not isinstance(got, (float, np.floating)):
-                answer.refuse("the batch's loss as a float", None, "")
+                answer.refuse("the batch's loss as a float", None, "Return loss.item(), the Python float of the "
+                              "one-element loss tensor.")
             got_losses.append(float(got))
         right, losses = _reference_steps(start, X, y, n)
         if not _same_weights(model, right):
