@@ -5,7 +5,7 @@ drawn on a contour map. Each surface shows one difficulty that real losses have 
 
 * ``bowl``: an ill-conditioned quadratic, f = ½(x² + κy²) with κ = 20. Steep across, flat along:
   plain gradient descent zig-zags across the valley and crawls along it.
-* ``narrow_bowl``: the same with κ = 100, five times narrower: the race's bowl, where the gap
+* ``narrow_bowl``: the same with κ = 100, five times steeper across: the race's bowl, where the gap
   between plain gradient descent and momentum is wide enough to see.
 * ``rosenbrock``: a curved, flat-bottomed valley (Rosenbrock 1960), f = (a − x)² + b(y − x²)².
 * ``beale``: plateaus and steep walls (Beale 1958).
