@@ -448,6 +448,36 @@ def batch_norm_args(num_features: Any, eps: Any, momentum: Any) -> int:
     return num_features
 
 
+def layer_norm_args(normalized_shape: Any, eps: Any) -> tuple[int, ...]:
+    """LayerNorm's normalized_shape (an int or a non-empty tuple of positive ints, as a tuple) and eps (finite, > 0)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
+    if (isinstance(shape, (str, bytes)) or not isinstance(shape, (tuple, list)) or not shape
+            or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape)):
+        raise ValueError(f"LayerNorm: normalized_shape must be a positive integer or a non-empty tuple of positive "
+                         f"integers; got {normalized_shape!r}. It names the input's last dimension(s), the ones "
+                         f"normalised over: 64 for (N, 64) inputs, (8, 8) for (N, 8, 8).")
+    positive_real("LayerNorm", "eps", eps, "It keeps 1/√(σ² + eps) finite; torch's default is 1e-5.")
+    return tuple(int(n) for n in shape)
+
+
+def layer_norm_fits(normalized_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
+    """An input's trailing dimensions are LayerNorm's normalized_shape."""
+    normalized_shape, shape, k = tuple(int(n) for n in normalized_shape), tuple(int(n) for n in shape), len(normalized_shape)
+    if shape[len(shape) - k:] != normalized_shape or len(shape) < k:
+        raise ValueError(f"LayerNorm(normalized_shape={normalized_shape}) normalises over the input's last {k} "
+                         f"dimension(s), which must be {normalized_shape}; got input of shape {shape}. Build it with "
+                         f"the input's trailing dimensions, e.g. LayerNorm({shape[-1] if shape else 1}) for features last.")
+
+
+def residual_fits(body: str, input_shape: tuple[int, ...], output_shape: tuple[int, ...]) -> None:
+    """A residual block adds its input to body(x), so the body keeps the input's shape."""
+    input_shape, output_shape = tuple(int(n) for n in input_shape), tuple(int(n) for n in output_shape)
+    if input_shape != output_shape:
+        raise ValueError(f"Residual computes x + body(x), so its body must return the input's shape: expected "
+                         f"{input_shape}, but the body ({body}) returned {output_shape}. Make the body's last layer "
+                         f"map back to the input's size (e.g. end it with Linear(hidden, {input_shape[-1] if input_shape else 1})).")
+
+
 def cnn_args(channels: Any, hidden: Any, dropout: Any, num_classes: Any) -> list[int]:
     """The CNN's channels per conv block (1 to 4 blocks fit a 28×28 image), hidden width, dropout and outputs."""
     channels = list(channels)

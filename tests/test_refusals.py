@@ -290,6 +290,38 @@ TWIN_REFUSALS = [
           (dict(num_features=3, momentum="0.1"), ValueError, r"momentum must be in \[0, 1\] or None; got '0\.1'"),
           (dict(num_features=0), ValueError, r"BatchNorm1d: num_features must be a positive integer; got 0"),
       ]],
+    *[Refusal(7, f"LayerNorm-{kw}", lambda k=kw: N.LayerNorm(**k), lambda k=kw: T.LayerNorm(**k), err, match)
+      for kw, err, match in [
+          (dict(normalized_shape=4, eps=NAN), ValueError, r"LayerNorm: eps must be > 0; got nan"),
+          (dict(normalized_shape=4, eps=0.0), ValueError, r"LayerNorm: eps must be > 0; got 0\.0"),
+          (dict(normalized_shape=4, eps=-1e-5), ValueError, r"LayerNorm: eps must be > 0; got -1e-05"),
+          (dict(normalized_shape=4, eps=INF), ValueError, r"LayerNorm: eps must be finite; got inf"),
+          (dict(normalized_shape=4, eps="1e-5"), TypeError, r"LayerNorm: eps must be a real number, got '1e-5'"),
+          (dict(normalized_shape=0), ValueError, r"LayerNorm: normalized_shape must be a positive integer or a "
+                                                 r"non-empty tuple of positive integers; got 0\."),
+          (dict(normalized_shape=(3, -1)), ValueError, r"normalized_shape must be .*; got \(3, -1\)"),
+          (dict(normalized_shape=()), ValueError, r"normalized_shape must be .*; got \(\)"),
+          (dict(normalized_shape=2.5), ValueError, r"normalized_shape must be .*; got 2\.5"),
+          (dict(normalized_shape="4"), ValueError, r"normalized_shape must be .*; got '4'"),
+          (dict(normalized_shape=True), ValueError, r"normalized_shape must be .*; got True"),
+      ]],
+    *[Refusal(7, f"LayerNorm({shape})-on-{x}", lambda s=shape, x=x: N.LayerNorm(s)(np.zeros(x)),
+              lambda s=shape, x=x: T.LayerNorm(s)(torch.zeros(x)), ValueError, match)
+      for shape, x, match in [
+          (4, (2, 3), r"LayerNorm\(normalized_shape=\(4,\)\) normalises over the input's last 1 dimension\(s\), which "
+                      r"must be \(4,\); got input of shape \(2, 3\)\. .*LayerNorm\(3\)"),
+          ((3, 4), (4,), r"which must be \(3, 4\); got input of shape \(4,\)"),
+      ]],
+    *[Refusal(7, f"Residual-{name}", lambda m=make_np: N.Residual(m())(np.zeros((2, 4))),
+              lambda m=make_t: T.Residual(m())(torch.zeros(2, 4)), ValueError, match)
+      for name, make_np, make_t, match in [
+          ("Linear(4, 3)", lambda: N.Linear(4, 3, rng=np.random.default_rng(0)), lambda: T.Linear(4, 3),
+           r"Residual computes x \+ body\(x\), so its body must return the input's shape: expected \(2, 4\), but the "
+           r"body \(Linear\) returned \(2, 3\)\. Make the body's last layer map back .*Linear\(hidden, 4\)"),
+          ("Flatten-body", lambda: N.Sequential(N.Linear(4, 4, rng=np.random.default_rng(0)), N.Flatten(0)),
+           lambda: T.Sequential(T.Linear(4, 4), T.Flatten(0)),
+           r"expected \(2, 4\), but the body \(Sequential\) returned \(8,\)"),
+      ]],
     Refusal(7, "Linear(0, 3)", lambda: N.Linear(0, 3, rng=np.random.default_rng(0)), lambda: T.Linear(0, 3), ValueError,
             r"Linear: in_features must be a positive integer; got 0"),
     Refusal(7, "Linear(3, -1)", lambda: N.Linear(3, -1, rng=np.random.default_rng(0)), lambda: T.Linear(3, -1), ValueError,
@@ -362,7 +394,12 @@ NUMPY_ONLY_REFUSALS = [
           ("Linear", lambda: N.Linear(2, 2, rng=np.random.default_rng(0))),
           ("ReLU", N.ReLU), ("Sigmoid", N.Sigmoid), ("Tanh", N.Tanh), ("GELU", N.GELU), ("Softmax", N.Softmax),
           ("Dropout", lambda: np_dropout(0.5)), ("BatchNorm1d", lambda: N.BatchNorm1d(2)),
+          ("LayerNorm", lambda: N.LayerNorm(2)), ("Residual", lambda: N.Residual(N.ReLU())),
       ]],
+    Refusal(7, "Residual(body=a function)", lambda: N.Residual(np.tanh), None, TypeError,
+            r"Residual takes a Layer as its body .*; got ufunc"),
+    Refusal(7, "LayerNorm-backward-wrong-dy", lambda: (lambda m: (m(np.ones((2, 3))), m.backward(np.ones((3, 2)))))(N.LayerNorm(3)),
+            None, ValueError, r"LayerNorm\.backward expects dy of the output's shape \(2, 3\); got \(3, 2\)"),
     Refusal(7, "Linear-string-input", lambda: N.Linear(2, 2, rng=np.random.default_rng(0))(np.array([["a", "b"]])),
             None, TypeError, r"Linear: input must be an array of real numbers, got dtype <U1"),
     Refusal(7, "MSELoss-complex-pred", lambda: NL.MSELoss()(np.ones(2) * 1j, np.ones(2)), None, TypeError,
@@ -374,6 +411,8 @@ NUMPY_ONLY_REFUSALS = [
 ]
 
 TORCH_ONLY_REFUSALS = [
+    Refusal(7, "torch-Residual(body=a function)", None, lambda: T.Residual(torch.tanh), TypeError,
+            r"Residual takes an nn\.Module as its body .*; got builtin_function_or_method"),
     # 5. inputs torch would refuse from deep inside (or, empty, run on): CNN has no NumPy twin
     *[Refusal(5, f"{model}-{what}", lambda m=model, x=x: (T.MLP((4, 3, 2)) if m == "MLP" else T.CNN())(x()), None,
               err, match)

@@ -22,6 +22,8 @@ from course_lib.torch_nn.layers import (
     Tanh,
 )
 from course_lib.torch_nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
+from course_lib.torch_nn.normalization import LayerNorm
+from course_lib.torch_nn.residual import Residual
 from course_lib.torch_nn.models import CNN, MLP, copy_weights_numpy_to_torch, copy_weights_torch_to_numpy
 from course_lib.torch_nn.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from course_lib.torch_nn.regularization import EarlyStopping, clip_grad_norm_
@@ -31,8 +33,8 @@ from course_lib.torch_nn.training import TrainingDivergedError, evaluate, fit, t
 __all__ = [
     "CNN", "ELU", "GELU", "MLP", "SGD", "Adagrad", "Adam", "AdamW", "BCEWithLogitsLoss", "BatchNorm1d",
     "CosineAnnealingLR", "CrossEntropyLoss", "Dropout", "EarlyStopping", "ExponentialLR", "Flatten",
-    "HuberLoss", "L1Loss", "LeakyReLU", "Linear", "LinearWarmup", "LogSoftmax", "MSELoss", "RMSprop",
-    "ReLU", "Sequential", "Sigmoid", "Softmax", "StepLR", "Tanh", "TrainingDivergedError", "WarmupCosineLR",
+    "HuberLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LinearWarmup", "LogSoftmax", "MSELoss", "RMSprop",
+    "ReLU", "Residual", "Sequential", "Sigmoid", "Softmax", "StepLR", "Tanh", "TrainingDivergedError", "WarmupCosineLR",
     "clip_grad_norm_", "copy_weights_numpy_to_torch", "copy_weights_torch_to_numpy", "evaluate", "fit",
     "to_device",
 ]

@@ -18,6 +18,8 @@ from course_lib.numpy_nn.init import (
     calculate_gain, kaiming_normal, kaiming_uniform, normal, xavier_normal, xavier_uniform, zeros,
 )
 from course_lib.numpy_nn.models import MLP
+from course_lib.numpy_nn.normalization import LayerNorm
+from course_lib.numpy_nn.residual import Residual
 
 # The step of the central difference: eps ≈ ε_mach^(1/3) ≈ 6e-6 balances truncation (∝ eps²) against
 # rounding (∝ ε_mach/eps), so the element-wise relative error stays well below 1e-7.
@@ -38,6 +40,13 @@ def _batch_norm(rng: np.random.Generator, *, eval_mode: bool = False) -> BatchNo
         for _ in range(3):  # running statistics away from their initial 0 and 1
             layer(rng.normal(1.0, 2.0, size=(8, 4)))
         layer.eval()
+    return layer
+
+
+def _layer_norm(rng: np.random.Generator, shape: int | tuple[int, ...], **kwargs: object) -> LayerNorm:
+    layer = LayerNorm(shape, **kwargs)
+    for _, p in layer.named_parameters():  # γ ≠ 1, β ≠ 0 catch a backward that forgets them
+        p.data[...] = rng.uniform(0.5, 1.5, size=p.shape)
     return layer
 
 
@@ -64,6 +73,19 @@ GRADCHECK_CASES: dict[str, tuple[Callable[[np.random.Generator], Layer], tuple[i
     "Dropout-p0-train": (lambda rng: Dropout(0.0, rng=rng), (4, 5)),
     "BatchNorm1d-train": (lambda rng: _batch_norm(rng), (6, 4)),
     "BatchNorm1d-eval": (lambda rng: _batch_norm(rng, eval_mode=True), (6, 4)),
+    "LayerNorm": (lambda rng: _layer_norm(rng, 5), (4, 5)),
+    "LayerNorm-3d": (lambda rng: _layer_norm(rng, 5, eps=1e-3), (2, 3, 5)),
+    "LayerNorm-two-dims": (lambda rng: _layer_norm(rng, (3, 4)), (2, 3, 4)),
+    "LayerNorm-no-affine": (lambda rng: LayerNorm(5, elementwise_affine=False), (4, 5)),
+    "LayerNorm-no-bias": (lambda rng: _layer_norm(rng, 5, bias=False), (4, 5)),
+    "LayerNorm-eval": (lambda rng: _eval(_layer_norm(rng, 5)), (4, 5)),
+    "Residual-MLP-body": (lambda rng: Residual(Sequential(Linear(5, 8, rng=rng), Tanh(), Linear(8, 5, rng=rng))), (4, 5)),
+    "Residual-LayerNorm": (lambda rng: Residual(_layer_norm(rng, 5)), (4, 5)),
+    "Residual-pre-norm-stack": (
+        lambda rng: Sequential(Residual(Sequential(_layer_norm(rng, 6), Linear(6, 6, rng=rng), GELU())),
+                               Residual(Sequential(_layer_norm(rng, 6), Linear(6, 6, rng=rng)))),
+        (3, 6),
+    ),
     "Flatten": (lambda rng: Flatten(), (2, 3, 2, 2)),
     "Flatten-middle": (lambda rng: Flatten(start_dim=1, end_dim=2), (2, 3, 2, 2)),
     "mlp-tanh": (lambda rng: MLP((6, 5, 4, 3), activation="tanh", rng=rng), (8, 6)),
@@ -81,6 +103,42 @@ def test_backward_matches_numerical_gradient(name, rng):
     errors = check_layer(layer, rng.normal(size=shape), rng=rng, eps=EPS)
     assert set(errors) == {"input", *(n for n, _ in layer.named_parameters())}
     assert max(errors.values()) < TOL, errors
+
+
+def test_layer_norm_normalises_each_example_the_same_in_train_and_eval(rng):
+    layer = LayerNorm((3, 4))
+    x = rng.normal(2.0, 3.0, size=(5, 3, 4))
+    y = layer(x)
+    np.testing.assert_allclose(y.mean(axis=(1, 2)), 0.0, atol=1e-12)
+    np.testing.assert_allclose(y.var(axis=(1, 2)), 1.0, rtol=1e-4)          # biased variance, eps = 1e-5
+    np.testing.assert_allclose(layer.eval()(x), y)
+    assert list(layer.state_dict()) == ["weight", "bias"] and layer.weight.shape == (3, 4)
+    assert list(LayerNorm(4, elementwise_affine=False).state_dict()) == []
+
+
+def test_residual_adds_the_input_and_names_parameters_as_torch(rng):
+    body = Sequential(Linear(3, 4, rng=rng), ReLU(), Linear(4, 3, rng=rng))
+    block = Residual(body)
+    x = rng.normal(size=(2, 3))
+    np.testing.assert_allclose(block(x), x + body(x))
+    assert list(block.state_dict()) == ["body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias"]
+    block(x)
+    dy = rng.normal(size=(2, 3))
+    dx = block.backward(dy)
+    body(x)
+    np.testing.assert_allclose(dx, dy + body.backward(dy))                  # the skip path adds dy
+
+
+def test_layer_norm_and_residual_add_to_grad(rng):
+    layer = Residual(_layer_norm(rng, 4))
+    x, dy = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    layer(x)
+    layer.backward(dy)
+    once = [p.grad.copy() for p in layer.parameters()]
+    layer(x)
+    layer.backward(dy)
+    for p, g in zip(layer.parameters(), once):
+        np.testing.assert_allclose(p.grad, 2 * g)
 
 
 def test_mlp_with_batch_norm_in_training_mode_gradcheck(rng):

@@ -19,10 +19,14 @@ from torch import nn
 
 from course_lib.numpy_nn import layers as L
 from course_lib.numpy_nn import losses as NL
+from course_lib.numpy_nn import normalization as NN
+from course_lib.numpy_nn import residual as NRes
 from course_lib.numpy_nn.module import Layer
 from course_lib.numpy_nn.models import MLP as NumpyMLP
 from course_lib.torch_nn import layers as TL
 from course_lib.torch_nn import losses as TLo
+from course_lib.torch_nn import normalization as TN
+from course_lib.torch_nn import residual as TRes
 from course_lib.torch_nn.models import MLP, copy_weights_numpy_to_torch
 
 DTYPE = torch.float64
@@ -124,6 +128,13 @@ def _by_hand_dropout(module: nn.Module, x: torch.Tensor, np_layer: Layer) -> tor
     return x * torch.as_tensor(np_layer.mask, device=x.device) / (1 - module.p)
 
 
+def _random_affine(layer: Layer, rng: np.random.Generator) -> Layer:
+    """The layer with γ and β drawn at random, so a wrong use of either shows (ones and zeros would hide it)."""
+    for _, p in layer.named_parameters():
+        p.data[...] = rng.normal(size=p.shape)
+    return layer
+
+
 def _class_targets(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.integers(0, shape[1], size=shape[0])
 
@@ -162,9 +173,34 @@ TWINS: list[LayerTwin | LossTwin] = [
     LayerTwin("BatchNorm1d-cumulative", lambda rng: L.BatchNorm1d(5, momentum=None),
               lambda: TL.BatchNorm1d(5, momentum=None), (8, 5), warmup=3),
     LayerTwin("BatchNorm1d-eval", lambda rng: L.BatchNorm1d(5), lambda: TL.BatchNorm1d(5), (8, 5), mode="eval", warmup=3),
+    # -- layer norm: per example, the same in train and eval; one and two trailing dims ---------------
+    LayerTwin("LayerNorm", lambda rng: _random_affine(NN.LayerNorm(5), rng), lambda: TN.LayerNorm(5), (4, 5)),
+    LayerTwin("LayerNorm-eval-3d", lambda rng: NN.LayerNorm(5, eps=1e-3), lambda: TN.LayerNorm(5, eps=1e-3), (3, 4, 5),
+              mode="eval"),
+    LayerTwin("LayerNorm-two-dims", lambda rng: _random_affine(NN.LayerNorm((3, 4)), rng), lambda: TN.LayerNorm((3, 4)), (2, 3, 4)),
+    LayerTwin("LayerNorm-no-affine", lambda rng: NN.LayerNorm(5, elementwise_affine=False),
+              lambda: TN.LayerNorm(5, elementwise_affine=False), (4, 5)),
+    LayerTwin("LayerNorm-no-bias", lambda rng: _random_affine(NN.LayerNorm(5, bias=False), rng), lambda: TN.LayerNorm(5, bias=False), (4, 5)),
+    LayerTwin("LayerNorm-one-example", lambda rng: NN.LayerNorm(5), lambda: TN.LayerNorm(5), (5,)),
     # -- Flatten --------------------------------------------------------------------------------------
     LayerTwin("Flatten", lambda rng: L.Flatten(), TL.Flatten, (3, 1, 4, 4)),
     LayerTwin("Flatten-middle", lambda rng: L.Flatten(1, 2), lambda: TL.Flatten(1, 2), (3, 2, 4, 4)),
+    # -- residual blocks: x + body(x) ------------------------------------------------------------------
+    LayerTwin(
+        "Residual-MLP-body",
+        lambda rng: NRes.Residual(L.Sequential(L.Linear(5, 8, rng=rng), L.ReLU(), L.Linear(8, 5, rng=rng))),
+        lambda: TRes.Residual(TL.Sequential(TL.Linear(5, 8), TL.ReLU(), TL.Linear(8, 5))),
+        (4, 5),
+    ),
+    LayerTwin("Residual-LayerNorm", lambda rng: NRes.Residual(_random_affine(NN.LayerNorm(5), rng)), lambda: TRes.Residual(TN.LayerNorm(5)), (4, 5)),
+    LayerTwin(
+        "Residual-nested-pre-norm",
+        lambda rng: L.Sequential(NRes.Residual(L.Sequential(NN.LayerNorm(6), L.Linear(6, 6, rng=rng), L.GELU())),
+                                 NRes.Residual(L.Sequential(NN.LayerNorm(6), L.Linear(6, 6, rng=rng)))),
+        lambda: TL.Sequential(TRes.Residual(TL.Sequential(TN.LayerNorm(6), TL.Linear(6, 6), TL.GELU())),
+                              TRes.Residual(TL.Sequential(TN.LayerNorm(6), TL.Linear(6, 6)))),
+        (3, 6),
+    ),
     # -- models ---------------------------------------------------------------------------------------
     LayerTwin(
         "Sequential-MLP",
@@ -213,6 +249,6 @@ def test_the_table_covers_every_layer_and_loss():
     covered = {str(t).split("-")[0] for t in TWINS}
     numpy_layers = {n for n in L.__all__ if isinstance(getattr(L, n), type) and issubclass(getattr(L, n), Layer)}
     assert numpy_layers - {"Layer", "Activation"} <= covered
-    assert set(TL.__all__) <= covered
+    assert set(TL.__all__) | set(TN.__all__) | set(TRes.__all__) | set(NN.__all__) | set(NRes.__all__) <= covered
     assert set(TLo.__all__) <= covered
     assert {"Dropout-train", "Dropout-eval", "BatchNorm1d-train", "BatchNorm1d-eval", "MLP"} <= {str(t) for t in TWINS}
