@@ -98,9 +98,10 @@ class Layer:
 
     def __call__(self, x: NDArray) -> NDArray:
         out = self.forward(x)
-        for hook in list(self._forward_hooks.values()):  # empty (shared, never filled) without hooks
-            result = hook(self, (x,), out)
-            out = out if result is None else result
+        if self._forward_hooks:  # without hooks: the class's empty dict, one truth test
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, (x,), out)
+                out = out if result is None else result
         return out
 
     # -- hooks, as torch's (the training-health dashboard watches layers through them) ----------
