@@ -16,7 +16,29 @@ from numpy.typing import NDArray
 
 from course_lib.validation import real_array
 
-__all__ = ["Layer", "Parameter", "Sequential"]
+__all__ = ["Layer", "Parameter", "RemovableHandle", "Sequential"]
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` / ``register_full_backward_hook`` return: ``handle.remove()``
+    unregisters the hook (also usable as ``with layer.register_forward_hook(h): ...``), as in torch."""
+
+    _next_id = 0
+
+    def __init__(self, layer: "Layer", hooks: dict) -> None:
+        self._layer, self._hooks = layer, hooks
+        self.id, RemovableHandle._next_id = RemovableHandle._next_id, RemovableHandle._next_id + 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+        if not self._layer._backward_hooks and "backward" in vars(self._layer):
+            del self._layer.backward  # back to the class's own backward: no cost without hooks
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 class Parameter:
@@ -56,6 +78,9 @@ class Layer:
     """
 
     buffer_names: tuple[str, ...] = ()
+    # Hooks (see ``register_forward_hook``); an instance gets its own dicts on its first register.
+    _forward_hooks: dict = {}
+    _backward_hooks: dict = {}
     #: True for a layer whose ``backward(dy, input_grad=False)`` can skip dLoss/dx (Linear, Sequential).
     skips_input_grad: bool = False
 
@@ -72,7 +97,57 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def __call__(self, x: NDArray) -> NDArray:
-        return self.forward(x)
+        out = self.forward(x)
+        if self._forward_hooks:  # without hooks: the class's empty dict, one truth test
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, (x,), out)
+                out = out if result is None else result
+        return out
+
+    # -- hooks, as torch's (the training-health dashboard watches layers through them) ----------
+
+    def register_forward_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(layer, inputs, output)`` runs after each ``layer(x)``, ``inputs`` being ``(x,)``;
+        a return value other than None replaces the output. Returns a handle with ``.remove()``.
+        Unlike torch, which differentiates through the hook's arithmetic, ``backward`` does not see a
+        replacement: it is the layer's own backward, from what ``forward`` cached."""
+        if "_forward_hooks" not in vars(self):
+            self._forward_hooks = {}
+        handle = RemovableHandle(self, self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(layer, grad_input, grad_output)`` runs each time the layer's backward returns dx, with
+        ``grad_input = (dx,)`` (``(None,)`` when dx was skipped: ``input_grad=False``) and
+        ``grad_output = (dy,)``; a returned tuple replaces ``grad_input``. Returns a handle.
+
+        The layer's ``backward`` is shadowed by ``_hooked_backward`` while it has backward hooks, so a
+        parent (Sequential, Residual) or a caller that runs ``layer.backward(dy)`` runs the hooks too.
+        """
+        if "_backward_hooks" not in vars(self):
+            self._backward_hooks = {}
+        handle = RemovableHandle(self, self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        self.backward = self._hooked_backward  # type: ignore[method-assign]
+        return handle
+
+    def _hooked_backward(self, dy: NDArray, **kwargs: Any) -> NDArray | None:
+        dx = type(self).backward(self, dy, **kwargs)
+        grad_input: tuple = (dx,)
+        for hook in list(self._backward_hooks.values()):
+            result = hook(self, grad_input, (dy,))
+            if result is None:
+                continue
+            result = tuple(result)
+            if len(result) != 1:
+                raise RuntimeError(f"A backward hook of {type(self).__name__} returned {len(result)} gradients; "
+                                   f"it must return None or a 1-tuple (dx,), like grad_input.")
+            if dx is None and result[0] is not None:
+                raise RuntimeError(f"A backward hook of {type(self).__name__} returned a gradient for an input "
+                                   f"whose gradient was skipped (input_grad=False); return None or (None,).")
+            grad_input = result
+        return grad_input[0]
 
     def _save_cache(self, cache: Any) -> None:
         self._cache = cache
