@@ -104,7 +104,7 @@ class Layer:
                 out = out if result is None else result
         return out
 
-    # -- hooks, as torch's (the training-health dashboard watches layers through them) ----------
+    # -- hooks, as torch's (for a training-health dashboard that watches every layer) ----------
 
     def register_forward_hook(self, hook: Any) -> RemovableHandle:
         """``hook(layer, inputs, output)`` runs after each ``layer(x)``, ``inputs`` being ``(x,)``;
