@@ -129,9 +129,9 @@ def test_residual_adds_the_input_and_names_parameters_as_torch(rng):
     np.testing.assert_allclose(dx, dy + body.backward(dy))                  # the skip path adds dy
 
 
-def test_layer_norm_and_residual_add_to_grad(rng):
-    layer = Residual(_layer_norm(rng, 4))
-    x, dy = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+def assert_two_passes_add_up(layer, x, dy):
+    """Two forward/backward passes on the same batch, without zero_grad, leave twice one pass's gradients."""
+    layer.zero_grad()
     layer(x)
     layer.backward(dy)
     once = [p.grad.copy() for p in layer.parameters()]
@@ -139,6 +139,10 @@ def test_layer_norm_and_residual_add_to_grad(rng):
     layer.backward(dy)
     for p, g in zip(layer.parameters(), once):
         np.testing.assert_allclose(p.grad, 2 * g)
+
+
+def test_layer_norm_and_residual_add_to_grad(rng):
+    assert_two_passes_add_up(Residual(_layer_norm(rng, 4)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4)))
 
 
 def test_mlp_with_batch_norm_in_training_mode_gradcheck(rng):
@@ -569,11 +573,4 @@ def test_backward_adds_to_the_gradients_as_torch_does():
         twin(torch.from_numpy(x)).backward(torch.from_numpy(dy))
     for (name, p), q in zip(model.named_parameters(), twin.parameters()):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
-    model.zero_grad()
-    model(x2)
-    model.backward(dy)
-    one_pass = [p.grad.copy() for p in model.parameters()]
-    model(x2)
-    model.backward(dy)
-    for p, once in zip(model.parameters(), one_pass):
-        np.testing.assert_allclose(p.grad, 2 * once)
+    assert_two_passes_add_up(model, x2, dy)
