@@ -30,7 +30,8 @@ class Prediction:
         question: what is asked, in words ("the critical learning rate").
         truth: computes the right answer with the course's own code (a number, or one of ``options``).
         rtol: for a number, how far (relatively) a guess may be and still count as right.
-        options: for a choice, the answers allowed; the guess must be one of them.
+        options: for a choice, the answers allowed; the guess must be one of them (a word in any case,
+            with spaces around it or not: "Nesterov" is the option "nesterov").
         after: where the answer is revealed, for the message ("the next cell").
     """
 
@@ -50,6 +51,8 @@ class Prediction:
         return self._number(guess)
 
     def _choice(self, guess: Any) -> bool:
+        if isinstance(guess, str):  # the option written in another case, or with spaces around it
+            guess = next((o for o in self.options if isinstance(o, str) and o.casefold() == guess.strip().casefold()), guess)
         if not any(_same(guess, option) for option in self.options):
             listed = ", ".join(map(repr, self.options))
             print(f"Your prediction {guess!r} is not one of the choices. Choose one of: {listed}.")

@@ -50,6 +50,7 @@ def test_a_count_is_right_only_when_exact_and_a_truth_of_zero_is_graded_too(gues
 @pytest.mark.parametrize(("guess", "result", "words"), [
     ("diverges", True, "✓ Right"), ("converges", False, "✗ Not 'converges'"), ("explodes", False, "not one of the choices"),
     (None, None, "in place of None"), (1, False, "not one of the choices"),
+    ("Diverges", True, "✓ Right"), (" DIVERGES ", True, "✓ Right"), ("Converges", False, "✗ Not 'converges'"),
 ])
 def test_a_choice_is_graded_without_naming_the_right_one(guess, result, words, capsys):
     assert CHOICE(guess) is result

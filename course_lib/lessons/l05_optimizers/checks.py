@@ -8,7 +8,6 @@ Each step is checked from the *right* state, so one wrong step cannot hide behin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from functools import partial
 
 import numpy as np
@@ -35,16 +34,7 @@ def lowest_on_the_bowl(steps: int = 100, lr: float = 0.02, momentum: float = 0.9
     return min(finals, key=finals.get)
 
 
-class ChoiceInAnyCase(Prediction):
-    """A choice whose answers are words: "Nesterov", " nesterov" and "NESTEROV" all mean "nesterov"."""
-
-    def __call__(self, guess: Any) -> bool | None:
-        if isinstance(guess, str):
-            guess = next((o for o in self.options if o.casefold() == guess.strip().casefold()), guess)
-        return super().__call__(guess)
-
-
-choose_lowest_on_the_bowl = ChoiceInAnyCase(
+choose_lowest_on_the_bowl = Prediction(
     "which of SGD, momentum and Nesterov ends with the lowest loss f on the bowl after 100 steps at η = 0.02, μ = 0.9",
     truth=lowest_on_the_bowl, options=("SGD", "momentum", "nesterov"),
 )

@@ -94,19 +94,21 @@ def optimizer_explorer(
         controls["second_lr"].disabled = c["second"] == _NONE
         chosen = SURFACES[c["surface"]]
         clear_axes(ax_path, ax_loss)
-        runs, problems = {}, []
+        runs, problems, failed = {}, [], False   # failed: a run diverged or a setting was refused
         for name, lr, which in zip(names, (c["lr"], c["second_lr"]), ("", "second: ")):
             try:
                 run = run_optimizer(chosen, partial(lesson_optimizer, name, lr=lr, **_settings(name, c)),
                                     (c["x0"], c["y0"]), c["steps"])
             except ValueError as err:  # a setting the optimizer refuses, e.g. Nesterov with μ = 0
                 problems.append(which + str(err))
+                failed = True
                 continue
             label = f"{name}, η = {lr:.2g}" + (" (second)" if which and name == c["optimizer"] else "")
             runs[label] = run
             x, y = run.final
             if run.diverged:
                 problems.append(which + run.message + "; lower η")
+                failed = True
             elif not (chosen.xlim[0] <= x <= chosen.xlim[1] and chosen.ylim[0] <= y <= chosen.ylim[1]):
                 problems.append(f"{which}the path ends outside the window, at ({x:.3g}, {y:.3g})")
         if runs:
@@ -122,8 +124,7 @@ def optimizer_explorer(
         for ax in (ax_path, ax_loss):
             ax.title.set_fontsize(10)
         if problems:
-            diverged = any("diverged" in p or "refuse" in p or "requires" in p for p in problems)
-            draw_message(ax_path, "\n".join(problems), color="crimson" if diverged else "darkorange")
+            draw_message(ax_path, "\n".join(problems), color="crimson" if failed else "darkorange")
         show_figure(output, figure)
 
     redraw = Redraw(draw)

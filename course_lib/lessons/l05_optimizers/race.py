@@ -65,7 +65,8 @@ def lesson_optimizer(name: str, params: Iterable[Any], *, lr: float, **settings:
     if name != FLAWED_ADAM:
         return make_optimizer(name, params, lr=lr, **settings)
     params = list(params)
-    if params and type(params[0]).__module__.startswith("torch") or settings.get("library") not in (None, "numpy_nn"):
+    on_torch = bool(params) and type(params[0]).__module__.startswith("torch")
+    if on_torch or settings.get("library") not in (None, "numpy_nn"):
         raise ValueError("FlawedAdam exists only in NumPy (course_lib.lessons.l05_optimizers.flawed_adam); torch has no flawed Adam.")
     return FlawedAdam(params, lr=lr, betas=settings.get("betas", (0.9, 0.999)))
 
