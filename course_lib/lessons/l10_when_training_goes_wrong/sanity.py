@@ -94,7 +94,7 @@ def initial_losses(*, seeds: Sequence[int] = (0, 1, 2), weight_scale: float = 1.
     return np.array(losses)
 
 
-def overfit_tiny_batch(*, n: int = 32, steps: int = 200, lr: float = 0.1, seed: int = 0,
+def overfit_tiny_batch(*, n: int = 32, steps: int = 150, lr: float = 0.1, seed: int = 0,
                        sizes: Sequence[int] = SIZES) -> NDArray:
     """Train a fresh MLP with plain SGD on the same ``n`` images for ``steps`` steps: the loss of each step.
 
