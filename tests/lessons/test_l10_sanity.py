@@ -224,6 +224,7 @@ MISTAKES = {
     "mean of element-wise ratios": (lambda b, a: np.mean(np.abs(a - b) / np.abs(b)), "entry-by-entry ratios"),
     "signed element-wise ratios": (lambda b, a: np.mean((a - b) / b), "signs cancel"),
     "L1 norms": (lambda b, a: np.abs(a - b).sum() / np.abs(b).sum(), "L1 norm"),
+    "spectral norms": (lambda b, a: norm(a - b, 2) / norm(b, 2), "spectral norms"),
     "an array, entry by entry": (lambda b, a: np.abs(a - b) / np.abs(b), "Return one number for the whole layer"),
     "the norm of each row": (lambda b, a: norm(a - b, axis=1) / norm(b, axis=1), "not entry by entry"),
 }

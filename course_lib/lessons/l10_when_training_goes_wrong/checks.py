@@ -88,6 +88,8 @@ def check_update_ratio(update_ratio: Callable[[NDArray, NDArray], float]) -> Non
                  "weight near 0 can blow up. Compare the norm of the whole change with the norm of the whole matrix."),
                 (np.abs(dw).sum() / np.abs(before).sum(), "these are sums of absolute values (the L1 norm); the "
                  "course's ratio uses the Frobenius norm, the square root of the sum of squares."),
+                (norm(dw, 2) / norm(before, 2), "these are spectral norms (a matrix's largest singular value, "
+                 "which ord=2 asks for); the course's ratio uses the Frobenius norm, over all the entries at once."),
             ]
             answer.fail(expected, why=diagnose(got, mistakes, "", **RATIO_TOL))
         harness.passed(len(cases))
