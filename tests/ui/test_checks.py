@@ -304,6 +304,12 @@ RIGHT.update({
 })
 
 
+# Lesson 10, section 1 (sanity checks): the notebook's solution of each, by the check's name.
+RIGHT.update({
+    "check_update_ratio": lambda before, after: float(np.linalg.norm(after - before) / np.linalg.norm(before)),
+})
+
+
 def _each(value, change):
     """``change`` applied to every number of an answer: a number, an array, or a tuple of them."""
     if isinstance(value, (tuple, list)):
