@@ -106,6 +106,9 @@ def check_first_nonfinite(first_nonfinite: Callable) -> None:
                     answer.fail(None, why=_mistake(k, answer.got, expected) or f"in this network ({case.name}) every "
                                 "value stays finite, forward and backward: there is nothing to report.")
                 continue
+            if answer.got is None:
+                answer.fail(expected, why=_mistake(k, None, expected) or f"this network ({case.name}) does have a NaN "
+                            "or inf: None is the answer only when every value stays finite.")
             index, direction = answer.parts("index", "direction", expected=expected,
                                             lead="Return a pair (index, direction), or None when all is finite.")
             i = index.count(expected[0], lead="The index is a whole number: a position in the list of layers.")

@@ -197,7 +197,8 @@ def plot_dashboard(monitor: HealthMonitor, *, layer: str | None = None, metric: 
     if units:
         fractions = [monitor.history[n][kind][last] for n, kind in units]
         colors = ["tab:red" if kind == "dead" else "tab:orange" for _, kind in units]
-        ax_dead.bar([f"{n}\n({kind})" for n, kind in units], fractions, color=colors)
+        ax_dead.bar(np.arange(len(units)), fractions, color=colors)  # numbered bars: no category axis to reset
+        ax_dead.set_xticks(np.arange(len(units)), [f"{n}\n({kind})" for n, kind in units])
     else:
         draw_message(ax_dead, "no ReLU, sigmoid or tanh layer", color="0.4")
 
