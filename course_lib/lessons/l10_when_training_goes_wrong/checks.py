@@ -20,6 +20,7 @@ from course_lib.lessons.l10_when_training_goes_wrong.triage import (  # noqa: E4
     DIRECTIONS, locate_first_nonfinite, planted_cases,
 )
 from course_lib.ui.checks import Harness, Hints  # noqa: E402
+from course_lib.ui.predictions import Prediction  # noqa: E402
 
 FIRST_NONFINITE_HINTS = Hints(
     task="Write first_nonfinite(layers, x, dloss): run the batch x forward through the list of layers, then the "
@@ -128,3 +129,28 @@ def _mistake(k: int, got, expected) -> str:
         if wrong != expected and wrong == got:
             return why
     return ""
+
+
+def adam_zero_eps_verdict() -> str:
+    """The direction of the first NaN or inf when the triage's MNIST network takes one Adam step with ε = 0."""
+    from course_lib.lessons.l10_when_training_goes_wrong.dashboard import monitored_run
+
+    return monitored_run(optimizer="Adam", lr=1e-3, eps=0.0, steps=1, n_train=500).first_nonfinite.direction
+
+
+predict_adam_zero_eps = Prediction(
+    "where the first NaN appears when Adam runs with ε = 0 (one of input, forward, backward, update)",
+    truth=adam_zero_eps_verdict, options=("input", "forward", "backward", "update"),
+)
+
+
+# =============================================================================================
+# The clinic: grading a diagnosis of a broken run, and its fix.
+# Section owned by the clinic work.
+# =============================================================================================
+
+
+# =============================================================================================
+# Depth: the learner's layer norm backward, graded by gradient checks.
+# Section owned by the depth work.
+# =============================================================================================
