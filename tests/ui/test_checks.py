@@ -310,6 +310,29 @@ RIGHT.update({
 })
 
 
+# Lesson 10's dashboard section: the notebook's solution of each new check, by the check's name.
+def _first_nonfinite(layers, x, dloss):
+    if not np.isfinite(x).all():
+        return (0, "input")
+    for i, layer in enumerate(layers):
+        x = layer(x)
+        if not np.isfinite(x).all():
+            return (i, "forward")
+    g = dloss(x)
+    if not np.isfinite(g).all():
+        return (len(layers), "backward")
+    for i in reversed(range(len(layers))):
+        g = layers[i].backward(g)
+        if not np.isfinite(g).all():
+            return (i, "backward")
+    return None
+
+
+RIGHT.update({
+    "check_first_nonfinite": _first_nonfinite,
+})
+
+
 def _each(value, change):
     """``change`` applied to every number of an answer: a number, an array, or a tuple of them."""
     if isinstance(value, (tuple, list)):

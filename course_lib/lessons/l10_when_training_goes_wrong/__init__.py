@@ -1,18 +1,24 @@
 """Lesson 10, when training goes wrong: sanity checks, a training-health dashboard, a clinic of broken runs,
 and the remedies for deep networks."""
 
-from course_lib.lessons import Lesson
-from course_lib.lessons.l10_when_training_goes_wrong.checks import check_update_ratio, predict_initial_loss
+from course_lib.lessons import ExplorerEntry, Lesson, Timing
+from course_lib.lessons.l10_when_training_goes_wrong.checks import (
+    check_first_nonfinite, check_update_ratio, predict_adam_zero_eps, predict_initial_loss,
+)
+from course_lib.lessons.l10_when_training_goes_wrong.dashboard import dashboard_explorer
 
-# The lesson's record is completed as its sections land (dashboard, clinic, depth).
 LESSON = Lesson(
     notebook="10_when_training_goes_wrong.ipynb",
-    checks=(
-        # section 1, sanity checks before training
-        check_update_ratio,
+    explorers=(
+        ExplorerEntry(
+            dashboard_explorer,
+            small=lambda: dashboard_explorer(steps=6, n_train=200, sizes=(784, 16, 10)),
+            full=lambda: dashboard_explorer(lr=0.03, steps=150),
+            timings=(Timing("histogram layer", "layer", ("1 ReLU", "2 Linear")),
+                     Timing("panel 6 metric", "metric", ("grad", "std")),
+                     Timing("steps shown", "upto", (40, 149))),
+        ),
     ),
-    predictions=(
-        # section 1, sanity checks before training
-        predict_initial_loss,
-    ),
+    checks=(check_update_ratio, check_first_nonfinite),
+    predictions=(predict_initial_loss, predict_adam_zero_eps),
 )

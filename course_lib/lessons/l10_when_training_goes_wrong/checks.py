@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.lessons.l10_when_training_goes_wrong.sanity import initial_losses, relative_update
+from course_lib.lessons.l10_when_training_goes_wrong.triage import DIRECTIONS, locate_first_nonfinite, planted_cases
 from course_lib.ui.checks import Harness, Hints, close, diagnose
 from course_lib.ui.predictions import Prediction
 
@@ -93,6 +94,130 @@ def check_update_ratio(update_ratio: Callable[[NDArray, NDArray], float]) -> Non
             ]
             answer.fail(expected, why=diagnose(got, mistakes, "", **RATIO_TOL))
         harness.passed(len(cases))
+
+
+# -- the first-NaN locator (the dashboard's exercise; the triage section uses it) -------------
+
+FIRST_NONFINITE_HINTS = Hints(
+    task="Write first_nonfinite(layers, x, dloss): run the batch x forward through the list of layers, then the "
+         "loss gradient dloss(output) backward from the last layer to the first, and return where the first NaN or "
+         "inf appears: (0, \"input\") for the data, (i, \"forward\") for the output of layers[i], "
+         "(len(layers), \"backward\") for the loss gradient, (i, \"backward\") for the gradient layers[i] passes "
+         "back; None if everything stays finite.",
+    idea="A NaN or inf spreads: every layer after the one where it was born inherits it. So look in the order the "
+         "numbers are computed (the data, each layer's output from the first layer on, then the loss gradient and "
+         "each gradient from the last layer back to the first) and stop at the first value that is not finite. "
+         "Both NaN and ±inf count: an overflow gives inf first, and NaN comes only later (inf − inf, 0 · inf).",
+    formula="finite(a) = every entry of a is neither NaN nor ±inf. Check x; then for i = 0, 1, …: x ← layers[i](x), "
+            "check; g ← dloss(x), check (position len(layers)); for i = n−1, …, 0: g ← layers[i].backward(g), check.",
+    code="`np.isfinite(a).all()` is True when a is all finite; `for i, layer in enumerate(layers)` for the forward, "
+         "`for i in reversed(range(len(layers)))` for the backward, and `return (i, \"forward\")` at the first bad "
+         "value.",
+)
+
+# The typical mistakes, each a flag of _located: what a locator with that mistake returns.
+_LOCATOR_MISTAKES = {
+    "no_backward": "the backward pass is never searched: a NaN or inf can be born there while the whole forward pass "
+                   "is finite (a huge gradient overflowing in one layer). After the forward pass, send the loss "
+                   "gradient back through the layers and look at each gradient too.",
+    "forward_word": "the layer is right but the direction is not: this value was first broken in the backward pass "
+                    "(the gradient that layer passed back), and the answer must say \"backward\", or the search for "
+                    "the cause starts in the wrong place.",
+    "input_side": "the backward gradients are searched from the input side. The backward pass runs from the last layer "
+                  "to the first, so the first broken gradient is the one nearest the loss; the layers below it only "
+                  "inherit it. Look at each gradient as the backward pass produces it.",
+    "last": "this is the last broken value, not the first: once a NaN or inf is born, every later layer inherits it, "
+            "so the last one says nothing about the cause. Stop at the first value that is not finite.",
+    "nan_only": "only NaN is looked for, but an overflow gives inf first; the NaN comes later (inf − inf, 0 · inf), "
+                "in a layer that only inherited the inf. Look for values that are not finite: NaN, inf and −inf.",
+    "no_input": "the data itself is broken (a NaN or inf pixel): the first place to look is the input batch, before "
+                "any layer, and the answer then names the input.",
+    "no_loss_grad": "the loss gradient itself is broken (a naive softmax overflows on large logits, lesson 02), and "
+                    "it comes before any layer's backward: check it, and name it by the position after the last "
+                    "layer.",
+    "shift+1": "the direction is right, but the layer is one too far along: count the layers from 0, as the list does.",
+    "shift-1": "the direction is right, but the layer is one before the broken one: count the layers from 0, as the "
+               "list does.",
+}
+
+
+def _located(case, mistake: str) -> tuple[int, str] | None:
+    """What a locator with ``mistake`` (a key of _LOCATOR_MISTAKES) returns on ``case``."""
+    bad = (lambda a: bool(np.isnan(a).any())) if mistake == "nan_only" else (lambda a: not np.isfinite(a).all())
+    layers, x, found = case.layers, case.x, []
+    if bad(x) and mistake != "no_input":
+        return (0, "input")
+    for i, layer in enumerate(layers):
+        x = layer(x)
+        if bad(x):
+            found.append((i, "forward"))
+    if found and mistake != "last":
+        found = found[:1]
+    if not found and mistake != "no_backward":
+        grad = case.dloss(x)
+        if bad(grad) and mistake != "no_loss_grad":
+            found.append((len(layers), "backward"))
+        grads = {}
+        for i in range(len(layers) - 1, -1, -1):
+            grad = grads[i] = layers[i].backward(grad)
+        order = sorted(grads) if mistake == "input_side" else sorted(grads, reverse=True)
+        found += [(i, "backward") for i in order if bad(grads[i])]
+    if not found:
+        return None
+    index, direction = found[-1] if mistake == "last" else found[0]
+    shift = {"shift+1": 1, "shift-1": -1}.get(mistake, 0)
+    return (index + shift, "forward" if mistake == "forward_word" else direction)
+
+
+def check_first_nonfinite(first_nonfinite: Callable) -> None:
+    """``first_nonfinite(layers, x, dloss)`` must return where the first NaN or inf appears (see the task)."""
+    n_cases = len(planted_cases())
+    with Harness(first_nonfinite, FIRST_NONFINITE_HINTS) as harness:
+        for k in range(n_cases):
+            case = planted_cases()[k]
+            answer = harness.call(case.layers, case.x, case.dloss)
+            fresh = planted_cases()[k]
+            expected = locate_first_nonfinite(fresh.layers, fresh.x, fresh.dloss)
+            if expected is None:
+                if answer.got is not None:
+                    answer.fail(None, why=_mistake(k, answer.got, expected) or f"in this network ({case.name}) every "
+                                "value stays finite, forward and backward: there is nothing to report.")
+                continue
+            if answer.got is None:
+                answer.fail(expected, why=_mistake(k, None, expected) or f"this network ({case.name}) does have a NaN "
+                            "or inf: None is the answer only when every value stays finite.")
+            index, direction = answer.parts("index", "direction", expected=expected,
+                                            lead="Return a pair (index, direction), or None when all is finite.")
+            i = index.count(expected[0], lead="The index is a whole number: a position in the list of layers.")
+            if direction.got not in DIRECTIONS:
+                direction.refuse('one of the words "input", "forward" or "backward"', expected[1],
+                                 'The direction is one of the words "input", "forward" or "backward".')
+            if (i, direction.got) != expected:
+                answer.fail(expected, why=_mistake(k, (i, direction.got), expected) or f"in this network ({case.name}) "
+                            "the first NaN or inf is somewhere else: look at every value in the order it is computed.")
+        harness.passed(n_cases)
+
+
+def _mistake(k: int, got, expected) -> str:
+    """The why of the first typical mistake whose answer on planted case ``k`` is ``got`` (and not the right one)."""
+    for mistake, why in _LOCATOR_MISTAKES.items():
+        wrong = _located(planted_cases()[k], mistake)
+        if wrong != expected and wrong == got:
+            return why
+    return ""
+
+
+def adam_zero_eps_verdict() -> str:
+    """The direction of the first NaN or inf when the triage's MNIST network takes one Adam step with ε = 0."""
+    from course_lib.lessons.l10_when_training_goes_wrong.dashboard import monitored_run
+
+    return monitored_run(optimizer="Adam", lr=1e-3, eps=0.0, steps=1, n_train=500).first_nonfinite.direction
+
+
+predict_adam_zero_eps = Prediction(
+    "where the first NaN appears when Adam runs with ε = 0 (one of input, forward, backward, update)",
+    truth=adam_zero_eps_verdict, options=("input", "forward", "backward", "update"),
+)
 
 
 # =============================================================================================

@@ -1,0 +1,272 @@
+"""Lesson 10's training-health dashboard: one figure that reads a :class:`HealthMonitor`, and its explorer.
+
+:func:`monitored_run` trains a small MLP on an MNIST subset, the NumPy twin or the torch twin (the
+same starting weights, the same batches), under a :class:`HealthMonitor`, and returns the monitor.
+:func:`plot_dashboard` draws what the monitor recorded, six panels:
+
+1. the loss at each step (log scale), with the step of the first NaN or inf marked;
+2. and 3. histograms of one layer's outputs and of the gradients ∂L/∂y that reached them, at the
+   last step (the monitor keeps a sample of the last step only);
+4. the fraction of dead units (ReLU: 0 for every example of the batch) or saturated units (sigmoid,
+   tanh: within 0.01 of a bound) of each activation layer, at one step;
+5. the update/weight ratio ‖ΔW‖/‖W‖ of each layer with a weight, step by step, on a log scale, with
+   the healthy band around 1e-3 shaded;
+6. one more metric of every layer, step by step (the gradient norm ‖∂L/∂y‖ by default).
+
+Where the monitor saw a NaN or inf, the figure says where: the step, the layer and the direction.
+:func:`dashboard_explorer` puts the same figure under three controls (the layer of the histograms,
+the metric of panel 6, the last step shown). The figure holds no maths: the numbers are the monitor's.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from course_lib.lessons.l10_when_training_goes_wrong.health import METRICS, HealthMonitor
+from course_lib.ui.explorer import SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, show_figure
+
+__all__ = ["HEALTHY_RATIO", "METRIC_LABELS", "dashboard_explorer", "mnist_subset", "monitored_run", "plot_dashboard"]
+
+#: The band of update/weight ratios read as healthy: a decade either side of the rule of thumb 1e-3.
+HEALTHY_RATIO = (1e-4, 1e-2)
+#: What panel 6 can show, with the words on its axis.
+METRIC_LABELS = {"grad": "‖∂L/∂y‖, gradient reaching the layer", "std": "std of the layer's outputs",
+                 "mean": "mean of the layer's outputs", "dead": "fraction of dead units",
+                 "saturated": "fraction of saturated units"}
+
+
+@functools.lru_cache(maxsize=4)
+def mnist_subset(n: int = 2000) -> tuple[NDArray, NDArray]:
+    """The first ``n`` MNIST training images, standardised (float32, (n, 784)), and their labels."""
+    from course_lib.data import load_mnist
+
+    X, y = load_mnist("train", normalize="standard")
+    return X[:n], y[:n]
+
+
+def monitored_run(*, library: str = "numpy", sizes: tuple[int, ...] = (784, 64, 32, 10), activation: str = "relu",
+                  optimizer: str = "SGD", lr: float = 0.05, eps: float = 1e-8, clip: float | None = None,
+                  steps: int = 100, batch_size: int = 64, n_train: int = 2000, nan_pixel_at: int | None = None,
+                  seed: int = 0) -> HealthMonitor:
+    """Train an MLP on MNIST under a :class:`HealthMonitor` and return the monitor (its hooks removed).
+
+    The torch twin (``library="torch"``) starts from the NumPy twin's weights and sees the same
+    batches, so the two monitors tell the same story up to float32 rounding.
+
+    Args:
+        library: ``"numpy"`` (``numpy_nn``) or ``"torch"`` (``torch_nn``); float32 either way.
+        sizes, activation: the MLP's layer sizes and hidden activation.
+        optimizer: ``"SGD"`` (plain) or ``"Adam"``, with learning rate ``lr`` (and ``eps`` for Adam).
+        clip: clip the gradients' joint norm to this before each step (lesson 06); None: no clipping.
+        steps, batch_size: how many steps, on batches of how many images drawn from ``n_train``.
+        nan_pixel_at: the step at which one pixel of the batch is NaN (bad data); None: clean data.
+        seed: the weights' and the batches' random seed.
+    """
+    from course_lib.numpy_nn.losses import CrossEntropyLoss
+    from course_lib.numpy_nn.models import MLP
+    from course_lib.numpy_nn.optimizers import SGD, Adam
+    from course_lib.numpy_nn.regularization import clip_grad_norm_
+
+    if library not in ("numpy", "torch") or optimizer not in ("SGD", "Adam"):
+        raise ValueError(f"monitored_run: library must be 'numpy' or 'torch' and optimizer 'SGD' or 'Adam'; got "
+                         f"{library!r} and {optimizer!r}.")
+    X, y = mnist_subset(n_train)
+    rng = np.random.default_rng(seed)
+    model = MLP(sizes, activation=activation, rng=rng).astype(np.float32)
+    batches = [rng.integers(0, len(X), batch_size) for _ in range(steps)]
+    if library == "torch":
+        return _torch_run(model, X, y, batches, optimizer, lr, eps, clip, nan_pixel_at)
+    loss_fn = CrossEntropyLoss()
+    opt = SGD(model.parameters(), lr=lr) if optimizer == "SGD" else Adam(model.parameters(), lr=lr, eps=eps)
+    with HealthMonitor(model) as monitor, np.errstate(all="ignore"):  # a broken run's overflows are the point
+        for t, batch in enumerate(batches):
+            xb = _broken(X[batch], t == nan_pixel_at)
+            opt.zero_grad()
+            loss = loss_fn(model(xb), y[batch])
+            model.backward(loss_fn.backward())
+            if clip is not None:
+                clip_grad_norm_(model.parameters(), clip)
+            monitor.step(opt, loss)
+    return monitor
+
+
+def _broken(xb: NDArray, bad: bool) -> NDArray:
+    if bad:
+        xb = xb.copy()
+        xb[0, 14 * 28 + 14] = np.nan  # one pixel in the middle of the first image
+    return xb
+
+
+def _torch_run(np_model: Any, X: NDArray, y: NDArray, batches: list[NDArray], optimizer: str, lr: float, eps: float,
+               clip: float | None, nan_pixel_at: int | None) -> HealthMonitor:
+    import torch
+
+    from course_lib.torch_nn.models import MLP, copy_weights_numpy_to_torch
+
+    activation = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid"}[type(np_model[1]).__name__]
+    model = copy_weights_numpy_to_torch(np_model, MLP(np_model.sizes, activation=activation))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = (torch.optim.SGD(model.parameters(), lr=lr) if optimizer == "SGD"
+           else torch.optim.Adam(model.parameters(), lr=lr, eps=eps))
+    with HealthMonitor(model) as monitor:
+        for t, batch in enumerate(batches):
+            xb = torch.from_numpy(_broken(X[batch], t == nan_pixel_at))
+            opt.zero_grad()
+            loss = loss_fn(model(xb), torch.from_numpy(y[batch]))
+            loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            monitor.step(opt, loss)
+    return monitor
+
+
+# ---- the figure ----------------------------------------------------------------------------------
+
+
+def _layers_with(monitor: HealthMonitor, metric: str) -> list[str]:
+    return [n for n in monitor.names if not np.all(np.isnan(monitor.history[n][metric]))]
+
+
+def _finite(values: NDArray) -> NDArray:
+    values = np.asarray(values, dtype=float)
+    return values[np.isfinite(values)]
+
+
+def _histogram(ax: Any, values: NDArray | None, title: str, xlabel: str, color: str) -> None:
+    ax.set(title=title, xlabel=xlabel, ylabel="count (last step's sample)")
+    finite = _finite(values) if values is not None else np.array([])
+    if finite.size == 0:
+        draw_message(ax, "no finite values to show" if values is not None else "not recorded for this layer",
+                     color="0.4")
+        return
+    ax.hist(finite, bins=40, color=color, alpha=0.8, label=f"{finite.size} values")
+    if finite.size < np.size(values):
+        ax.text(0.98, 0.95, f"{np.size(values) - finite.size} NaN or inf left out", transform=ax.transAxes,
+                ha="right", va="top", color="crimson", fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def plot_dashboard(monitor: HealthMonitor, *, layer: str | None = None, metric: str = "grad",
+                   upto: int | None = None, figure: Any = None, title: str | None = None) -> Any:
+    """Draw the six panels of the module's docstring from ``monitor``; returns the Figure.
+
+    Args:
+        monitor: a :class:`HealthMonitor` that has recorded at least one step.
+        layer: the layer whose outputs and gradients the histograms show (default: the last activation).
+        metric: the per-layer metric of panel 6, one of :data:`METRIC_LABELS`.
+        upto: show steps 0..upto only (default: all); the dead/saturated bars are at step ``upto``.
+        figure: a Figure with 6 Axes to draw into (an explorer's); None makes a new one.
+        title: the figure's title (default: says how many steps and where the first NaN or inf was).
+    """
+    if metric not in METRIC_LABELS:
+        raise ValueError(f"plot_dashboard: metric must be one of {', '.join(METRIC_LABELS)}; got {metric!r}.")
+    if monitor.steps == 0:
+        raise ValueError("plot_dashboard: the monitor has recorded no step yet; train with monitor.step(...) first.")
+    if figure is None:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(12, 6.6), layout="constrained")
+        figure.subplots(2, 3)
+    ax_loss, ax_act, ax_grad, ax_dead, ax_ratio, ax_metric = figure.axes[:6]
+    activations = [n for n in monitor.names if n.split()[-1] not in ("Linear",)]
+    layer = layer if layer is not None else (activations or monitor.names)[-1]
+    if layer not in monitor.names:
+        raise ValueError(f"plot_dashboard: layer must be one of {monitor.names}; got {layer!r}.")
+    last = monitor.steps - 1 if upto is None else int(np.clip(upto, 0, monitor.steps - 1))
+    steps = np.arange(last + 1)
+    bad = monitor.first_nonfinite
+
+    losses = np.asarray(monitor.losses[: last + 1], dtype=float)
+    ax_loss.plot(steps, np.where(np.isfinite(losses), losses, np.nan), color="tab:blue", label="training loss")
+    ax_loss.set(title="1. Loss per step", xlabel="step t", ylabel="loss (log scale)", yscale="log")
+    if bad is not None and bad.step <= last:
+        ax_loss.axvline(bad.step, color="crimson", linestyle="--", label=f"first NaN/inf (step {bad.step})")
+    ax_loss.legend(loc="upper right", fontsize=8)
+
+    _histogram(ax_act, monitor.values.get(layer), f"2. Outputs of {layer}", "output value y", "tab:green")
+    _histogram(ax_grad, monitor.grads.get(layer), f"3. Gradients ∂L/∂y at {layer}", "gradient value", "tab:purple")
+
+    units = [(n, "dead" if not np.isnan(monitor.history[n]["dead"][last]) else "saturated") for n in monitor.names
+             if not (np.isnan(monitor.history[n]["dead"][last]) and np.isnan(monitor.history[n]["saturated"][last]))]
+    ax_dead.set(title=f"4. Dead or saturated units at step {last}", xlabel="activation layer",
+                ylabel="fraction of units", ylim=(0, 1.05))
+    if units:
+        fractions = [monitor.history[n][kind][last] for n, kind in units]
+        colors = ["tab:red" if kind == "dead" else "tab:orange" for _, kind in units]
+        ax_dead.bar(np.arange(len(units)), fractions, color=colors)  # numbered bars: no category axis to reset
+        ax_dead.set_xticks(np.arange(len(units)), [f"{n}\n({kind})" for n, kind in units])
+    else:
+        draw_message(ax_dead, "no ReLU, sigmoid or tanh layer", color="0.4")
+
+    ax_ratio.axhspan(*HEALTHY_RATIO, color="tab:green", alpha=0.12, label="healthy band (1e-4 to 1e-2)")
+    ax_ratio.axhline(1e-3, color="tab:green", linestyle=":", linewidth=1)
+    for name in _layers_with(monitor, "update_ratio"):
+        ratio = np.asarray(monitor.history[name]["update_ratio"][: last + 1], dtype=float)
+        ax_ratio.plot(steps, np.where(ratio > 0, ratio, np.nan), label=name)
+    ax_ratio.set(title="5. Update/weight ratio ‖ΔW‖/‖W‖", xlabel="step t", ylabel="ratio (log scale)", yscale="log")
+    ax_ratio.legend(loc="upper right", fontsize=8)
+
+    named = _layers_with(monitor, metric)
+    for name in named:
+        series = np.asarray(monitor.history[name][metric][: last + 1], dtype=float)
+        ax_metric.plot(steps, np.where(np.isfinite(series), series, np.nan), label=name)
+    log = metric in ("grad", "std") and any(np.nanmin(_finite(monitor.history[n][metric]), initial=np.inf) > 0
+                                            for n in named)
+    ax_metric.set(title=f"6. Per layer: {metric}", xlabel="step t", ylabel=METRIC_LABELS[metric],
+                  yscale="log" if log else "linear")
+    if named:
+        ax_metric.legend(loc="upper right", fontsize=7, ncol=2)
+    else:
+        draw_message(ax_metric, f"no layer has a '{metric}' value", color="0.4")
+
+    if bad is not None:
+        draw_message(ax_loss, str(bad), y=0.25, width=36)
+    if title is None:
+        verdict = "no NaN or inf" if bad is None else str(bad)
+        title = f"Training health over {monitor.steps} steps: {verdict}"
+    figure.suptitle(title, color="crimson" if bad is not None else "black")
+    return figure
+
+
+# ---- the explorer --------------------------------------------------------------------------------
+
+
+def dashboard_explorer(monitor: HealthMonitor | None = None, **run: Any) -> Explorer:
+    """The dashboard under three controls; trains :func:`monitored_run` with ``run`` if no monitor is given.
+
+    Controls: ``layer`` (whose outputs and gradients the histograms show), ``metric`` (panel 6:
+    ‖∂L/∂y‖, std, mean, dead, saturated), ``upto`` (the last step shown: scroll back to see how it
+    started), ``reset``.
+    """
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    monitor = monitor if monitor is not None else monitored_run(**run)
+    if monitor.steps == 0:
+        raise ValueError("dashboard_explorer: the monitor has recorded no step yet.")
+    figure = Figure(figsize=(12, 6.6), layout="constrained")
+    figure.subplots(2, 3)
+    activations = [n for n in monitor.names if n.split()[-1] != "Linear"] or monitor.names
+    controls: dict[str, Any] = {
+        "layer": widgets.Dropdown(options=monitor.names, value=activations[-1], description="layer (histograms)",
+                                  style=SLIDER["style"]),
+        "metric": widgets.Dropdown(options=[(f"{k}: {v}", k) for k, v in METRIC_LABELS.items() if k in METRICS],
+                                   value="grad", description="panel 6 shows", style=SLIDER["style"]),
+        "upto": widgets.IntSlider(value=monitor.steps - 1, min=0, max=monitor.steps - 1,
+                                  description="show steps up to t", **SLIDER),
+    }
+    output = widgets.Output()
+
+    def draw() -> None:
+        clear_axes(*figure.axes)
+        plot_dashboard(monitor, layer=controls["layer"].value, metric=controls["metric"].value,
+                       upto=controls["upto"].value, figure=figure)
+        show_figure(output, figure)
+
+    explorer = assemble_explorer(figure, controls, Redraw(draw), output, [["layer", "metric"], ["upto", "reset"]])
+    explorer.monitor = monitor  # type: ignore[attr-defined]
+    return explorer
