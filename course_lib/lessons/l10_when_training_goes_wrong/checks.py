@@ -3,32 +3,38 @@ locator and layer norm backward, and the clinic's diagnoses."""
 
 from __future__ import annotations
 
-
-
 # =============================================================================================
 # Sanity checks, the dashboard and the NaN triage (checks of the update/weight ratio and the
 # first-NaN locator). Section owned by the dashboard work.
 # =============================================================================================
-
-
 # =============================================================================================
 # The clinic: grading a diagnosis of a broken run, and its fix.
 # Section owned by the clinic work.
 # =============================================================================================
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from collections.abc import Callable, Mapping  # noqa: E402  (each section keeps its own imports)
-from typing import Any  # noqa: E402
+from course_lib.lessons.l10_when_training_goes_wrong.clinic_cases import (
+    CASES,
+    CAUSES,
+    normalise_cause,
+    wrong_cause_why,
+)
+from course_lib.ui.checks import CheckFailed, Harness, Hints, describe
 
-from course_lib.lessons.l10_when_training_goes_wrong.clinic_cases import (  # noqa: E402
-    CASES, CAUSES, normalise_cause, wrong_cause_why)
-from course_lib.ui.checks import CheckFailed, Harness, Hints, describe  # noqa: E402
+
+def _shown(value: Any) -> str:
+    """A value for a message, each dict in it by its keys only (a fix's values are what the learner must find)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: …" for key in list(value)[:6]) + "}"
+    if isinstance(value, (tuple, list)) and any(isinstance(v, dict) for v in value):
+        inner = ", ".join(_shown(v) for v in value[:6])
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    return describe(value)
 
 
 def _brief(value: Any) -> str:
-    """What came back, for a message: a dict by its keys only (its values may be long)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key!r}: …" for key in list(value)[:6]) + "}, a dict"
-    return f"{describe(value)}, a {type(value).__name__}"
+    return f"{_shown(value)}, a {type(value).__name__}"
 
 
 def _case_check(number: int) -> Callable[[Callable[[], Any]], None]:
@@ -54,7 +60,7 @@ def _case_check(number: int) -> Callable[[Callable[[], Any]], None]:
                 fail(_brief(got), "a tuple of 2 values (cause, fix)", "Return two values: the cause, then the fix.")
             cause, fix = got
             if not isinstance(cause, str):
-                fail(f"{describe(got)}, whose cause is {_brief(cause)}", "the cause to be one of the strings "
+                fail(f"{_shown(got)}, whose cause is {_brief(cause)}", "the cause to be one of the strings "
                      "in CAUSES", "The cause is a string: copy one of CAUSES.")
             named = normalise_cause(cause)
             if named not in CAUSES:

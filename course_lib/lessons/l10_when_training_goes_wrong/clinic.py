@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from course_lib.data import MNIST_MEAN, MNIST_STD, load_mnist
 from course_lib.lessons.l10_when_training_goes_wrong.health import HealthMonitor
 
-__all__ = ["CHOICES", "DEFAULTS", "FIXED", "ClinicRun", "clinic_data", "full_settings", "plot_run", "run_settings",
+__all__ = ["CHOICES", "DEFAULTS", "FIXED", "ClinicRun", "clinic_data", "full_settings", "plot_clinic_run", "run_settings",
            "settings_text"]
 
 #: The healthy recipe: every setting of a clinic run, at the value that trains well.
@@ -303,7 +303,7 @@ _PANELS = {"dead": "dead fraction", "update_ratio": "‖ΔW‖/‖W‖", "std": 
            "mean": "mean of the output", "saturated": "saturated fraction", "max_logit": "largest |logit|"}
 
 
-def plot_run(run: ClinicRun, metric: str = "update_ratio", *, title: str = "", axes: Any = None) -> Any:
+def plot_clinic_run(run: ClinicRun, metric: str = "update_ratio", *, title: str = "", axes: Any = None) -> Any:
     """Three panels: the loss per step (with ln 10 and the first NaN or inf marked), the accuracies
     after each epoch, and ``metric`` per step for each layer it applies to (``"max_logit"``: the largest
     |logit| of each step, with float16's ceiling ln 65 504 ≈ 11.1 marked). Returns the three axes."""
@@ -311,7 +311,7 @@ def plot_run(run: ClinicRun, metric: str = "update_ratio", *, title: str = "", a
     from matplotlib.ticker import MaxNLocator
 
     if metric not in _PANELS:
-        raise ValueError(f"plot_run: metric must be one of {', '.join(_PANELS)}; got {metric!r}.")
+        raise ValueError(f"plot_clinic_run: metric must be one of {', '.join(_PANELS)}; got {metric!r}.")
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(13, 3.3), constrained_layout=True)
     ax_loss, ax_acc, ax_metric = axes

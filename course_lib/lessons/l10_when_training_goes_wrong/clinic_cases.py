@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.lessons.l10_when_training_goes_wrong.clinic import FIXED, ClinicRun, full_settings, plot_run, run_settings
+from course_lib.lessons.l10_when_training_goes_wrong.clinic import (
+    FIXED,
+    ClinicRun,
+    full_settings,
+    plot_clinic_run,
+    run_settings,
+)
 
 __all__ = ["CASES", "CAUSES", "Case", "facts", "normalise_cause", "plot_case", "run_case", "summary", "wrong_cause_why"]
 
@@ -324,6 +330,6 @@ def summary(run: ClinicRun) -> str:
 
 
 def plot_case(number: int, run: ClinicRun | None = None) -> Any:
-    """Case ``number``'s picture (:func:`clinic.plot_run` with the case's panel); ``run`` default: the broken run."""
+    """Case ``number``'s picture (:func:`clinic.plot_clinic_run` with the case's panel); ``run`` default: the broken run."""
     run = run_case(number) if run is None else run
-    return plot_run(run, CASES[number].panel, title=f"Case {number}")
+    return plot_clinic_run(run, CASES[number].panel, title=f"Case {number}")
