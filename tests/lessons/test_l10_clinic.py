@@ -243,3 +243,11 @@ def test_the_summary_and_the_pictures_show_the_run(number=6):
     assert max(logit_axes[2].get_lines()[0].get_ydata()) == pytest.approx(max(run_case(9).max_logit))
     with pytest.raises(ValueError, match="metric"):
         plot_clinic_run(run, "colour")
+
+
+def test_a_torch_run_leaves_torchs_thread_count_as_it_was():
+    import torch
+
+    before = torch.get_num_threads()
+    run_case(9, {"dtype": "bfloat16"})
+    assert torch.get_num_threads() == before

@@ -248,8 +248,18 @@ def _optimizer(model: Any, s: dict[str, Any]) -> Any:
 def run_settings(changes: Mapping[str, Any] | None = None, base: Mapping[str, Any] | None = None) -> ClinicRun:
     """Train one clinic run with ``base`` (default :data:`DEFAULTS`) changed by ``changes``; see the module."""
     settings = full_settings(changes, base)
-    with np.errstate(all="ignore"):  # an overflow is the symptom: the monitor reports it, NumPy need not warn
-        return _run(tuple(settings.items()))
+    threads = None
+    if settings["twin"] == "torch":  # a 784-64-10 network is too small to share: a second thread only waits
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+    try:
+        with np.errstate(all="ignore"):  # an overflow is the symptom: the monitor reports it, NumPy need not warn
+            return _run(tuple(settings.items()))
+    finally:
+        if threads is not None:
+            torch.set_num_threads(threads)
 
 
 @functools.lru_cache(maxsize=32)
