@@ -24,7 +24,7 @@ from course_lib.lessons.l10_when_training_goes_wrong.clinic import (
     run_settings,
 )
 
-__all__ = ["CASES", "CAUSES", "Case", "facts", "normalise_cause", "plot_case", "run_case", "summary", "wrong_cause_why"]
+__all__ = ["CASES", "CAUSES", "SIGNATURES", "Case", "facts", "normalise_cause", "plot_case", "run_case", "summary", "wrong_cause_why"]
 
 #: The named causes a diagnosis chooses from: the ten cases' causes and three that fit none of them.
 CAUSES = (
