@@ -333,6 +333,21 @@ RIGHT.update({
 })
 
 
+# Lesson 10's clinic: each case's diagnosis, (cause, fix), as the notebook's solution returns it.
+RIGHT.update({
+    "check_case_1": lambda: ("softmax applied twice", {"softmax_layer": False}),
+    "check_case_2": lambda: ("learning rate too large", {"lr": 0.1}),
+    "check_case_3": lambda: ("gradients never zeroed", {"zero_grad": True}),
+    "check_case_4": lambda: ("model not in evaluation mode", {"eval_mode": True}),
+    "check_case_5": lambda: ("dead ReLUs", {"lr": 0.1}),
+    "check_case_6": lambda: ("inputs not normalised", {"inputs": "unit"}),
+    "check_case_7": lambda: ("labels shuffled apart from images", {"shuffle": "together"}),
+    "check_case_8": lambda: ("validation data leaked into training", {"validation": "held out"}),
+    "check_case_9": lambda: ("float16 overflow", {"dtype": "float32"}),
+    "check_case_10": lambda: ("loss summed, not averaged", {"reduction": "mean"}),
+})
+
+
 def _each(value, change):
     """``change`` applied to every number of an answer: a number, an array, or a tuple of them."""
     if isinstance(value, (tuple, list)):
