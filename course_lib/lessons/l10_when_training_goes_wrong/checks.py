@@ -82,6 +82,8 @@ def layer_norm_mistakes(dy: NDArray, x: NDArray, gamma: NDArray, eps: float) -> 
         "batch axis": ("these are batch norm's statistics: the means run down the batch (over the examples). Layer "
                        "norm normalises each example over its own features, so every mean runs along a row.",
                        rows(axis=0)),
+        "sign": ("The sign is flipped: backpropagation passes the gradient on as it is; the minus sign belongs to "
+                 "the descent step, not to the gradient.", tuple(-part for part in right)),
         "gamma mean": ("dγ and dβ average the examples; they add up: every example's loss depends on the same γ and "
                        "β, and the mean of the loss is already in dy.", (right[0], right[1] / len(x), right[2] / len(x))),
         "gamma axis": ("dγ and dβ are summed over the wrong axis: γ and β have one value per feature, so their "

@@ -195,17 +195,17 @@ def train_race(kinds, train: tuple[NDArray, NDArray], val: tuple[NDArray, NDArra
             rng = np.random.default_rng(seed)
             model = build_deep_net(kind, depth, width=width, n_in=train[0].shape[1], rng=rng)
             optimizer, loss_fn, run = SGD(model.parameters(), lr=lr, momentum=momentum), CrossEntropyLoss(), []
+            batches = (batch for _ in range(epochs) for batch in iterate_minibatches(*train, batch_size, rng=rng))
             with np.errstate(all="ignore"):
-                for _ in range(epochs):
-                    for Xb, yb in iterate_minibatches(*train, batch_size, rng=rng):
-                        optimizer.zero_grad()
-                        run.append(float(loss_fn(model(Xb), yb)))
-                        if not np.isfinite(run[-1]):
-                            break
-                        model.backward(loss_fn.backward())
-                        if name != kind:
-                            clip_grad_norm_(model.parameters(), clip)
-                        optimizer.step()
+                for Xb, yb in batches:
+                    optimizer.zero_grad()
+                    run.append(float(loss_fn(model(Xb), yb)))
+                    if not np.isfinite(run[-1]):
+                        break
+                    model.backward(loss_fn.backward())
+                    if name != kind:
+                        clip_grad_norm_(model.parameters(), clip)
+                    optimizer.step()
                 model.eval()
                 logits = model(val[0])
             steps = epochs * -(-len(train[0]) // batch_size)
