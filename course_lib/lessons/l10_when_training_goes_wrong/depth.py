@@ -28,7 +28,8 @@ from course_lib.numpy_nn.regularization import clip_grad_norm_
 from course_lib.numpy_nn.residual import Residual
 
 __all__ = ["DEPTHS", "KINDS", "RATIO_OPTIONS", "RaceResult", "build_deep_net", "depth_table", "first_layer_norms",
-           "gradient_norms", "layer_norm_forward", "linear_layers", "ratio_words", "standard_batch", "train_race"]
+           "gradient_norms", "layer_norm_forward", "linear_layers", "race_data", "ratio_words", "standard_batch",
+           "train_race"]
 
 #: The network kinds, each with what its hidden block is. Every kind but the first uses He's init.
 KINDS: dict[str, str] = {
@@ -148,10 +149,19 @@ def ratio_words(ratio: float) -> str:
     return RATIO_OPTIONS[int(np.searchsorted(edges, ratio))]
 
 
-def standard_batch(n: int = 256) -> tuple[NDArray, NDArray]:
+def standard_batch(n: int = 64) -> tuple[NDArray, NDArray]:
     """The first ``n`` training images of MNIST, standardised (float64), and their labels: the depth figure's batch."""
     X, y = load_mnist("train", normalize="standard")
     return X[:n].astype(np.float64), y[:n]
+
+
+def race_data(n_train: int = 1920, n_val: int = 1000) -> tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]]:
+    """The race's ``(train, val)``: standardised MNIST training images from the 257th on (the depth figure
+    uses the first 64), ``n_train`` to train on and the next ``n_val`` to validate on (disjoint, float64)."""
+    X, y = load_mnist("train", normalize="standard")
+    X = X[256:256 + n_train + n_val].astype(np.float64)
+    y = y[256:256 + n_train + n_val]
+    return (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
 
 
 def layer_norm_forward(x: NDArray, gamma: NDArray, beta: NDArray, eps: float = 1e-5) -> tuple[NDArray, tuple]:

@@ -3,6 +3,7 @@ and the depth explorer (a depth from 2 to 50 and a network kind; the gradient no
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,8 @@ def plot_race(results: dict[str, RaceResult], ax_loss: Any, ax_acc: Any) -> None
     Right: each kind's validation accuracy after the race, one dot per seed."""
     for i, (name, result) in enumerate(results.items()):
         steps = np.arange(1, result.losses.shape[1] + 1)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a step where every run has diverged: NaN, not drawn
             shown = np.where(result.losses < 10, result.losses, np.nan)  # a loss above 10 runs off the top
             ax_loss.plot(steps, np.nanmedian(shown, axis=0) if np.isfinite(shown).any() else shown[0],
                          color=_colour(name), ls="--" if name.endswith("clipping") else "-", label=name)
@@ -64,7 +66,7 @@ def plot_race(results: dict[str, RaceResult], ax_loss: Any, ax_acc: Any) -> None
     ax_loss.set_ylim(0, 4)
     ax_loss.set_xlabel("step t")
     ax_loss.set_ylabel("training loss (cross-entropy)")
-    ax_loss.set_title("The race: 30-layer networks, the same steps")
+    ax_loss.set_title("The race: 30-layer networks, the same steps (a loss above 4 is off the chart)", fontsize=10)
     ax_loss.legend(fontsize=7)
     ax_acc.set_yticks(range(len(results)), list(results), fontsize=8)
     ax_acc.axvline(0.1, color="black", lw=0.8, ls=":", label="chance, 0.1")
