@@ -34,8 +34,9 @@ from course_lib.ui.checks import Harness, Hints, close
 from course_lib.ui.predictions import Prediction
 
 LAYER_NORM_HINTS = Hints(
-    task="Return (dx, dgamma, dbeta) for layer norm, y = γ ⊙ x̂ + β with x̂ = (x − μ)/√(σ² + ε) over each row's "
-         "features, given the upstream gradient dy and cache = (x, gamma, eps), the forward's input and settings.",
+    task="Return the gradients of layer norm's input x, of γ and of β, in that order, for y = γ ⊙ x̂ + β with "
+         "x̂ = (x − μ)/√(σ² + ε) over each row's features, given the upstream gradient dy and the cache, which holds "
+         "the forward pass's input x, its γ and its ε, in that order.",
     idea="μ and σ² are computed from every feature of the row, so nudging one xⱼ moves the whole row's x̂ three ways: "
          "directly, through the mean and through the variance. The chain rule adds the three paths; γ and β act "
          "per feature, so their gradients gather the examples (the rows). Everything layer norm averages runs "
@@ -109,7 +110,7 @@ def check_layer_norm_backward(layer_norm_backward: Callable[[NDArray, tuple], tu
             numerical = [numerical_gradient_array(output, v, dy) for v in (x, gamma, beta)]
             mistakes = layer_norm_mistakes(dy, x, gamma, eps)
             answer = harness.call(dy, (x, gamma, eps))
-            parts = answer.parts("dx", "dgamma", "dbeta",
+            parts = answer.parts("dx", "dγ", "dβ",
                                  lead="Return three arrays, the gradients of x, γ and β, in that order.")
             for i, (part, expected) in enumerate(zip(parts, numerical)):
                 wrong_axis = i > 0 and np.shape(part.got) == (n,)
