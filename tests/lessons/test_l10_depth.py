@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from course_lib.lessons.l10_when_training_goes_wrong.checks import (
-    check_layer_norm_backward, choose_batch_norm_depth50, choose_plain_depth50, layer_norm_mistakes,
+    check_layer_norm_backward, choose_batch_norm_depth50, choose_plain_depth50, layer_norm_answer_key,
+    layer_norm_mistakes,
 )
 from course_lib.lessons.l10_when_training_goes_wrong.depth import (
     DEPTHS, KINDS, RATIO_OPTIONS, build_deep_net, depth_table, first_layer_norms, gradient_norms, layer_norm_forward,
@@ -234,6 +235,22 @@ def test_a_sign_error_fails_with_the_gradient_checks_relative_error(assert_teach
         dx, dgamma, dbeta = layer_norm_backward(dy, cache)
         return -dx, dgamma, dbeta
     assert_teaches(check_layer_norm_backward, layer_norm_backward, flipped, "relative error of 1.0e+00 against central differences (a correct rule gives about 1e-9). The sign")
+
+
+def test_the_answer_key_is_the_references_layer_norm_and_grades_the_biggest_case(assert_teaches):
+    calls = []
+
+    def right_until_big(dy, cache):
+        calls.append(dy.shape)
+        dx, dgamma, dbeta = layer_norm_backward(dy, cache)
+        return (dx * 1.001 if dy.size > 30 else dx), dgamma, dbeta
+    assert_teaches(check_layer_norm_backward, layer_norm_backward, right_until_big,
+                   "against numpy_nn's LayerNorm.backward")
+    assert calls[-1] == (16, 32)
+    rng = np.random.default_rng(7)
+    x, gamma, dy = rng.normal(size=(5, 4)), rng.uniform(0.5, 2, size=4), rng.normal(size=(5, 4))
+    for key, ours in zip(layer_norm_answer_key(dy, x, gamma, 1e-5), layer_norm_backward(dy, (x, gamma, 1e-5))):
+        np.testing.assert_allclose(key, ours, rtol=1e-10, atol=1e-13)
 
 
 # ---- the predictions -----------------------------------------------------------------------------------------

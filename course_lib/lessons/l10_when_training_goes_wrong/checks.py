@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from course_lib.lessons.l10_when_training_goes_wrong.depth import (
     RATIO_OPTIONS, first_layer_norms, layer_norm_forward, ratio_words, standard_batch)
 from course_lib.numpy_nn.gradcheck import numerical_gradient_array, rel_error
+from course_lib.numpy_nn.normalization import LayerNorm
 from course_lib.ui.checks import Harness, Hints, close
 from course_lib.ui.predictions import Prediction
 
@@ -67,10 +68,10 @@ def layer_norm_mistakes(dy: NDArray, x: NDArray, gamma: NDArray, eps: float) -> 
     right = rows()
     x_hat = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps)
     return {
-        "variance path": ("the path through the variance is missing: σ² depends on every x of the row too, and "
+        "variance path": ("The path through the variance is missing: σ² depends on every x of the row too, and "
                           "moving xⱼ changes how much the whole row is stretched, a term proportional to x̂.",
                           rows(var_term=False)),
-        "mean path": ("the path through the mean is missing: μ depends on every x of the row, so moving xⱼ shifts "
+        "mean path": ("The path through the mean is missing: μ depends on every x of the row, so moving xⱼ shifts "
                       "the whole row's x̂, a term that is the same for every feature of the row.",
                       rows(mean_term=False)),
         "both paths": ("μ and σ² are treated as constants: both paths through them are missing. They are computed "
@@ -78,9 +79,9 @@ def layer_norm_mistakes(dy: NDArray, x: NDArray, gamma: NDArray, eps: float) -> 
                        rows(mean_term=False, var_term=False)),
         "gamma": ("γ is forgotten in dx: y = γ ⊙ x̂ + β, so the gradient arriving at x̂ is dy scaled by γ, "
                   "feature by feature, before it goes back through the normalisation.", rows(scale=False)),
-        "unbiased": ("this is the unbiased variance (dividing by D − 1): layer norm's σ² is the plain mean of the "
+        "unbiased": ("This is the unbiased variance (dividing by D − 1): layer norm's σ² is the plain mean of the "
                      "squared deviations over the D features, dividing by D, as in its forward.", rows(ddof=1)),
-        "batch axis": ("these are batch norm's statistics: the means run down the batch (over the examples). Layer "
+        "batch axis": ("These are batch norm's statistics: the means run down the batch (over the examples). Layer "
                        "norm normalises each example over its own features, so every mean runs along a row.",
                        rows(axis=0)),
         "sign": ("The sign is flipped: backpropagation passes the gradient on as it is; the minus sign belongs to "
@@ -93,11 +94,21 @@ def layer_norm_mistakes(dy: NDArray, x: NDArray, gamma: NDArray, eps: float) -> 
     }
 
 
+def layer_norm_answer_key(dy: NDArray, x: NDArray, gamma: NDArray, eps: float) -> tuple[NDArray, NDArray, NDArray]:
+    """``(dx, dγ, dβ)`` from ``numpy_nn.normalization.LayerNorm``'s backward, the reference's own rule."""
+    layer = LayerNorm(x.shape[1], eps=eps)
+    layer.weight.data[:] = gamma
+    layer(x)
+    return layer.backward(dy), layer.weight.grad, layer.bias.grad
+
+
 def check_layer_norm_backward(layer_norm_backward: Callable[[NDArray, tuple], tuple]) -> None:
-    """``layer_norm_backward(dy, cache)``, cache = (x, gamma, eps), must return ``(dx, dgamma, dbeta)``:
-    graded by gradient checking in float64 (``numpy_nn.gradcheck``), with the typical mistakes named."""
+    """``layer_norm_backward(dy, cache)``, cache = (x, gamma, eps), must return ``(dx, dγ, dβ)``: graded by
+    gradient checking in float64 (``numpy_nn.gradcheck``) on small batches and by ``LayerNorm``'s backward on a
+    bigger one, with the typical mistakes named."""
     rng = np.random.default_rng(10)
-    shapes = [(4, 5), (6, 3), (3, 8)]  # N ≠ D, so a sum over the wrong axis has the wrong shape
+    # N ≠ D, so a sum over the wrong axis has the wrong shape; the last, bigger case is graded by the answer key.
+    shapes = [(4, 5), (6, 3), (3, 8), (16, 32)]
     with Harness(layer_norm_backward, LAYER_NORM_HINTS) as harness:
         for n, d in shapes:
             x = rng.normal(1.0, 2.0, size=(n, d))
@@ -107,12 +118,16 @@ def check_layer_norm_backward(layer_norm_backward: Callable[[NDArray, tuple], tu
             def output() -> NDArray:
                 return layer_norm_forward(x, gamma, beta, eps)[0]
 
-            numerical = [numerical_gradient_array(output, v, dy) for v in (x, gamma, beta)]
+            if n * d <= 30:
+                expected_parts = [numerical_gradient_array(output, v, dy) for v in (x, gamma, beta)]
+                against = "central differences (a correct rule gives about 1e-9)"
+            else:
+                expected_parts = layer_norm_answer_key(dy, x, gamma, eps)
+                against = "numpy_nn's LayerNorm.backward (a correct rule gives about 1e-12)"
             mistakes = layer_norm_mistakes(dy, x, gamma, eps)
             answer = harness.call(dy, (x, gamma, eps))
-            parts = answer.parts("dx", "dγ", "dβ",
-                                 lead="Return three arrays, the gradients of x, γ and β, in that order.")
-            for i, (part, expected) in enumerate(zip(parts, numerical)):
+            parts = answer.parts("dx", "dγ", "dβ", lead="Return three arrays, the gradients of x, γ and β, in that order.")
+            for i, (part, expected) in enumerate(zip(parts, expected_parts)):
                 wrong_axis = i > 0 and np.shape(part.got) == (n,)
                 lead = (mistakes["gamma axis"][0] if wrong_axis else
                         f"{part.part} has the shape of what it is the gradient of, {expected.shape}.")
@@ -121,8 +136,8 @@ def check_layer_norm_backward(layer_norm_backward: Callable[[NDArray, tuple], tu
                 if error < LAYER_NORM_TOLERANCE:
                     continue
                 why = next((why for why, wrong in mistakes.values() if close(got, wrong[i], rtol=1e-6, atol=1e-9)), "")
-                part.fail(expected, why=f"The gradient check of {part.part} found a relative error of {error:.1e} "
-                                        f"against central differences (a correct rule gives about 1e-9). {why}")
+                part.fail(expected, why=f"The check of {part.part} found a relative error of {error:.1e} against "
+                                        f"{against}. {why}")
         harness.passed(len(shapes))
 
 
