@@ -109,7 +109,7 @@ def gradient_norms(model: Layer, X: NDArray, y: NDArray, *, clip: float | None =
     model.zero_grad()
     loss_fn = CrossEntropyLoss()
     loss_fn(model(X), y)
-    model.backward(loss_fn.backward())
+    model.backward(loss_fn.backward(), input_grad=False)  # the images need no gradient
     if clip is not None:
         clip_grad_norm_(model.parameters(), clip)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -212,7 +212,7 @@ def train_race(kinds, train: tuple[NDArray, NDArray], val: tuple[NDArray, NDArra
                     run.append(float(loss_fn(model(Xb), yb)))
                     if not np.isfinite(run[-1]):
                         break
-                    model.backward(loss_fn.backward())
+                    model.backward(loss_fn.backward(), input_grad=False)
                     if name != kind:
                         clip_grad_norm_(model.parameters(), clip)
                     optimizer.step()
