@@ -109,6 +109,7 @@ def depth_explorer(X: NDArray, y: NDArray, *, depth: int = 30, kind: str = "plai
         label = name + (" + clipping" if controls["clip"].value else "")
         plot_layer_gradients({label: norms}, ax, title=f"{name}, {layers} layers: {KINDS[name]}")
         ax.title.set_fontsize(9)
+        ax.set_ylim(1e-21, 1e9)  # one scale for every setting, so that vanishing and exploding compare by eye
         if not np.all(np.isfinite(norms) & (norms > 0)):
             draw_message(ax, "Some gradients are exactly 0, inf or NaN: they are left out.")
         elif norms[0] / norms[-1] < 1e-3 or norms[0] / norms[-1] > 1e3:
