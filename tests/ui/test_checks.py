@@ -348,6 +348,22 @@ RIGHT.update({
 })
 
 
+# Lesson 10, section 4 (depth): the notebook's solution of each new check, by the check's name.
+def _layer_norm_backward(dy, cache):
+    x, gamma, eps = cache
+    mu = x.mean(axis=1, keepdims=True)
+    sigma = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    x_hat = (x - mu) / sigma
+    dx_hat = dy * gamma
+    dx = (dx_hat - dx_hat.mean(axis=1, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / sigma
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
+
+
+RIGHT.update({
+    "check_layer_norm_backward": _layer_norm_backward,
+})
+
+
 def _each(value, change):
     """``change`` applied to every number of an answer: a number, an array, or a tuple of them."""
     if isinstance(value, (tuple, list)):
