@@ -41,5 +41,5 @@ LESSON = Lesson(
         check_case_6, check_case_7, check_case_8, check_case_9, check_case_10,
         check_layer_norm_backward,  # section 4, depth
     ),
-    predictions=(predict_initial_loss, predict_adam_zero_eps, choose_plain_depth50, choose_batch_norm_depth50),
+    predictions=(predict_initial_loss, choose_plain_depth50, choose_batch_norm_depth50, predict_adam_zero_eps),
 )
