@@ -9,8 +9,9 @@ import pytest
 
 from course_lib.lessons.l10_when_training_goes_wrong.checks import check_first_nonfinite
 from course_lib.lessons.l10_when_training_goes_wrong.dashboard import (
-    HEALTHY_RATIO, dashboard_explorer, monitored_run, plot_dashboard,
+    HEALTHY_RATIO, monitored_run, plot_dashboard,
 )
+from course_lib.lessons.l10_when_training_goes_wrong.explorers import dashboard_explorer
 from course_lib.lessons.l10_when_training_goes_wrong.health import HealthMonitor
 from course_lib.lessons.l10_when_training_goes_wrong.triage import (
     adam_zero_eps_step, locate_first_nonfinite, naive_cross_entropy, naive_cross_entropy_grad, planted_cases,

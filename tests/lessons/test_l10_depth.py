@@ -15,8 +15,9 @@ from course_lib.lessons.l10_when_training_goes_wrong.depth import (
     DEPTHS, KINDS, RATIO_OPTIONS, build_deep_net, depth_table, first_layer_norms, gradient_norms, layer_norm_forward,
     linear_layers, ratio_words, standard_batch, train_race,
 )
+from course_lib.lessons.l10_when_training_goes_wrong.explorers import depth_explorer
 from course_lib.lessons.l10_when_training_goes_wrong.depth_plots import (
-    depth_explorer, plot_depth_figure, plot_layer_gradients, plot_race,
+    plot_depth_figure, plot_layer_gradients, plot_race,
 )
 from course_lib.numpy_nn.gradcheck import check_layer
 from course_lib.numpy_nn.layers import BatchNorm1d

@@ -9,9 +9,8 @@ from course_lib.lessons.l10_when_training_goes_wrong.checks import (
     check_case_9, check_case_10, check_first_nonfinite, check_layer_norm_backward, check_update_ratio,
     choose_batch_norm_depth50, choose_plain_depth50, predict_adam_zero_eps, predict_initial_loss,
 )
-from course_lib.lessons.l10_when_training_goes_wrong.dashboard import dashboard_explorer
 from course_lib.lessons.l10_when_training_goes_wrong.depth import standard_batch
-from course_lib.lessons.l10_when_training_goes_wrong.depth_plots import depth_explorer
+from course_lib.lessons.l10_when_training_goes_wrong.explorers import dashboard_explorer, depth_explorer
 
 _TINY = np.random.default_rng(0).normal(size=(32, 20)), np.arange(32) % 10  # the depth explorer's small batch
 

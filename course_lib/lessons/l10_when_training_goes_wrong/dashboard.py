@@ -14,7 +14,7 @@ same starting weights, the same batches), under a :class:`HealthMonitor`, and re
 6. one more metric of every layer, step by step (the gradient norm ‖∂L/∂y‖ by default).
 
 Where the monitor saw a NaN or inf, the figure says where: the step, the layer and the direction.
-:func:`dashboard_explorer` puts the same figure under three controls (the layer of the histograms,
+:func:`~.explorers.dashboard_explorer` puts the same figure under three controls (the layer of the histograms,
 the metric of panel 6, the last step shown). The figure holds no maths: the numbers are the monitor's.
 """
 
@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.lessons.l10_when_training_goes_wrong.health import METRICS, HealthMonitor
-from course_lib.ui.explorer import SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, show_figure
+from course_lib.lessons.l10_when_training_goes_wrong.health import HealthMonitor
+from course_lib.ui.explorer import draw_message
 
-__all__ = ["HEALTHY_RATIO", "METRIC_LABELS", "dashboard_explorer", "mnist_subset", "monitored_run", "plot_dashboard"]
+__all__ = ["HEALTHY_RATIO", "METRIC_LABELS", "mnist_subset", "monitored_run", "plot_dashboard"]
 
 #: The band of update/weight ratios read as healthy: a decade either side of the rule of thumb 1e-3.
 HEALTHY_RATIO = (1e-4, 1e-2)
@@ -230,43 +230,3 @@ def plot_dashboard(monitor: HealthMonitor, *, layer: str | None = None, metric: 
         title = f"Training health over {monitor.steps} steps: {verdict}"
     figure.suptitle(title, color="crimson" if bad is not None else "black")
     return figure
-
-
-# ---- the explorer --------------------------------------------------------------------------------
-
-
-def dashboard_explorer(monitor: HealthMonitor | None = None, **run: Any) -> Explorer:
-    """The dashboard under three controls; trains :func:`monitored_run` with ``run`` if no monitor is given.
-
-    Controls: ``layer`` (whose outputs and gradients the histograms show), ``metric`` (panel 6:
-    ‖∂L/∂y‖, std, mean, dead, saturated), ``upto`` (the last step shown: scroll back to see how it
-    started), ``reset``.
-    """
-    import ipywidgets as widgets
-    from matplotlib.figure import Figure
-
-    monitor = monitor if monitor is not None else monitored_run(**run)
-    if monitor.steps == 0:
-        raise ValueError("dashboard_explorer: the monitor has recorded no step yet.")
-    figure = Figure(figsize=(12, 6.6), layout="constrained")
-    figure.subplots(2, 3)
-    activations = [n for n in monitor.names if n.split()[-1] != "Linear"] or monitor.names
-    controls: dict[str, Any] = {
-        "layer": widgets.Dropdown(options=monitor.names, value=activations[-1], description="layer (histograms)",
-                                  style=SLIDER["style"]),
-        "metric": widgets.Dropdown(options=[(f"{k}: {v}", k) for k, v in METRIC_LABELS.items() if k in METRICS],
-                                   value="grad", description="panel 6 shows", style=SLIDER["style"]),
-        "upto": widgets.IntSlider(value=monitor.steps - 1, min=0, max=monitor.steps - 1,
-                                  description="show steps up to t", **SLIDER),
-    }
-    output = widgets.Output()
-
-    def draw() -> None:
-        clear_axes(*figure.axes)
-        plot_dashboard(monitor, layer=controls["layer"].value, metric=controls["metric"].value,
-                       upto=controls["upto"].value, figure=figure)
-        show_figure(output, figure)
-
-    explorer = assemble_explorer(figure, controls, Redraw(draw), output, [["layer", "metric"], ["upto", "reset"]])
-    explorer.monitor = monitor  # type: ignore[attr-defined]
-    return explorer

@@ -1,5 +1,5 @@
-"""Lesson 10, section 4's pictures: the gradient norm per layer, the depth figure, the training race,
-and the depth explorer (a depth from 2 to 50 and a network kind; the gradient norm of every layer)."""
+"""Lesson 10, section 4's pictures: the gradient norm per layer, the depth figure, the training race.
+The depth explorer (a depth from 2 to 50 and a network kind) is in explorers.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.lessons.l10_when_training_goes_wrong.depth import KINDS, RaceResult, build_deep_net, gradient_norms
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, show_figure
+from course_lib.lessons.l10_when_training_goes_wrong.depth import KINDS, RaceResult
 
-__all__ = ["depth_explorer", "plot_depth_figure", "plot_layer_gradients", "plot_race"]
+__all__ = ["plot_depth_figure", "plot_layer_gradients", "plot_race"]
 
 #: One colour per kind, the same in every picture of the section.
 COLOURS = dict(zip(KINDS, ("tab:gray", "tab:blue", "tab:red", "tab:orange", "tab:green", "tab:purple")))
@@ -74,47 +73,3 @@ def plot_race(results: dict[str, RaceResult], ax_loss: Any, ax_acc: Any) -> None
     ax_acc.set_xlabel("validation accuracy after the race")
     ax_acc.set_title("One dot per seed")
     ax_acc.legend(fontsize=8)
-
-
-def depth_explorer(X: NDArray, y: NDArray, *, depth: int = 30, kind: str = "plain, default init", clip: bool = False,
-                   width: int = 64, seed: int = 0) -> Explorer:
-    """Choose a depth (2 to 50 Linear layers) and a network kind; see the gradient norm of every layer.
-
-    One forward/backward pass of a freshly initialised network on the batch ``(X, y)``; the same
-    ``seed`` for every redraw, so a setting always shows the same network. With **clip** the
-    gradients are clipped to a total norm of 1 first (lesson 06), as a training step would see them.
-
-    Controls: ``depth``, ``kind`` (a key of :data:`~.depth.KINDS`), ``clip``, ``reset``.
-    """
-    import ipywidgets as widgets
-    from matplotlib.figure import Figure
-
-    if kind not in KINDS or not 2 <= depth <= 50:
-        raise ValueError(f"depth_explorer: depth must be in 2..50 and kind one of {list(KINDS)}; "
-                         f"got depth={depth}, kind={kind!r}.")
-    controls: dict[str, Any] = {
-        "depth": widgets.IntSlider(value=depth, min=2, max=50, description="depth (Linear layers)", **SLIDER),
-        "kind": widgets.Dropdown(options=list(KINDS), value=kind, description="network"),
-        "clip": widgets.Checkbox(value=clip, description="clip the gradient norm to 1"),
-    }
-    figure = Figure(figsize=(8, 4), layout="constrained")
-    ax = figure.subplots()
-    output = widgets.Output()
-
-    def redraw() -> None:
-        name, layers = controls["kind"].value, controls["depth"].value
-        model = build_deep_net(name, layers, width=width, n_in=X.shape[1], rng=np.random.default_rng(seed))
-        norms = gradient_norms(model, X, y, clip=1.0 if controls["clip"].value else None)
-        clear_axes(ax)
-        label = name + (" + clipping" if controls["clip"].value else "")
-        plot_layer_gradients({label: norms}, ax, title=f"{name}, {layers} layers: {KINDS[name]}")
-        ax.title.set_fontsize(9)
-        ax.set_ylim(1e-21, 1e9)  # one scale for every setting, so that vanishing and exploding compare by eye
-        if not np.all(np.isfinite(norms) & (norms > 0)):
-            draw_message(ax, "Some gradients are exactly 0, inf or NaN: they are left out.")
-        elif norms[0] / norms[-1] < 1e-3 or norms[0] / norms[-1] > 1e3:
-            draw_message(ax, f"The first layer's gradient is {norms[0] / norms[-1]:.0e} times the last one's.",
-                         y=0.85)
-        show_figure(output, figure, relayout=False)
-
-    return assemble_explorer(figure, controls, redraw, output, [["depth", "reset"], ["kind", "clip"]])
