@@ -29,20 +29,7 @@ def _bad(values, nan_only=False):
 
 
 def right_locator(layers, x, dloss):
-    if _bad(x):
-        return (0, "input")
-    for i, layer in enumerate(layers):
-        x = layer(x)
-        if _bad(x):
-            return (i, "forward")
-    g = dloss(x)
-    if _bad(g):
-        return (len(layers), "backward")
-    for i in reversed(range(len(layers))):
-        g = layers[i].backward(g)
-        if _bad(g):
-            return (i, "backward")
-    return None
+    return _forward_only(layers, x) or _backward(layers, _output(layers, x), dloss)
 
 
 def last_bad_locator(layers, x, dloss):

@@ -24,32 +24,15 @@ from course_lib.numpy_nn.layers import BatchNorm1d
 from course_lib.numpy_nn.normalization import LayerNorm
 from course_lib.numpy_nn.residual import Residual
 
-# The draft notebook's solution cell. Until the section is merged into notebooks/10_*.ipynb, the
-# "gives nothing away" rule of assert_teaches reads it from here; once merged, the notebook's own wins.
-SOLUTION = '''def layer_norm_backward(dy, cache):
+def layer_norm_backward(dy, cache):
+    """The notebook's worked solution (the right answer the mistakes below are compared with)."""
     x, gamma, eps = cache
     mu = x.mean(axis=1, keepdims=True)
     sigma = np.sqrt(x.var(axis=1, keepdims=True) + eps)
     x_hat = (x - mu) / sigma
     dx_hat = dy * gamma
-    dx = (dx_hat - dx_hat.mean(axis=1, keepdims=True)
-          - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / sigma
-    dgamma = (dy * x_hat).sum(axis=0)
-    dbeta = dy.sum(axis=0)
-    return dx, dgamma, dbeta'''
-
-
-@pytest.fixture(autouse=True)
-def _the_solution_cell():
-    import conftest
-
-    conftest.solutions().setdefault("check_layer_norm_backward", SOLUTION)
-
-
-def layer_norm_backward(dy, cache):
-    namespace = {"np": np}
-    exec(SOLUTION, namespace)
-    return namespace["layer_norm_backward"](dy, cache)
+    dx = (dx_hat - dx_hat.mean(axis=1, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / sigma
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
 
 
 @pytest.fixture(scope="module")
