@@ -10,7 +10,7 @@ same starting weights, the same batches), under a :class:`HealthMonitor`, and re
 4. the fraction of dead units (ReLU: 0 for every example of the batch) or saturated units (sigmoid,
    tanh: within 0.01 of a bound) of each activation layer, at one step;
 5. the update/weight ratio ‖ΔW‖/‖W‖ of each layer with a weight, step by step, on a log scale, with
-   the healthy band around 1e-3 shaded;
+   the useful band 1e-4 to 1e-2 around the rule of thumb 1e-3 shaded;
 6. one more metric of every layer, step by step (the gradient norm ‖∂L/∂y‖ by default).
 
 Where the monitor saw a NaN or inf, the figure says where: the step, the layer and the direction.
@@ -202,7 +202,7 @@ def plot_dashboard(monitor: HealthMonitor, *, layer: str | None = None, metric: 
     else:
         draw_message(ax_dead, "no ReLU, sigmoid or tanh layer", color="0.4")
 
-    ax_ratio.axhspan(*HEALTHY_RATIO, color="tab:green", alpha=0.12, label="healthy band (1e-4 to 1e-2)")
+    ax_ratio.axhspan(*HEALTHY_RATIO, color="tab:green", alpha=0.12, label="useful band (1e-4 to 1e-2)")
     ax_ratio.axhline(1e-3, color="tab:green", linestyle=":", linewidth=1)
     for name in _layers_with(monitor, "update_ratio"):
         ratio = np.asarray(monitor.history[name]["update_ratio"][: last + 1], dtype=float)

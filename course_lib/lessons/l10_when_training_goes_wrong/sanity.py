@@ -6,8 +6,8 @@ Four checks that take seconds and catch most broken set-ups before a long run:
   so its cross-entropy is about ln C (ln 10 ≈ 2.303 for MNIST), see :func:`initial_losses`;
 - overfitting a tiny batch: a model that cannot drive the loss on 32 images to about 0 has a bug,
   see :func:`overfit_tiny_batch`;
-- the update/weight ratio ‖ΔW‖ / ‖W‖ of each layer (Frobenius norms), about 1e-3 when the learning
-  rate is healthy, see :func:`relative_update` (the answer key of the learner's ``update_ratio``)
+- the update/weight ratio ‖ΔW‖ / ‖W‖ of each layer (Frobenius norms), about 1e-3 by the rule of thumb,
+  1e-4 to 1e-2 the useful band, see :func:`relative_update` (the answer key of the learner's ``update_ratio``)
   and :func:`update_ratios`;
 - a gradient check of a new layer (``course_lib.numpy_nn.gradcheck.check_layer``), shown on a
   residual block, and on :class:`ForgottenSkip`, a residual block whose backward forgets the skip.
@@ -121,7 +121,7 @@ def steps_to_reach(losses: Sequence[float], threshold: float) -> int | None:
 def relative_update(before: NDArray, after: NDArray) -> float:
     """How far one step moved a weight, relative to its size: ‖after − before‖ / ‖before‖ (Frobenius norms).
 
-    The HealthMonitor's ``update_ratio``; about 1e-3 is healthy.
+    The HealthMonitor's ``update_ratio``; about 1e-3 by the rule of thumb, 1e-4 to 1e-2 the useful band.
     """
     before, after = np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64)
     return float(np.linalg.norm(after - before) / np.linalg.norm(before))
@@ -191,8 +191,8 @@ def plot_update_ratios(ratios: dict[float, NDArray], ax: "Axes | None" = None) -
         for layer in range(median.shape[1]):
             ax.semilogy(np.arange(1, len(median) + 1), median[:, layer], color=f"C{k}", linestyle=styles[layer % 4],
                         label=f"η = {lr:g}, Linear {layer + 1}")
-    ax.axhspan(1e-4, 1e-2, color="tab:green", alpha=0.12, label="about 1e-3: healthy")
-    ax.axhline(1e-3, color="tab:green", linewidth=0.8)
+    ax.axhspan(1e-4, 1e-2, color="tab:green", alpha=0.12, label="useful band, 1e-4 to 1e-2")
+    ax.axhline(1e-3, color="tab:green", linewidth=0.8, label="rule of thumb, 1e-3")
     ax.set(title="The update/weight ratio of each layer at three learning rates", xlabel="step t",
            ylabel="‖ΔW‖ / ‖W‖ (log scale, median of the seeds)")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
