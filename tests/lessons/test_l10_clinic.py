@@ -20,6 +20,7 @@ from course_lib.lessons.l10_when_training_goes_wrong.clinic_cases import (
     CASES,
     CAUSES,
     SIGNATURES,
+    dashboard,
     facts,
     normalise_cause,
     plot_case,
@@ -86,6 +87,14 @@ def test_the_float16_case_is_fine_in_float32_and_bfloat16_and_with_log_softmax()
         assert CASES[9].meets(run_case(9, fix)), fix
 
 
+@pytest.mark.parametrize(("number", "fix"), [  # the other fixes the closing table lists pass the check too
+    (9, {"dtype": "bfloat16"}), (9, {"loss": "log-softmax"}), (6, {"inputs": "standard"}), (10, {"lr": 0.1 / 50}),
+])
+def test_the_closing_tables_other_fixes_pass_the_check(number, fix, capsys):
+    check_of(number)(answer(CASES[number].cause, fix))
+    assert "passed all 2" in capsys.readouterr().out
+
+
 def test_a_summed_loss_is_a_mean_loss_with_a_learning_rate_times_the_batch_size():
     summed = run_case(10, {"lr": 0.1 / 50})
     mean = run_case(10, {"reduction": "mean"})
@@ -104,7 +113,7 @@ WRONG = {  # case: ((a wrong cause, words of its why), (another, words), (the ri
         ({"lr": 0.01}, "short of its target")),
     4: (("overfitting", "the same way twice"), ("dead ReLUs", "does not fit this dashboard"),
         ({"epochs": 8}, "short of its target")),
-    5: (("learning rate too large", "froze near"), ("vanishing gradients", "one hidden layer"),
+    5: (("learning rate too large", "started it"), ("vanishing gradients", "one hidden layer"),
         ({"activation": "leaky_relu"}, "short of its target")),
     6: (("learning rate too large", "before the optimizer took any step"), ("loss summed, not averaged", "not the batch"),
         ({"epochs": 8}, "short of its target")),
@@ -129,6 +138,20 @@ def test_a_wrong_cause_fails_naming_the_symptom_that_rules_it_out(number, assert
     for cause, words in WRONG[number][:2]:
         assert cause in CAUSES and cause != case.cause
         assert_teaches(check_of(number), right(number), answer(cause, dict(case.fix)), words)
+
+
+NEAR = {  # case: (a wrong cause whose generic signature would fit the late dashboard, words of its why)
+    5: ("learning rate too large", "froze near"),  # the setting that started it, not the state the run is in
+    6: ("dead ReLUs", "before the first step"), 10: ("dead ReLUs", "before the first step"),
+    2: ("dead ReLUs", "row of the dead column is empty"),
+}
+
+
+@pytest.mark.parametrize("number", list(NEAR))
+def test_a_cause_that_fits_only_the_late_dashboard_hears_what_came_first(number, assert_teaches):
+    cause, words = NEAR[number]
+    assert cause in CASES[number].near and "does not fit" not in wrong_cause_why(number, cause)
+    assert_teaches(check_of(number), right(number), answer(cause, dict(CASES[number].fix)), words)
 
 
 @pytest.mark.parametrize("number", list(CASES))
@@ -243,6 +266,28 @@ def test_the_summary_and_the_pictures_show_the_run(number=6):
     assert max(logit_axes[2].get_lines()[0].get_ydata()) == pytest.approx(max(run_case(9).max_logit))
     with pytest.raises(ValueError, match="metric"):
         plot_clinic_run(run, "colour")
+
+
+def test_the_dashboard_shows_steps_0_5_and_the_last_and_says_the_first_nan_once():
+    healthy = dashboard(run_settings())
+    assert healthy.startswith(summary(run_settings()))
+    assert [line.split(",")[0] for line in healthy.splitlines() if line.startswith("step ")] == \
+        ["step 0", "step 5", "step 159"]
+    broken = run_case(2)
+    text = dashboard(broken)
+    assert text.count(str(broken.monitor.first_nonfinite)) == 1 and f"step {broken.steps - 1}, loss nan" in text
+    assert dashboard(broken, steps=(0, 0, -1, broken.steps - 1, 99)).count("layer ") == 2  # each step once
+
+
+def test_the_summary_quotes_the_last_loss_and_the_mean_of_the_last_ten_as_the_checks_do():
+    run = run_settings()
+    assert f"last {run.losses[-1]:.4g}, mean of the last ten {np.mean(run.losses[-10:]):.4g}" in summary(run)
+    assert f"mean loss over the last ten steps {facts(run)['lend']:.3g}" in CASES[3].describe(run, CASES[3].measured)
+
+
+def test_the_healthy_recipe_runs_near_the_top_of_the_useful_band():
+    f = facts(run_settings())  # the words of "Read it as the doctor would"
+    assert 0.007 <= f["ur0"] <= 0.02 and 2 <= f["ur5"] / f["ur0"] <= 6 and 0.005 <= f["ur_end"] <= 0.02
 
 
 def test_a_torch_run_leaves_torchs_thread_count_as_it_was():

@@ -24,7 +24,8 @@ from course_lib.lessons.l10_when_training_goes_wrong.clinic import (
     run_settings,
 )
 
-__all__ = ["CASES", "CAUSES", "SIGNATURES", "Case", "facts", "normalise_cause", "plot_case", "run_case", "summary", "wrong_cause_why"]
+__all__ = ["CASES", "CAUSES", "SIGNATURES", "Case", "facts", "normalise_cause", "plot_case", "run_case", "summary",
+           "dashboard", "wrong_cause_why"]
 
 #: The named causes a diagnosis chooses from: the ten cases' causes and three that fit none of them.
 CAUSES = (
@@ -49,8 +50,8 @@ SIGNATURES = {
                                          "the loss at ln 10 ≈ 2.30.",
     "learning rate too large": "the very first steps would move the weights by a large fraction of their size "
                                "(‖ΔW‖/‖W‖ near 1 or more), and the loss would jump up at once.",
-    "learning rate too small": "the weights would barely move (‖ΔW‖/‖W‖ far below 1e-3) and the loss would fall "
-                               "slowly but steadily, never jump up, freeze or turn NaN.",
+    "learning rate too small": "the weights would barely move (‖ΔW‖/‖W‖ near 1e-4 or below, the bottom of the useful "
+                               "band) and the loss would fall slowly but steadily, never jump up, freeze or turn NaN.",
     "loss summed, not averaged": "the loss at step 0 would already be the batch size times ln 10 (50 × 2.30 ≈ "
                                  "115 here), not ln 10.",
     "model not in evaluation mode": "evaluating the same weights twice on the same images would give different "
@@ -87,10 +88,10 @@ def facts(run: ClinicRun) -> dict[str, Any]:
         "steps": run.steps, "l0": losses[0], "lmin": finite.min(), "lmax": finite.max(),
         "lend": float(np.mean(finite[-10:])), "ratio0": losses[0] / np.log(10),
         "nan_step": where.step if where else None, "where": str(where) if where else "no NaN or inf",
-        "ur0": ratio[0], "ur5": ratio[min(5, run.steps - 1)], "urmax": np.nanmax(ratio),
+        "ur0": ratio[0], "ur5": ratio[min(5, run.steps - 1)], "urmax": np.nanmax(ratio), "ur_end": ratio[-1],
         "ur_median": np.nanmedian(ratio), "grad0": grad[0], "grad5": grad[min(5, run.steps - 1)],
         "std0": run.monitor.history[first]["std"][0],
-        "dead10": dead[min(10, run.steps - 1)], "dead_end": dead[-1],
+        "dead0": dead[0], "dead10": dead[min(10, run.steps - 1)], "dead_end": dead[-1],
         "train": run.final("train"), "val": run.final("validation"), "val2": run.final("validation, again"),
         "test": run.final("test"), "gap": 100 * (run.final("validation") - run.final("test")),
         "changed": run.changed[-1], "maxlogit": float(np.nanmax(np.where(np.isfinite(run.max_logit), run.max_logit,
@@ -167,7 +168,7 @@ class Case:
         return ""
 
 
-_ACCURACY = "validation accuracy {val:.1%}, test accuracy {test:.1%}, last loss {lend:.3g}"
+_ACCURACY = "validation accuracy {val:.1%}, test accuracy {test:.1%}, mean loss over the last ten steps {lend:.3g}"
 
 CASES: dict[int, Case] = {case.number: case for case in (
     Case(1, {"softmax_layer": True}, "softmax applied twice", {"softmax_layer": False}, "grad",
@@ -188,9 +189,10 @@ CASES: dict[int, Case] = {case.number: case for case in (
          "every loss finite and a validation accuracy of at least 80 %", _val, _ACCURACY,
          "Follow the size of the steps: how far did each update move the weights (‖ΔW‖/‖W‖), from the first "
          "step on, and what did the loss do right after?",
-         "‖ΔW‖/‖W‖ ≈ 1e-3 is healthy. When one step moves W by as much as W itself, the next forward pass gives "
-         "larger outputs and larger gradients, so the steps feed on themselves until float32's 3.4e38 overflows.",
-         {"dead ReLUs": "these units are leaky ReLUs, which cannot die (the table has no dead column for them), "
+         "The rule of thumb is ‖ΔW‖/‖W‖ ≈ 1e-3, and 1e-4 to 1e-2 is the useful band (this recipe runs at its top). "
+         "When one step moves W by as much as W itself, the next forward pass gives larger outputs and larger "
+         "gradients, so the steps feed on themselves until float32's 3.4e38 overflows.",
+         {"dead ReLUs": "these units are leaky ReLUs, which cannot die (their row of the dead column is empty), "
                         "and dead units make a loss freeze, not grow to NaN.",
           "float16 overflow": "this run computes in float32, whose largest number is about 3.4e38; it overflowed "
                               "only after the loss had grown to {lmax:.3g}."}),
@@ -210,8 +212,9 @@ CASES: dict[int, Case] = {case.number: case for case in (
           "dead ReLUs": "the units died late ({dead10:.0%} dead at step 10), after the steps had grown for many "
                         "steps in a row: the dead units are the end of this story, not its start."}),
     Case(4, {"dropout": 0.5, "eval_mode": False}, "model not in evaluation mode", {"eval_mode": True}, "std",
-         "training looked healthy, but two evaluations of the same weights on the same validation images gave "
-         "{val:.1%} and {val2:.1%}: {changed:.0%} of the predicted digits changed between them",
+         "the training loss fell (to {lend:.2f} over the last ten steps), but "
+         "two evaluations of the same weights on the same validation images gave {val:.1%} and {val2:.1%}: "
+         "{changed:.0%} of the predicted digits changed between them",
          "the same predictions in two evaluations and a validation accuracy of at least 80 %",
          lambda run: _val(run) and run.changed[-1] == 0, _ACCURACY + "; {changed:.0%} of the predictions changed",
          "Once training stops, a network is a fixed function: the same weights and the same images must give the "
@@ -229,9 +232,13 @@ CASES: dict[int, Case] = {case.number: case for case in (
          "gradient flows back through a unit that outputs 0?",
          "A ReLU unit whose z = w·x + b is negative for every image outputs 0 and passes back ∂L/∂z = 0, so w and "
          "b never change again: once dead, always dead. One step large enough pushes many units there at once.",
-         {"learning rate too large": "close: a step that large is where it began. But the loss did not blow up "
-                                     "or turn NaN; it froze near {lend:.2f}. Name what the large steps did to "
-                                     "the network, which one column of the dashboard shows.",
+         {"learning rate too large": "half right: a learning rate of 3 is what started it, and lowering it is the fix. "
+                                     "But name what the dashboard shows now (see \"How you answer\"): a learning "
+                                     "rate that is still too large keeps the loss jumping or blows it up to NaN; "
+                                     "here the loss froze near {lend:.2f}, finite, and the steps shrank from "
+                                     "{ur0:.0%} of the weights' size at step 0 to {ur_end:.0e} at the end. Name "
+                                     "the state the first large steps left the network in: the ReLU layer's row "
+                                     "of the table shows it.",
           "vanishing gradients": "the gradient did vanish, but not through depth: this network has one hidden "
                                  "layer. Look at what its ReLU units output."}),
     Case(6, {"inputs": "raw"}, "inputs not normalised", {"inputs": "unit"}, "std",
@@ -244,6 +251,9 @@ CASES: dict[int, Case] = {case.number: case for case in (
          "to 255 in place of 1, z is about 255 times larger, and so are the logits.",
          {"learning rate too large": "the loss was already {l0:.1f} at step 0, before the optimizer took any "
                                      "step: no learning rate acts before the first update.",
+          "dead ReLUs": "the units did die ({dead_end:.0%} dead at the end), but only after the first wild steps: "
+                        "the loss was already {l0:.1f} at step 0, before any update, while only {dead0:.0%} of "
+                        "the units were dead. Something was wrong before the first step.",
           "loss summed, not averaged": "the loss at step 0 was {l0:.1f}, {ratio0:.1f} times ln 10, not the batch "
                                        "size 50 times; and the first layer's outputs were already huge (std "
                                        "{std0:.0f}) before the loss was computed."}),
@@ -267,7 +277,7 @@ CASES: dict[int, Case] = {case.number: case for case in (
          "points above the test accuracy ({test:.1%})",
          "a validation accuracy within 4 points of the test accuracy, and at least 80 %",
          lambda run: _val(run) and abs(run.final("validation") - run.final("test")) <= 0.04,
-         _ACCURACY + " ({gap:+.1f} points)",
+         _ACCURACY + " (validation − test: {gap:+.1f} points)",
          "Compare the three accuracies. The validation accuracy is there to predict the test accuracy; when it "
          "does not, ask where the validation images come from.",
          "The validation accuracy estimates the accuracy on unseen images only if its images are unseen: the "
@@ -298,6 +308,10 @@ CASES: dict[int, Case] = {case.number: case for case in (
          {"learning rate too large": "close: every step is far too big. But η is the recipe's 0.1, and the loss "
                                      "was {l0:.0f} at step 0, before any step. What makes a loss that many times "
                                      "too large?",
+          "dead ReLUs": "the units did die ({dead_end:.0%} dead at the end), but only after the first huge "
+                        "steps: the loss was already {l0:.0f} at step 0, {ratio0:.0f} times ln 10, before any "
+                        "update, while only {dead0:.0%} of the units were dead. Something was wrong before the "
+                        "first step.",
           "inputs not normalised": "the first layer's outputs at step 0 had the recipe's usual size (std "
                                    "{std0:.2f}); it is the loss itself that is {ratio0:.0f} times ln 10."}),
 )}
@@ -323,10 +337,22 @@ def summary(run: ClinicRun) -> str:
     """The dashboard's headline: loss, accuracies, repeated evaluation, first NaN or inf."""
     f, s = facts(run), run.settings
     return (f"{'numpy_nn' if s['twin'] == 'numpy' else 'torch_nn'}, {s['dtype']}: MLP 784-{s['hidden']}-10\n"
-            f"loss: step 0 {f['l0']:.4g}, lowest {f['lmin']:.4g}, last {run.losses[-1]:.4g} ({f['steps']} steps)\n"
+            f"loss: step 0 {f['l0']:.4g}, lowest {f['lmin']:.4g}, last {run.losses[-1]:.4g}, mean of the last ten "
+            f"{np.mean(run.losses[-10:]):.4g} ({f['steps']} steps)\n"
             f"accuracy after the last epoch: train {f['train']:.1%}, validation {f['val']:.1%} (evaluated again: "
             f"{f['val2']:.1%}, {f['changed']:.1%} of predictions changed), test {f['test']:.1%}\n"
             f"{f['where']}")
+
+
+def dashboard(run: ClinicRun, steps: tuple[int, ...] = (0, 5, -1)) -> str:
+    """:func:`summary`, then the monitor's table at each of ``steps`` (default: step 0, before any update; step 5;
+    the last step), the first NaN or inf said once, in the summary. ``run.monitor.table(step=k)`` shows any step."""
+    where = run.monitor.first_nonfinite
+    shown = dict.fromkeys(range(run.steps)[step] for step in steps if -run.steps <= step < run.steps)
+    tables = [run.monitor.table(step=step) for step in shown]
+    if where is not None:
+        tables = [table.removesuffix("\n" + str(where)) for table in tables]
+    return "\n".join([summary(run), *tables])
 
 
 def plot_case(number: int, run: ClinicRun | None = None) -> Any:
