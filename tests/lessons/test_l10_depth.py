@@ -12,8 +12,8 @@ from course_lib.lessons.l10_when_training_goes_wrong.checks import (
     layer_norm_mistakes,
 )
 from course_lib.lessons.l10_when_training_goes_wrong.depth import (
-    DEPTHS, KINDS, RATIO_OPTIONS, build_deep_net, depth_table, first_layer_norms, gradient_norms, layer_norm_forward,
-    linear_layers, ratio_words, standard_batch, train_race,
+    DEPTHS, KINDS, RATIO_OPTIONS, build_deep_net, depth_table, first_layer_norms, gradient_norms, image_spread,
+    layer_norm_forward, linear_layers, race_data, ratio_words, standard_batch, train_race,
 )
 from course_lib.lessons.l10_when_training_goes_wrong.explorers import depth_explorer
 from course_lib.lessons.l10_when_training_goes_wrong.depth_plots import (
@@ -136,6 +136,48 @@ def test_the_race_records_every_step_and_stops_a_run_at_its_first_nan():
     assert np.isfinite(results["plain, large init + clipping"].losses).all()
 
 
+def test_the_race_records_the_spread_and_the_first_layers_update_ratio():
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(96, 12)), rng.integers(0, 10, size=96)
+    val = rng.normal(size=(40, 12)), rng.integers(0, 10, size=40)
+    results = train_race(["residual", "plain, large init"], train, val, depth=20, width=16, epochs=2, batch_size=32,
+                         lr=0.5, seeds=(0, 1))
+    fine, exploded = results["residual"], results["plain, large init"]
+    assert fine.spread.shape == (2,) and np.all((fine.spread > 0) & (fine.spread <= 1))
+    assert fine.first_ratio.shape == (2, 6) and np.all(fine.first_ratio > 0)
+    assert np.isnan(exploded.spread).all()  # a diverged network has no last layer to measure
+    assert np.isnan(exploded.first_ratio[:, -1]).all()  # no step after the NaN
+
+
+def test_the_spread_is_zero_for_identical_images_and_at_most_one():
+    model = build_deep_net("plain, He init", 4, width=8, n_in=5, rng=np.random.default_rng(0))
+    same = np.tile(np.random.default_rng(1).normal(size=(1, 5)), (7, 1))
+    assert image_spread(model, same) == pytest.approx(0, abs=1e-12)
+    assert 0 < image_spread(model, np.random.default_rng(2).normal(size=(7, 5))) <= 1
+
+
+def test_the_deep_default_init_maps_every_image_to_the_same_vector(batch):
+    model = build_deep_net("plain, default init", 30, rng=np.random.default_rng(0))
+    assert image_spread(model, batch[0]) < 1e-6
+
+
+def test_why_layer_norm_does_not_learn_as_the_prose_says():
+    """Section 4.5: on seeds 0 and 2 layer norm's images start nearly alike and merge in the race, its first
+    layer's steps shrink; seed 1 starts further apart and learns a little; the residual network's stay apart."""
+    train, val = race_data(1472)
+    kinds = ["layer norm", "residual"]
+    start = {k: np.array([image_spread(build_deep_net(k, 30, rng=np.random.default_rng(s)), val[0]) for s in (0, 1, 2)])
+             for k in kinds}
+    race = train_race(kinds, train, val, depth=30, epochs=2, lr=0.01, seeds=(0, 1, 2))
+    ln, res = race["layer norm"], race["residual"]
+    assert np.all(start["layer norm"][[0, 2]] < 0.15) and start["layer norm"][1] > 0.2, start
+    assert np.all(ln.spread[[0, 2]] < 0.05) and np.all(ln.accuracy[[0, 2]] < 0.12), (ln.spread, ln.accuracy)
+    assert np.argmax(ln.accuracy) == 1
+    assert np.median(ln.first_ratio[:, :5]) / np.median(ln.first_ratio[:, -10:]) > 5
+    assert start["residual"].min() > 0.5 and res.spread.min() > start["residual"].max()
+    assert res.accuracy.min() > 0.75
+
+
 def test_the_race_is_repeatable_for_a_seed():
     rng = np.random.default_rng(0)
     train, val = (rng.normal(size=(64, 6)), rng.integers(0, 3, size=64)), (rng.normal(size=(9, 6)), np.arange(9) % 3)
@@ -208,7 +250,7 @@ def _variant(**change):
     (_variant(ddof=1), "unbiased variance"),
     (_variant(axis=0), "batch norm's statistics"),
     (_variant(reduce=lambda a: a.sum(axis=1)), "summed over the wrong axis"),
-    (_variant(reduce=lambda a: a.mean(axis=0)), "average the examples"),
+    (_variant(reduce=lambda a: a.mean(axis=0)), "average over the examples"),
 ], ids=["variance path", "mean path", "both paths", "gamma", "unbiased", "batch axis", "gamma axis", "gamma mean"])
 def test_layer_norm_backward_names_the_typical_mistake(assert_teaches, wrong, words):
     assert_teaches(check_layer_norm_backward, layer_norm_backward, wrong, words)

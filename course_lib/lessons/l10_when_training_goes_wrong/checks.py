@@ -322,8 +322,8 @@ LAYER_NORM_HINTS = Hints(
          "directly, through the mean and through the variance. The chain rule adds the three paths; γ and β act "
          "per feature, so their gradients gather the examples (the rows). Everything layer norm averages runs "
          "along the row, never down the batch.",
-    formula="With σ = √(σ² + ε) (σ² biased, over the D features of a row) and dx̂ = dy ⊙ γ: "
-            "dx = (dx̂ − mean_row(dx̂) − x̂ ⊙ mean_row(dx̂ ⊙ x̂)) / σ; dγ = Σ_rows dy ⊙ x̂; dβ = Σ_rows dy.",
+    formula="With s = √(σ² + ε) (σ² biased, over the D features of a row) and dx̂ = dy ⊙ γ: "
+            "dx = (dx̂ − mean_row(dx̂) − x̂ ⊙ mean_row(dx̂ ⊙ x̂)) / s; dγ = Σ_rows dy ⊙ x̂; dβ = Σ_rows dy.",
     code="Recompute `mu = x.mean(axis=1, keepdims=True)`, `sigma = np.sqrt(x.var(axis=1, keepdims=True) + eps)` and "
          "`x_hat = (x - mu) / sigma`; then `dx_hat = dy * gamma` and the formula with `.mean(axis=1, keepdims=True)`; "
          "`dgamma = (dy * x_hat).sum(axis=0)`, `dbeta = dy.sum(axis=0)`.",
@@ -366,8 +366,8 @@ def layer_norm_mistakes(dy: NDArray, x: NDArray, gamma: NDArray, eps: float) -> 
                        rows(axis=0)),
         "sign": ("The sign is flipped: backpropagation passes the gradient on as it is; the minus sign belongs to "
                  "the descent step, not to the gradient.", tuple(-part for part in right)),
-        "gamma mean": ("dγ and dβ average the examples; they add up: every example's loss depends on the same γ and "
-                       "β, and the mean of the loss is already in dy.", (right[0], right[1] / len(x), right[2] / len(x))),
+        "gamma mean": ("Your dγ and dβ average over the examples; they should add them up: every example's loss "
+                       "depends on the same γ and β, and the 1/N of the mean is already in dy.", (right[0], right[1] / len(x), right[2] / len(x))),
         "gamma axis": ("dγ and dβ are summed over the wrong axis: γ and β have one value per feature, so their "
                        "gradients gather the rows (the examples), one number per feature.",
                        (right[0], (dy * x_hat).sum(axis=1), dy.sum(axis=1))),
@@ -433,7 +433,7 @@ choose_plain_depth50 = Prediction(
     "2-layer one; one of the options", truth=lambda: depth50_ratio("plain, default init"), options=RATIO_OPTIONS,
 )
 choose_batch_norm_depth50 = Prediction(
-    "how the first layer's gradient norm in a 50-layer network with batch norm after every Linear (He init) "
+    "how the first layer's gradient norm in a 50-layer network with batch norm after every hidden Linear (He init) "
     "compares with a 2-layer one; one of the options", truth=lambda: depth50_ratio("batch norm"),
     options=RATIO_OPTIONS,
 )

@@ -28,10 +28,11 @@ from course_lib.numpy_nn.regularization import clip_grad_norm_
 from course_lib.numpy_nn.residual import Residual
 
 __all__ = ["DEPTHS", "KINDS", "RATIO_OPTIONS", "RaceResult", "build_deep_net", "depth_table", "first_layer_norms",
-           "gradient_norms", "layer_norm_forward", "linear_layers", "race_data", "ratio_words", "standard_batch",
-           "train_race"]
+           "gradient_norms", "image_spread", "layer_norm_forward", "linear_layers", "race_data", "ratio_words",
+           "standard_batch", "train_race"]
 
-#: The network kinds, each with what its hidden block is. Every kind but the first uses He's init.
+#: The network kinds, each with what its hidden block is. The kinds differ only in their ``depth − 2`` hidden
+#: blocks: the first and the last Linear use He's init in every kind but the default one.
 KINDS: dict[str, str] = {
     "plain, default init": "Linear → ReLU, with Linear's default init U(−1/√n, 1/√n): Var(w) = 1/(3n), too small",
     "plain, He init": "Linear → ReLU, with He's init Var(w) = 2/n (lesson 04)",
@@ -116,6 +117,24 @@ def gradient_norms(model: Layer, X: NDArray, y: NDArray, *, clip: float | None =
         return np.array([np.linalg.norm(layer.weight.grad) for layer in linear_layers(model)])
 
 
+def image_spread(model: Layer, X: NDArray) -> float:
+    """How different the images still are where they reach the last Linear layer: ‖H − H̄‖ / ‖H‖.
+
+    H holds one row per image, what the last Linear receives, and H̄ its mean row: 0 when every image
+    arrives as the same vector (the last layer cannot tell them apart), near 1 when they share little.
+    Runs the model in the mode it is in (a BatchNorm1d in training mode updates its running statistics).
+
+    Shape:
+        X: (N, n_in) -> a float.
+    """
+    *body, _last = (child for _, child in model.named_children())
+    H = X
+    for layer in body:
+        H = layer(H)
+    with np.errstate(all="ignore"):
+        return float(np.linalg.norm(H - H.mean(axis=0)) / np.linalg.norm(H))
+
+
 def first_layer_norms(kinds, depths, X: NDArray, y: NDArray, *, width: int = 64,
                       seeds=(0, 1, 2)) -> dict[str, NDArray]:
     """``{kind: ‖∂L/∂W_1‖ at each depth}``, the median over ``seeds`` (one network per seed).
@@ -181,11 +200,15 @@ def layer_norm_forward(x: NDArray, gamma: NDArray, beta: NDArray, eps: float = 1
 
 @dataclass(frozen=True)
 class RaceResult:
-    """One kind's runs in the race: ``losses`` (seeds, steps), the training loss at every step, and
-    ``accuracy`` (seeds,), on the validation images after the last step."""
+    """One kind's runs in the race: ``losses`` (seeds, steps), the training loss at every step;
+    ``accuracy`` (seeds,), on the validation images after the last step; ``spread`` (seeds,), the
+    :func:`image_spread` of the validation images after the last step (NaN for a run that diverged); and
+    ``first_ratio`` (seeds, steps), the first Linear layer's update/weight ratio ‖ΔW₁‖/‖W₁‖ at every step."""
 
     losses: NDArray
     accuracy: NDArray
+    spread: NDArray | None = None
+    first_ratio: NDArray | None = None
 
 
 def train_race(kinds, train: tuple[NDArray, NDArray], val: tuple[NDArray, NDArray], *, depth: int = 30,
@@ -200,14 +223,16 @@ def train_race(kinds, train: tuple[NDArray, NDArray], val: tuple[NDArray, NDArra
     results = {}
     for name in kinds:
         kind = name.removesuffix(" + clipping")
-        losses, accuracies = [], []
+        losses, accuracies, spreads, ratios = [], [], [], []
+        steps = epochs * -(-len(train[0]) // batch_size)
         for seed in seeds:
             rng = np.random.default_rng(seed)
             model = build_deep_net(kind, depth, width=width, n_in=train[0].shape[1], rng=rng)
             optimizer, loss_fn, run = SGD(model.parameters(), lr=lr, momentum=momentum), CrossEntropyLoss(), []
+            first, ratio = linear_layers(model)[0].weight, np.full(steps, np.nan)
             batches = (batch for _ in range(epochs) for batch in iterate_minibatches(*train, batch_size, rng=rng))
             with np.errstate(all="ignore"):
-                for Xb, yb in batches:
+                for t, (Xb, yb) in enumerate(batches):
                     optimizer.zero_grad()
                     run.append(float(loss_fn(model(Xb), yb)))
                     if not np.isfinite(run[-1]):
@@ -215,12 +240,15 @@ def train_race(kinds, train: tuple[NDArray, NDArray], val: tuple[NDArray, NDArra
                     model.backward(loss_fn.backward(), input_grad=False)
                     if name != kind:
                         clip_grad_norm_(model.parameters(), clip)
+                    before = first.data.copy()
                     optimizer.step()
+                    ratio[t] = np.linalg.norm(first.data - before) / np.linalg.norm(before)
                 model.eval()
                 logits = model(val[0])
-            steps = epochs * -(-len(train[0]) // batch_size)
+                finite = bool(np.isfinite(logits).all())
+                spreads.append(image_spread(model, val[0]) if finite else np.nan)
             losses.append(np.concatenate([run, np.full(steps - len(run), np.nan)]))
-            accuracies.append(float(np.mean(np.argmax(np.nan_to_num(logits, nan=-np.inf), axis=1) == val[1])
-                                    if np.isfinite(logits).all() else 0.0))
-        results[name] = RaceResult(np.array(losses), np.array(accuracies))
+            accuracies.append(float(np.mean(np.argmax(logits, axis=1) == val[1])) if finite else 0.0)
+            ratios.append(ratio)
+        results[name] = RaceResult(np.array(losses), np.array(accuracies), np.array(spreads), np.array(ratios))
     return results

@@ -65,7 +65,8 @@ def plot_race(results: dict[str, RaceResult], ax_loss: Any, ax_acc: Any) -> None
     ax_loss.set_ylim(0, 4)
     ax_loss.set_xlabel("step t")
     ax_loss.set_ylabel("training loss (cross-entropy)")
-    ax_loss.set_title("The race: 30-layer networks, the same steps (a loss above 4 is off the chart)", fontsize=10)
+    ax_loss.set_title("The race: 30-layer networks, the same steps\n"
+                      "(a loss above 4, like the clipped large init's, is off the chart)", fontsize=10)
     ax_loss.legend(fontsize=7)
     ax_acc.set_yticks(range(len(results)), list(results), fontsize=8)
     ax_acc.axvline(0.1, color="black", lw=0.8, ls=":", label="chance, 0.1")
