@@ -20,7 +20,7 @@ from course_lib.lessons.l10_when_training_goes_wrong.clinic_cases import (
     CASES,
     CAUSES,
     SIGNATURES,
-    dashboard,
+    case_tables,
     facts,
     normalise_cause,
     plot_case,
@@ -268,15 +268,15 @@ def test_the_summary_and_the_pictures_show_the_run(number=6):
         plot_clinic_run(run, "colour")
 
 
-def test_the_dashboard_shows_steps_0_5_and_the_last_and_says_the_first_nan_once():
-    healthy = dashboard(run_settings())
+def test_the_case_tables_show_steps_0_5_and_the_last_and_says_the_first_nan_once():
+    healthy = case_tables(run_settings())
     assert healthy.startswith(summary(run_settings()))
     assert [line.split(",")[0] for line in healthy.splitlines() if line.startswith("step ")] == \
         ["step 0", "step 5", "step 159"]
     broken = run_case(2)
-    text = dashboard(broken)
+    text = case_tables(broken)
     assert text.count(str(broken.monitor.first_nonfinite)) == 1 and f"step {broken.steps - 1}, loss nan" in text
-    assert dashboard(broken, steps=(0, 0, -1, broken.steps - 1, 99)).count("layer ") == 2  # each step once
+    assert case_tables(broken, steps=(0, 0, -1, broken.steps - 1, 99)).count("layer ") == 2  # each step once
 
 
 def test_the_summary_quotes_the_last_loss_and_the_mean_of_the_last_ten_as_the_checks_do():

@@ -24,8 +24,8 @@ from course_lib.lessons.l10_when_training_goes_wrong.clinic import (
     run_settings,
 )
 
-__all__ = ["CASES", "CAUSES", "SIGNATURES", "Case", "facts", "normalise_cause", "plot_case", "run_case", "summary",
-           "dashboard", "wrong_cause_why"]
+__all__ = ["CASES", "CAUSES", "SIGNATURES", "Case", "case_tables", "facts", "normalise_cause", "plot_case", "run_case", "summary",
+           "wrong_cause_why"]
 
 #: The named causes a diagnosis chooses from: the ten cases' causes and three that fit none of them.
 CAUSES = (
@@ -344,7 +344,7 @@ def summary(run: ClinicRun) -> str:
             f"{f['where']}")
 
 
-def dashboard(run: ClinicRun, steps: tuple[int, ...] = (0, 5, -1)) -> str:
+def case_tables(run: ClinicRun, steps: tuple[int, ...] = (0, 5, -1)) -> str:
     """:func:`summary`, then the monitor's table at each of ``steps`` (default: step 0, before any update; step 5;
     the last step), the first NaN or inf said once, in the summary. ``run.monitor.table(step=k)`` shows any step."""
     where = run.monitor.first_nonfinite
