@@ -1,0 +1,19 @@
+"""Lesson 11, is it really better? Three sets and leakage, K-fold cross-validation, the noise between
+runs, measures beyond accuracy, calibration and double descent."""
+
+from course_lib.lessons import ExplorerEntry, Lesson  # noqa: F401  (ExplorerEntry: the explorers' entries)
+
+# -- section helpers: add your imports here, one block each --
+
+LESSON = Lesson(
+    notebook="11_is_it_really_better.ipynb",
+    explorers=(
+        # -- explorers, one entry each --
+    ),
+    checks=(
+        # -- checks, one line per section, in section order --
+    ),
+    predictions=(
+        # -- predictions, one line per section --
+    ),
+)

@@ -1,0 +1,4 @@
+"""Lesson 11's explorers: the decision threshold of a binary classifier, and the width of a model
+around the double-descent peak."""
+
+from __future__ import annotations
