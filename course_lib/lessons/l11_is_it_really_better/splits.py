@@ -18,7 +18,7 @@ score_i = score(fit(rows ∉ F_i), rows ∈ F_i); report the k scores, their mea
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,9 @@ from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.optimizers import SGD
 from course_lib.numpy_nn.training import fit as train
 from course_lib.recipes import is_whole
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 Fit = Callable[[NDArray, NDArray], Any]
 Score = Callable[[Any, NDArray, NDArray], float]
@@ -105,17 +108,10 @@ def polynomial_model(degree: int) -> tuple[Fit, Score]:
     return fit, score
 
 
-def mnist_subset(n: int, *, offset: int = 0) -> tuple[NDArray, NDArray]:
-    """Training images offset … offset + n − 1 of MNIST, standardised with the fixed constants of lesson 07.
-
-    The standardisation uses two numbers fixed in advance (0.1307, 0.3081), not statistics of these
-    rows, so it leaks nothing between folds.
-    """
-    if not is_whole(n) or not is_whole(offset) or n < 1 or offset < 0 or offset + n > 60_000:
-        raise ValueError(f"n and offset must be whole numbers with 1 <= n and offset + n <= 60000; got n={n!r}, "
-                         f"offset={offset!r}.")
+def _first_images(n: int) -> tuple[NDArray, NDArray]:
+    """The first n MNIST training images, standardised with lesson 07's fixed constants, and their labels."""
     X, y = load_mnist("train", normalize="standard")
-    return X[offset:offset + n], y[offset:offset + n]
+    return X[:n], y[:n]
 
 
 def softmax_model(l2: float, *, epochs: int = 8, lr: float = 0.05, seed: int = 0) -> tuple[Fit, Score]:
@@ -177,6 +173,25 @@ def selection_leak(seed: int, *, n: int = 200, features: int = 2000, keep: int =
 # ---- leak (b): copies of test images in the training set --------------------------------------------
 
 
+def normalisation_leak(seed: int, *, n_train: int = 2000, n_test: int = 500,
+                       data: tuple[NDArray, NDArray] | None = None) -> tuple[float, float]:
+    """1-NN test accuracy ``(honest, leaky)`` after standardising each pixel with the training rows', or all rows', statistics.
+
+    ``data``: the images to draw from (default: the first 6 000 MNIST training images, standardised); each pixel
+    is then standardised again, x ← (x − mean) / (std + 0.1), the 0.1 keeping pixels that never
+    light up at 0 rather than dividing by 0.
+    """
+    X, y = data if data is not None else _first_images(6000)
+    rng = np.random.default_rng(seed)
+    tr, te = np.split(rng.permutation(len(X))[:n_train + n_test], [n_train])
+    result = []
+    for rows in (tr, np.concatenate([tr, te])):
+        mean, std = X[rows].mean(axis=0), X[rows].std(axis=0) + 0.1
+        Z = (X - mean) / std
+        result.append(accuracy(nearest_neighbour(Z[tr], y[tr], Z[te]), y[te]))
+    return result[0], result[1]
+
+
 def nearest_neighbour(X_train: NDArray, y_train: NDArray, X: NDArray) -> NDArray[np.int64]:
     """Predict for each row of X the label of its nearest training row (1-NN, Euclidean)."""
     d = (X ** 2).sum(axis=1)[:, None] - 2 * X @ X_train.T + (X_train ** 2).sum(axis=1)[None]
@@ -189,9 +204,9 @@ def duplicate_leak(seed: int, *, n_train: int = 2000, n_test: int = 500, copies:
 
     Both training sets have n_train + copies images; in the leaky one the extra images are copies
     of test images (as when a data set holds the same picture twice and the split falls between them).
-    ``data``: the images to draw from (default: the first 6 000 of :func:`mnist_subset`).
+    ``data``: the images to draw from (default: the first 6 000 MNIST training images, standardised).
     """
-    X, y = data if data is not None else mnist_subset(6000)
+    X, y = data if data is not None else _first_images(6000)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(X))
     tr, te, extra = np.split(order[:n_train + n_test + copies], [n_train, n_train + n_test])
@@ -206,14 +221,14 @@ def duplicate_leak(seed: int, *, n_train: int = 2000, n_test: int = 500, copies:
 # ---- leak (c): choosing by test accuracy ---------------------------------------------------------------
 
 
-def tuning_leak(seed: int, *, settings: int = 40, pixels: int = 30, n_train: int = 1000, n_test: int = 300,
+def tuning_leak(seed: int, *, settings: int = 100, pixels: int = 50, n_train: int = 1000, n_test: int = 100,
                 data: tuple[NDArray, NDArray] | None = None) -> tuple[float, float]:
-    """``(chosen, fresh)``: the best test accuracy among ``settings`` models, and that model's accuracy on a fresh hold-out.
+    """``(fresh, chosen)``: the accuracy on a fresh hold-out B of the model whose accuracy on test set A was best, and that best.
 
     Each setting is a nearest-centroid classifier that sees its own random ``pixels`` of the 784.
     The winner is picked by its accuracy on test set A; B, as large as A, is touched once, at the end.
     """
-    X, y = data if data is not None else mnist_subset(6000)
+    X, y = data if data is not None else _first_images(6000)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(X))
     tr, a, b = np.split(order[:n_train + 2 * n_test], [n_train, n_train + n_test])
@@ -224,9 +239,59 @@ def tuning_leak(seed: int, *, settings: int = 40, pixels: int = 30, n_train: int
         if acc > best:
             best, best_cols = acc, cols
     fresh = accuracy(nearest_centroid(X[tr][:, best_cols], y[tr], X[b][:, best_cols]), y[b])
-    return best, fresh
+    return fresh, best
 
 
 def over_seeds(experiment: Callable[..., tuple[float, float]], seeds: Sequence[int], **kwargs: Any) -> NDArray:
     """``experiment(seed, **kwargs)`` for each seed, as an array of shape (len(seeds), 2): (honest, leaky) rows."""
     return np.array([experiment(seed, **kwargs) for seed in seeds])
+
+
+# ---- pictures --------------------------------------------------------------------------------------------
+
+
+def plot_leaks(results: dict[str, NDArray], ax: Axes | None = None) -> Axes:
+    """Honest and leaky accuracy side by side for each leak: a dot per seed, a bar at the mean.
+
+    ``results`` maps a leak's name to the (seeds, 2) array of :func:`over_seeds`.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    for i, (name, r) in enumerate(results.items()):
+        for j, (label, colour) in enumerate((("honest", "tab:blue"), ("with the leak", "tab:red"))):
+            x = i + (j - 0.5) * 0.35
+            ax.bar(x, r[:, j].mean(), width=0.33, color=colour, alpha=0.35, label=label if i == 0 else None)
+            ax.plot(np.full(len(r), x), r[:, j], "o", color=colour, markersize=4)
+    ax.set_xticks(range(len(results)), list(results))
+    ax.set_ylabel("test accuracy")
+    ax.set_title("What each leak adds to the test accuracy (dots: seeds)")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_cv_scores(settings: Sequence[Any], scores: NDArray, *, xlabel: str, ylabel: str, chosen: Any = None,
+                   error: str = "sd", ax: Axes | None = None) -> Axes:
+    """The mean of each setting's k fold scores, with error bars: ± the standard deviation s over the folds, or ± s/√k.
+
+    ``error``: ``"sd"`` (the spread of one fold's score) or ``"se"`` (the standard error of the mean, s/√k).
+
+    Shape: scores: (len(settings), k).
+    """
+    import matplotlib.pyplot as plt
+
+    if error not in ("sd", "se"):
+        raise ValueError(f"error must be 'sd' (standard deviation) or 'se' (standard error), got {error!r}.")
+    ax = ax or plt.gca()
+    x, k = np.arange(len(settings)), scores.shape[1]
+    spread = scores.std(axis=1, ddof=1) / (np.sqrt(k) if error == "se" else 1.0)
+    ax.plot(np.repeat(x, k), scores.ravel(), ".", color="0.6", label="one fold")
+    what = "standard error (s/√k)" if error == "se" else "standard deviation over the folds"
+    ax.errorbar(x, scores.mean(axis=1), yerr=spread, fmt="o-", capsize=4, label=f"mean ± {what}")
+    if chosen is not None:
+        ax.axvline(list(settings).index(chosen), color="tab:green", linestyle="--", label=f"chosen: {chosen}")
+    ax.set_xticks(x, [str(s) for s in settings])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return ax
