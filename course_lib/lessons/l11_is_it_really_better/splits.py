@@ -155,7 +155,7 @@ def nearest_centroid(X_train: NDArray, y_train: NDArray, X: NDArray) -> NDArray[
 
 
 def selection_leak(seed: int, *, n: int = 200, features: int = 2000, keep: int = 20) -> tuple[float, float]:
-    """Test accuracy ``(honest, leaky)`` on pure noise: the ``keep`` features chosen on the training rows, or on all rows.
+    """Test accuracy ``(honest, leaky)`` on pure noise, the ``keep`` features chosen on the training rows or on all rows.
 
     X is Gaussian noise, y a coin flip per row: nothing can be learnt, so the honest accuracy is
     0.5 up to chance. Half the rows train a nearest-centroid classifier, half test it.
@@ -175,7 +175,7 @@ def selection_leak(seed: int, *, n: int = 200, features: int = 2000, keep: int =
 
 def normalisation_leak(seed: int, *, n_train: int = 2000, n_test: int = 500,
                        data: tuple[NDArray, NDArray] | None = None) -> tuple[float, float]:
-    """1-NN test accuracy ``(honest, leaky)`` after standardising each pixel with the training rows', or all rows', statistics.
+    """1-NN test accuracy ``(honest, leaky)``, each pixel standardised with the training rows' or all rows' statistics.
 
     ``data``: the images to draw from (default: the first 6 000 MNIST training images, standardised); each pixel
     is then standardised again, x ← (x − mean) / (std + 0.1), the 0.1 keeping pixels that never
@@ -223,7 +223,9 @@ def duplicate_leak(seed: int, *, n_train: int = 2000, n_test: int = 500, copies:
 
 def tuning_leak(seed: int, *, settings: int = 100, pixels: int = 50, n_train: int = 1000, n_test: int = 100,
                 data: tuple[NDArray, NDArray] | None = None) -> tuple[float, float]:
-    """``(fresh, chosen)``: the accuracy on a fresh hold-out B of the model whose accuracy on test set A was best, and that best.
+    """``(fresh, chosen)``: the accuracy on a fresh set B of the model that was best on test set A, and its accuracy on A.
+
+    Honest first, as the other leaks: ``chosen`` is the leaky number.
 
     Each setting is a nearest-centroid classifier that sees its own random ``pixels`` of the 784.
     The winner is picked by its accuracy on test set A; B, as large as A, is touched once, at the end.
@@ -272,7 +274,7 @@ def plot_leaks(results: dict[str, NDArray], ax: Axes | None = None) -> Axes:
 
 def plot_cv_scores(settings: Sequence[Any], scores: NDArray, *, xlabel: str, ylabel: str, chosen: Any = None,
                    error: str = "sd", ax: Axes | None = None) -> Axes:
-    """The mean of each setting's k fold scores, with error bars: ± the standard deviation s over the folds, or ± s/√k.
+    """The mean of each setting's k fold scores, with error bars of ± s (their standard deviation) or ± s/√k.
 
     ``error``: ``"sd"`` (the spread of one fold's score) or ``"se"`` (the standard error of the mean, s/√k).
 
