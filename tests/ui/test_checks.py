@@ -653,3 +653,18 @@ def test_a_plain_string_hint_is_one_level():
         with pytest.raises(CheckFailed) as err:
             check_plain(lambda x: x)
         assert str(err.value).endswith("Hint: Think again.")
+
+
+# Lesson 11, sections 1-2: the K-fold loop (shuffle once, k nearly equal folds, fit on the others, score each fold).
+def _kfold_scores(X, y, k, fit, score, rng):
+    folds = np.array_split(rng.permutation(len(X)), k)
+    scores = []
+    for i in range(k):
+        rest = np.concatenate(folds[:i] + folds[i + 1:])
+        scores.append(score(fit(X[rest], y[rest]), X[folds[i]], y[folds[i]]))
+    return np.array(scores)
+
+
+RIGHT.update({
+    "check_kfold_scores": _kfold_scores,
+})

@@ -4,6 +4,8 @@ runs, measures beyond accuracy, calibration and double descent."""
 from course_lib.lessons import ExplorerEntry, Lesson  # noqa: F401  (ExplorerEntry: the explorers' entries)
 
 # -- section helpers: add your imports here, one block each --
+# sections 1-2 (three sets and leakage; K-fold cross-validation)
+from course_lib.lessons.l11_is_it_really_better.checks import check_kfold_scores, predict_selection_leak
 
 LESSON = Lesson(
     notebook="11_is_it_really_better.ipynb",
@@ -12,8 +14,10 @@ LESSON = Lesson(
     ),
     checks=(
         # -- checks, one line per section, in section order --
+        check_kfold_scores,  # sections 1-2
     ),
     predictions=(
         # -- predictions, one line per section --
+        predict_selection_leak,  # sections 1-2
     ),
 )

@@ -11,6 +11,203 @@ from course_lib.ui.predictions import Prediction  # noqa: F401
 # Sections 1-2: three sets and leakage; K-fold cross-validation (helper A)
 # =============================================================================================
 
+import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
+
+from course_lib.lessons.l11_is_it_really_better.splits import (  # noqa: E402
+    cross_val_scores, over_seeds, selection_leak)
+from course_lib.ui.checks import close, describe  # noqa: E402
+
+# ---- section 1: the prediction before the first leak --------------------------------------------------
+
+LEAK_SEEDS = (0, 1, 2, 3, 4)
+
+predict_selection_leak = Prediction(
+    "the test accuracy on pure noise when the 20 features are chosen on all 200 rows (the mean over 5 seeds; "
+    "one number between 0 and 1, within 15 % counts)",
+    truth=lambda: float(over_seeds(selection_leak, LEAK_SEEDS)[:, 1].mean()), rtol=0.15,
+)
+
+
+# ---- section 2: the learner's K-fold loop, graded by spies ----------------------------------------------
+
+KFOLD_HINTS = Hints(
+    task="Write kfold_scores(X, y, k, fit, score, rng), which shuffles the rows once with rng, cuts them into k "
+         "nearly equal folds, and for each fold fits a model on all the other rows (fit(X_train, y_train)) and "
+         "scores it on the fold (score(model, X_val, y_val)); it returns the k scores, fold by fold, as an array.",
+    idea="In k-fold cross-validation every row is validated exactly once: each fold in turn is held out while the "
+         "model is fitted on the other k − 1 folds, so no row ever helps to fit the model that is scored on it. "
+         "The rows are shuffled first, because data often comes sorted (by class, by date), and the k scores are "
+         "kept, since their spread says as much as their mean.",
+    formula="order = a random permutation of 0 … N−1 drawn from rng; F₁ … F_k = order cut into k parts of ⌊N/k⌋ "
+            "or ⌈N/k⌉ rows; score_i = score(fit(X, y on the rows not in F_i), X, y on the rows of F_i), "
+            "i = 1 … k; return [score_1, …, score_k].",
+    code="`rng.permutation(len(X))` shuffles the row numbers and `np.array_split(order, k)` cuts them into k folds "
+         "(it keeps the remainder); for fold i the training rows are `np.concatenate` of the other folds; collect "
+         "the scores in a list and return `np.array(scores)`.",
+)
+
+
+class KFoldSpy:
+    """A ``fit`` and a ``score`` that record which rows of ``X`` (by number) each call received.
+
+    ``fit`` returns a token naming its call; ``score`` returns a number that depends on the rows it
+    was given, so the check can tell whether the scores come back in the order of the folds.
+    """
+
+    def __init__(self, X: NDArray, y: NDArray) -> None:
+        self.X, self.y = X, y
+        self.index = {row.tobytes(): i for i, row in enumerate(X)}
+        self.fits: list[NDArray | None] = []     # the row numbers each fit saw (None: rows not of X)
+        self.scores: list[tuple[int | None, NDArray | None, float]] = []  # (fit call, row numbers, returned)
+        self.seen: list[NDArray] = []            # every block of rows handed over, as received
+        self.labels_ok = True
+
+    def rows(self, X_part: object, y_part: object) -> NDArray | None:
+        X_part, y_part = np.asarray(X_part), np.asarray(y_part)
+        if X_part.ndim != 2 or X_part.shape[1:] != self.X.shape[1:]:
+            return None
+        self.seen.append(np.array(X_part, dtype=np.float64))
+        ids = [self.index.get(np.asarray(row, dtype=self.X.dtype).tobytes()) for row in X_part]
+        if any(i is None for i in ids):
+            return None
+        ids = np.array(ids, dtype=np.int64)
+        if y_part.shape != (len(ids),) or not np.array_equal(y_part, self.y[ids]):
+            self.labels_ok = False
+        return ids
+
+    def fit(self, X_train: NDArray, y_train: NDArray) -> tuple[str, int]:
+        self.fits.append(self.rows(X_train, y_train))
+        return ("model of fit call", len(self.fits) - 1)
+
+    def score(self, model: object, X_val: NDArray, y_val: NDArray) -> float:
+        ids = self.rows(X_val, y_val)
+        call = model[1] if isinstance(model, tuple) and len(model) == 2 and model[0] == "model of fit call" else None
+        value = 0.0 if ids is None or len(ids) == 0 else round(float(np.mean(ids)) / len(self.X) + 0.01 * len(ids), 6)
+        self.scores.append((call, ids, value))
+        return value
+
+    def folds(self) -> list[NDArray]:
+        return [ids for _, ids, _ in self.scores]
+
+
+def kfold_cases() -> list[tuple[NDArray, NDArray, int, int]]:
+    """``(X, y, k, seed)``: rows with distinct values and labels SORTED by class, N not always divisible by k."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for n, k, classes in [(43, 5, 4), (40, 4, 4), (12, 3, 3), (25, 2, 3), (10, 10, 2)]:
+        X = rng.standard_normal((n, 3))
+        cases.append((X, np.arange(n) * classes // n, k, int(rng.integers(1000))))
+    return cases
+
+
+def _standardised_on_all(spy: KFoldSpy) -> bool:
+    """Every block of rows the spies received is rows of X centred (and scaled) with statistics of ALL rows."""
+    X = spy.X
+    variants = [X - X.mean(axis=0)] + [(X - X.mean(axis=0)) / X.std(axis=0, ddof=d) for d in (0, 1)]
+    for Z in variants:
+        if spy.seen and all(np.abs(block[:, None, :] - Z[None]).max(axis=2).min(axis=1).max() < 1e-9
+                            for block in spy.seen if len(block)):
+            return True
+    return False
+
+
+def _contiguous(folds: list[NDArray]) -> bool:
+    return all(len(f) and np.array_equal(f, np.arange(f.min(), f.min() + len(f))) for f in folds)
+
+
+def _kfold_mistake(spy: KFoldSpy, n: int, k: int) -> str | None:
+    """The first thing wrong with the calls the learner made, as a why; None when the calls were right."""
+    if len(spy.fits) != len(spy.scores) or len(spy.fits) != k:
+        fits, scores = len(spy.fits), len(spy.scores)
+        if fits == scores and fits in (k - 1, k + 1):
+            return (f"fit and score were called {fits} times for k = {k}: that is {fits} folds, not k. With k folds "
+                    f"each fold is the validation set once, so there are exactly k fits and k scores.")
+        return (f"fit was called {fits} times and score {scores} times; k-fold cross-validation fits once and "
+                f"scores once per fold, k = {k} times each, each score on the model of the fit just before it.")
+    if any(ids is None for ids in spy.fits) or any(ids is None for _, ids, _ in spy.scores):
+        if _standardised_on_all(spy):
+            return ("the rows fit and score received were standardised with the mean and standard deviation of ALL "
+                    "the rows, the validation fold's included: the fold then leaks into what the model learns "
+                    "(fold leakage through preprocessing). Hand fit the rows as they are: a preprocessing step is "
+                    "part of the model, so fit learns it from the training rows alone.")
+        return ("fit and score received rows that are not rows of X. Hand them the rows of X as they are, selected "
+                "by their row numbers: any preprocessing is part of the model, and fit learns it from the training "
+                "rows alone.")
+    if not spy.labels_ok:
+        return ("the labels fit or score received do not belong to the rows they came with: X and y must be "
+                "selected with the same row numbers, so each row keeps its own label.")
+    calls = [call for call, _, _ in spy.scores]
+    if any(c is None for c in calls) or sorted(calls) != list(range(k)):
+        return ("score did not get the model that fit returned for its fold: each fold's score is the score of the "
+                "model fitted on the other folds.")
+    for call, val, _ in spy.scores:
+        if np.intersect1d(spy.fits[call], val).size:
+            return ("the model scored on a fold was fitted on rows of that same fold (fold leakage, as when fitting "
+                    "on all the data): a validation score must come from rows the model never saw while it was "
+                    "fitted, so fit only on the other folds.")
+    every = np.concatenate(spy.folds())
+    if len(np.unique(every)) != len(every):
+        return ("some rows are in more than one validation fold, so the folds overlap: cut the shuffled rows into k "
+                "separate folds, so that every row is validated exactly once.")
+    if len(every) != n:
+        return (f"the validation folds hold {len(every)} of the {n} rows: {n - len(every)} were never validated "
+                f"(dropped as the remainder when N is not a multiple of k?). Every row must be in exactly one fold; "
+                f"the folds may differ in size by one row.")
+    sizes = [len(f) for f in spy.folds()]
+    if max(sizes) - min(sizes) > 1:
+        return (f"the folds have sizes {sizes}: k-fold cuts the rows into k nearly equal folds, sizes differing by "
+                f"at most one row, so that each score rests on about N/k rows.")
+    for call, val, _ in spy.scores:
+        if len(spy.fits[call]) != n - len(val):
+            return ("a model was fitted on fewer rows than all the other folds: each fold's model is fitted on every "
+                    "row that is not in that fold, the other k − 1 folds together.")
+    if k < n and _contiguous(spy.folds()):
+        return ("the folds are consecutive blocks of rows, and these rows are sorted by class, so a fold holds "
+                "classes the other folds barely have. Shuffle the row numbers once, with rng, before cutting them "
+                "into folds.")
+    return None
+
+
+def check_kfold_scores(kfold_scores) -> None:
+    """``kfold_scores(X, y, k, fit, score, rng)`` must validate every row once, fit on the rest, return the k scores."""
+    cases = kfold_cases()
+    with Harness(kfold_scores, KFOLD_HINTS) as harness:
+        for X, y, k, seed in cases:
+            reference = KFoldSpy(X, y)
+            expected = cross_val_scores(X, y, k, reference.fit, reference.score, np.random.default_rng(seed))
+            spy = KFoldSpy(X, y)
+            answer = harness.call(X, y, k, spy.fit, spy.score, np.random.default_rng(seed), shared=(3, 4))
+            got = answer.numbers(expected, lead=f"Return the k = {k} scores, one per fold, as an array.")
+            recorded = np.array([value for _, _, value in spy.scores])
+            if got.size == 1 and len(recorded) and close(got.reshape(()), recorded.mean()):
+                answer.fail(expected, why=f"this is the mean of the fold scores; return all k = {k} of them, one "
+                                          "per fold: their spread says how much a single split can move.")
+            why = _kfold_mistake(spy, len(X), k)
+            if why:
+                answer.fail(expected, why=why)
+            if got.shape != (k,):
+                answer.refuse(f"an array of shape ({k},)", expected, f"Return the k = {k} scores, one per fold.")
+            if not close(got, recorded):
+                answer.fail(expected, why=f"the scores that came back are not the ones score returned, "
+                                          f"{describe(recorded)}: return each fold's score, in the order of the folds.")
+        X, y, k, seed = cases[1]
+        folds = []
+        for s in (seed, seed, seed + 1):
+            spy, reference = KFoldSpy(X, y), KFoldSpy(X, y)
+            expected = cross_val_scores(X, y, k, reference.fit, reference.score, np.random.default_rng(s))
+            answer = harness.call(X, y, k, spy.fit, spy.score, np.random.default_rng(s), shared=(3, 4))
+            answer.numbers(expected)
+            folds.append([tuple(sorted(f)) for f in spy.folds()])
+        if folds[0] != folds[1]:
+            answer.fail(expected, why="the same seed gave different folds on two runs: draw the shuffle from the rng "
+                                      "passed in (not from np.random's global state), so that a seed gives the same "
+                                      "split every time.")
+        if folds[0] == folds[2]:
+            answer.fail(expected, why="two generators with different seeds gave the same folds: draw the shuffle "
+                                      "from the rng passed in, not from a seed of your own.")
+        harness.passed(len(cases) + 1)
+
 
 # =============================================================================================
 # Section 3: the noise between runs (helper B)
