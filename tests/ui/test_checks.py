@@ -653,3 +653,17 @@ def test_a_plain_string_hint_is_one_level():
         with pytest.raises(CheckFailed) as err:
             check_plain(lambda x: x)
         assert str(err.value).endswith("Hint: Think again.")
+
+
+# Lesson 11, section 3 (the noise between runs): the notebook's bootstrap interval.
+def _bootstrap_interval(correct, n_resamples, rng, level=0.95):
+    n = len(correct)
+    accuracies = correct[rng.integers(0, n, size=(n_resamples, n))].mean(axis=1)
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(accuracies, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+RIGHT.update({
+    "check_bootstrap_interval": _bootstrap_interval,
+})

@@ -5,6 +5,9 @@ from course_lib.lessons import ExplorerEntry, Lesson  # noqa: F401  (ExplorerEnt
 
 # -- section helpers: add your imports here, one block each --
 
+# section 3, the noise between runs
+from course_lib.lessons.l11_is_it_really_better.checks import check_bootstrap_interval, predict_seed_range
+
 LESSON = Lesson(
     notebook="11_is_it_really_better.ipynb",
     explorers=(
@@ -12,8 +15,10 @@ LESSON = Lesson(
     ),
     checks=(
         # -- checks, one line per section, in section order --
+        check_bootstrap_interval,  # section 3, the noise between runs
     ),
     predictions=(
         # -- predictions, one line per section --
+        predict_seed_range,  # section 3, the noise between runs
     ),
 )

@@ -20,7 +20,7 @@ import functools
 import math
 from collections.abc import Iterable
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,10 +29,15 @@ from course_lib.numpy_nn.losses import CrossEntropyLoss
 from course_lib.numpy_nn.models import MLP
 from course_lib.numpy_nn.training import fit
 from course_lib.recipes import Recipe, is_whole, load_splits, make_schedule, recipe_optimizer
+from course_lib.ui.plots import axes_or_current
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "SEEDS", "SHORT_RECIPE", "bootstrap_accuracies", "bootstrap_interval", "disagreements", "normal_interval",
-    "seed_accuracies", "seed_hits", "hits_on", "needed_test_size", "train_recipe",
+    "seed_accuracies", "seed_hits", "hits_on", "needed_test_size", "plot_bootstrap", "plot_differences", "plot_needed_sizes",
+    "plot_seed_strip", "train_recipe",
 ]
 
 #: Lesson 07's recipe shortened for the lesson: its first 4 000 training images, 2 epochs, no validation split.
@@ -170,3 +175,81 @@ def disagreements(hits_a: ArrayLike, hits_b: ArrayLike) -> tuple[int, int]:
     if a.shape != b.shape:
         raise ValueError(f"disagreements expects the two models' hits on the same test set, got {a.shape} and {b.shape}.")
     return int(np.sum((a == 1) & (b == 0))), int(np.sum((a == 0) & (b == 1)))
+
+
+# ---- pictures -------------------------------------------------------------------------------------
+
+
+def plot_seed_strip(accuracies: dict[str, ArrayLike], ax: "Axes | None" = None) -> "Axes":
+    """One dot per seed for each setting (accuracies in %), its mean ± one standard deviation; pairs joined.
+
+    Args:
+        accuracies: ``{setting name: per-seed test accuracies in %}``, all over the same seeds in the
+            same order when there are several (then each seed's dots are joined by a grey line).
+    """
+    ax = axes_or_current(ax)
+    values = [np.asarray(v, dtype=np.float64) for v in accuracies.values()]
+    if len(values) > 1:
+        ax.plot(np.arange(len(values)), np.stack(values), color="grey", alpha=0.5, linewidth=0.8)
+    for x, (name, v) in enumerate(zip(accuracies, values)):
+        mean, sd = v.mean(), v.std(ddof=1)
+        ax.scatter(np.full(len(v), x), v, color=f"C{x}", zorder=3, label=f"{name}: {len(v)} seeds")
+        ax.hlines(mean, x - 0.25, x + 0.25, color=f"C{x}", linewidth=2.5, label=f"mean {mean:.2f} %")
+        ax.fill_between([x - 0.25, x + 0.25], mean - sd, mean + sd, color=f"C{x}", alpha=0.15,
+                        label=f"mean ± s ({sd:.2f} points)")
+    ax.set_xticks(range(len(values)), list(accuracies))
+    ax.set_xlim(-0.6, len(values) - 0.4)
+    ax.set(title="Test accuracy of each seed", xlabel="setting", ylabel="test accuracy (%)")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def plot_differences(differences: ArrayLike, ax: "Axes | None" = None) -> "Axes":
+    """The per-seed differences B − A (in points) as dots, their mean, and the line of no difference."""
+    ax = axes_or_current(ax)
+    d = np.asarray(differences, dtype=np.float64)
+    ax.scatter(np.arange(len(d)), d, color="C2", zorder=3, label="B − A, one dot per seed")
+    ax.axhline(d.mean(), color="C2", linewidth=2, label=f"mean {d.mean():+.2f} points")
+    ax.axhline(0, color="black", linestyle="--", linewidth=1, label="no difference")
+    ax.set(title="Paired: the difference on each seed", xlabel="seed", ylabel="B − A (percentage points)")
+    ax.set_xticks(range(len(d)))
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_bootstrap(accuracies: ArrayLike, interval: tuple[float, float], normal: tuple[float, float],
+                   ax: "Axes | None" = None) -> "Axes":
+    """A histogram of the resampled accuracies (in %), the percentile interval and the normal approximation's."""
+    ax = axes_or_current(ax)
+    a = 100 * np.asarray(accuracies, dtype=np.float64)
+    # The accuracies are multiples of 100/N %: bins a whole number of those steps wide show no comb of empty bins.
+    gaps = np.diff(np.unique(a))
+    step = gaps.min() * max(1, round(np.ptp(a) / gaps.min() / 30)) if gaps.size else 1.0
+    edges = np.arange(a.min() - step / 2, a.max() + step, step)
+    ax.hist(a, bins=edges, color="C0", alpha=0.6, label=f"{len(a)} resampled accuracies")
+    for k, x in enumerate(interval):
+        ax.axvline(100 * x, color="C3", linewidth=4, alpha=0.6, label="percentile interval (bootstrap)" if k == 0 else None)
+    for k, x in enumerate(normal):
+        ax.axvline(100 * x, color="black", linestyle="--", label="p ± 1.96·√(p(1−p)/N)" if k == 0 else None)
+    ax.set(title="The bootstrap: the accuracy on resampled test sets", xlabel="test accuracy (%)", ylabel="resamples")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_needed_sizes(p: float, disagreement: float, n_test: int, ax: "Axes | None" = None) -> "Axes":
+    """The test-set size :func:`needed_test_size` asks for, against the difference to resolve (log-log)."""
+    ax = axes_or_current(ax)
+    differences = np.geomspace(0.05, 5, 60)  # in points
+    for label, share in (("separate test sets, 2p(1−p)", None), (f"the same test set, disagreement {disagreement:.3f}",
+                                                                    disagreement)):
+        sizes = [needed_test_size(p, d / 100, disagreement=share) for d in differences]
+        ax.loglog(differences, sizes, label=label)
+    ax.axhline(n_test, color="grey", linestyle=":", label=f"MNIST's test set, N = {n_test:,}")
+    ax.axvline(0.1, color="C3", linestyle="--", label="0.1 points")
+    ticks = [0.05, 0.1, 0.2, 0.5, 1, 2, 5]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set(title="How many test examples resolve a difference (95 %)", xlabel="difference (percentage points)",
+           ylabel="test examples needed, N")
+    ax.legend(fontsize="small")
+    return ax
