@@ -1,6 +1,6 @@
 """The seed spread of lesson 07's recipe: its test accuracy over seeds 0-4, and seed 0's bootstrap interval.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/seed_spread.py          (about 1-2 minutes a seed)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/seed_spread.py          (15-30 s a seed on a laptop CPU)
 
 Each seed trains lesson 07's recipe exactly as ``course-lib train --seed S`` does (``train_mlp`` of
 lesson 07 with ``course-lib train``'s defaults, through ``course_lib.tools.runs.default_recipe``), and

@@ -55,8 +55,8 @@ BOOTSTRAP_HINTS = Hints(
          "its own examples at random, with replacement, so that some come twice and some not at all. The accuracies "
          "of many resamples show how far the accuracy could move, and the interval is cut from their distribution, "
          "leaving (1 − level)/2 of them in each tail.",
-    formula="For b = 1 … B: draw indices i₁ … i_N uniformly from {0, …, N − 1} with replacement; "
-            "acc_b = (1/N) Σₖ correct[iₖ]. Then low = the 100·(1 − level)/2-th percentile of acc_1 … acc_B and "
+    formula="For r = 1 … R (R = n_resamples): draw indices i₁ … i_N uniformly from {0, …, N − 1} with replacement; "
+            "acc_r = (1/N) Σₖ correct[iₖ]. Then low = the 100·(1 − level)/2-th percentile of acc_1 … acc_R and "
             "high = the 100·(1 + level)/2-th percentile (2.5 and 97.5 for level 0.95).",
     code="`rng.integers(0, N, size=(n_resamples, N))` draws every resample's indices at once; `correct[indices]` "
          "picks the examples; `.mean(axis=1)` gives one accuracy per resample; `np.percentile(accuracies, [a, b])` "
