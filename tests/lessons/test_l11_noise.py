@@ -197,6 +197,8 @@ def test_disagreements_count_each_side():
     (lambda: needed_test_size(0.9, 0.001, disagreement=0.0), "disagreement must be a fraction"),
     (lambda: disagreements(np.ones(3, dtype=int), np.ones(4, dtype=int)), "same test set"),
     (lambda: train_recipe("mlp", None), "expects a Recipe of the NumPy MLP"),
+    (lambda: train_recipe(SHORT_RECIPE, (np.zeros((2, 784)), np.zeros(2))), "load_splits"),
+    (lambda: hits_on(None, (np.zeros((2, 784)), np.zeros(3))), "pair \\(X, y\\)"),
 ])
 def test_bad_input_is_refused_with_what_to_do(call, words):
     with pytest.raises((ValueError, TypeError), match=words):

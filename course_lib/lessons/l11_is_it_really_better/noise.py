@@ -56,6 +56,9 @@ def train_recipe(recipe: Recipe, splits: Any, *, progress: bool = False) -> Any:
     if not isinstance(recipe, Recipe) or recipe.model != "mlp":
         raise TypeError(f"train_recipe expects a Recipe of the NumPy MLP, e.g. SHORT_RECIPE.replace(seed=1); "
                         f"got {recipe!r}.")
+    if not hasattr(splits, "train"):
+        raise TypeError(f"train_recipe trains on splits.train: pass the data from recipes.load_splits(recipe), "
+                        f"got {type(splits).__name__}.")
     X, y = splits.train
     X, y = X[:recipe.train_size], y[:recipe.train_size]
     init_rng, order_rng = np.random.default_rng(recipe.seed).spawn(2)
@@ -70,6 +73,9 @@ def train_recipe(recipe: Recipe, splits: Any, *, progress: bool = False) -> Any:
 
 def hits_on(model: Any, data: tuple[NDArray, NDArray], *, batch_size: int = 2000) -> NDArray[np.int64]:
     """1 where the model's prediction (the argmax of its logits) equals the label, else 0.  Shape: (N,)."""
+    if not (isinstance(data, tuple) and len(data) == 2 and len(data[0]) == len(data[1]) > 0):
+        raise ValueError("hits_on expects data as a pair (X, y) of inputs and labels of the same, non-zero length, "
+                         "such as splits.test from recipes.load_splits.")
     X, y = data
     predictions = np.concatenate([model(X[i:i + batch_size]).argmax(axis=1) for i in range(0, len(X), batch_size)])
     return (predictions == y).astype(np.int64)
