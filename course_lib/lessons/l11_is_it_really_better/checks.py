@@ -82,8 +82,8 @@ def _bootstrap_why(correct: NDArray, n_resamples: int, seed: int, level: float, 
                 "what drawing without replacement gives (a reshuffle of the same N examples). A resample draws with "
                 "replacement, so that some examples come twice and others not at all.")
     if low < 0 or high > 1:
-        return ("An end lies outside [0, 1], where no accuracy can be: this is the mean plus or minus a spread, not a "
-                "percentile of the resampled accuracies, each of which is an accuracy between 0 and 1.")
+        return ("An end lies outside [0, 1], where no accuracy can be: a percentile of resampled accuracies, each "
+                "between 0 and 1, never leaves it, while a mean plus or minus a spread can.")
 
     def near(interval: tuple[float, float]) -> bool:
         return abs(low - interval[0]) <= tol and abs(high - interval[1]) <= tol
