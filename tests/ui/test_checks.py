@@ -667,4 +667,15 @@ def _kfold_scores(X, y, k, fit, score, rng):
 
 RIGHT.update({
     "check_kfold_scores": _kfold_scores,
+# Lesson 11, section 3 (the noise between runs): the notebook's bootstrap interval.
+def _bootstrap_interval(correct, n_resamples, rng, level=0.95):
+    n = len(correct)
+    accuracies = correct[rng.integers(0, n, size=(n_resamples, n))].mean(axis=1)
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(accuracies, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+RIGHT.update({
+    "check_bootstrap_interval": _bootstrap_interval,
 })
