@@ -653,3 +653,26 @@ def test_a_plain_string_hint_is_one_level():
         with pytest.raises(CheckFailed) as err:
             check_plain(lambda x: x)
         assert str(err.value).endswith("Hint: Think again.")
+
+
+# ---- lesson 11, section 4: beyond accuracy ------------------------------------------------------
+
+
+def _per_class_scores(cm):
+    tp = np.diag(cm)
+    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros(len(cm)), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros(len(cm)), where=actual > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros(len(cm)), where=both > 0)
+    return precision, recall, f1
+
+
+def _macro_and_micro_f1(cm):
+    return float(_per_class_scores(cm)[2].mean()), float(np.trace(cm) / cm.sum())
+
+
+RIGHT.update({
+    "check_per_class_scores": _per_class_scores,
+    "check_macro_and_micro_f1": _macro_and_micro_f1,
+})
