@@ -23,9 +23,9 @@ def _threshold_small():
 
 
 def _threshold_full():
-    from course_lib.lessons.l11_is_it_really_better.checks import section_classifier
+    from course_lib.lessons.l11_is_it_really_better.beyond import digit_classifier
 
-    return threshold_explorer(*section_classifier(0), digit=POSITIVE_DIGIT)
+    return threshold_explorer(*digit_classifier(seed=0), digit=POSITIVE_DIGIT)
 
 LESSON = Lesson(
     notebook="11_is_it_really_better.ipynb",

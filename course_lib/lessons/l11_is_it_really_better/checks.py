@@ -21,7 +21,6 @@ from course_lib.ui.predictions import Prediction  # noqa: F401
 # Section 4: beyond accuracy (helper C)
 # =============================================================================================
 
-import functools  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -41,15 +40,9 @@ predict_always_no_accuracy = Prediction(
 THRESHOLD_OPTIONS = ("both rise", "precision rises, recall falls", "precision falls, recall rises", "both fall")
 
 
-@functools.cache
-def section_classifier(seed: int = 0) -> tuple[NDArray, NDArray]:
-    """The section's classifier (:func:`~.beyond.digit_classifier`), trained once per seed and kept."""
-    return digit_classifier(seed=seed)
-
-
 def threshold_move(low: float = 0.5, high: float = 0.9, seed: int = 0) -> str:
     """What raising τ from ``low`` to ``high`` does to the precision and recall of "is it a 5?", in words."""
-    labels, scores = is_digit(*section_classifier(seed))
+    labels, scores = is_digit(*digit_classifier(seed=seed))
     before, after = threshold_scores(labels, scores, low), threshold_scores(labels, scores, high)
     p, r = after["precision"] > before["precision"], after["recall"] > before["recall"]
     return {(True, True): "both rise", (True, False): "precision rises, recall falls",
