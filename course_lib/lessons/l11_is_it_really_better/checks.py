@@ -99,7 +99,7 @@ def check_per_class_scores(per_class_scores: Callable[[NDArray], tuple[NDArray, 
             expected = precision_recall_f1(cm)
             answer = harness.call(cm)
             lead = "Return three arrays, one value per class each: the precisions, the recalls and the F1 scores."
-            parts = answer.parts("precision", "recall", "f1", expected=expected, lead=lead)
+            parts = answer.parts("the precisions", "the recalls", "the F1 scores", expected=expected, lead=lead)
             got = tuple(part.array(want, lead=lead) for part, want in zip(parts, expected))
             if all(close(g, e) for g, e in zip(got, expected)):
                 continue
@@ -158,7 +158,7 @@ def check_macro_and_micro_f1(macro_and_micro_f1: Callable[[NDArray], tuple[float
             expected = (precision_recall_f1(cm, "macro")[2], precision_recall_f1(cm, "micro")[2])
             answer = harness.call(cm)
             lead = "Return two numbers: the macro F1, then the micro F1."
-            macro, micro = answer.parts("macro", "micro", expected=expected, lead=lead)
+            macro, micro = answer.parts("the macro F1", "the micro F1", expected=expected, lead=lead)
             got = (macro.number(expected[0], lead=lead), micro.number(expected[1], lead=lead))
             if close(got, expected):
                 continue
