@@ -151,8 +151,10 @@ def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayL
 
     ax = axes["scores"]
     bins = np.linspace(0, 1, 41)
-    ax.hist(s[y == 0], bins=bins, alpha=0.6, label=f"{no} ({int((y == 0).sum())})", color="tab:blue")
-    ax.hist(s[y == 1], bins=bins, alpha=0.6, label=f"{yes} ({int(y.sum())})", color="tab:orange")
+    for group, name, color in ((0, no, "tab:blue"), (1, yes, "tab:orange")):  # stairs: one artist, not 40 bars
+        counts, _ = np.histogram(s[y == group], bins=bins)
+        ax.stairs(counts, bins, fill=True, alpha=0.55, color=color, label=f"{name} ({int((y == group).sum())})",
+                  baseline=0.5)
     ax.axvline(threshold, color="k", lw=1.5, label=f"threshold τ = {threshold:.2f}")
     ax.set(yscale="log", xlim=(0, 1), title=f"The scores: P({digit}) of every test image",
            xlabel=f"score P({digit})", ylabel="images (log scale)")
