@@ -135,6 +135,9 @@ def plot_class_scores(precision: ArrayLike, recall: ArrayLike, f1: ArrayLike, ax
     return ax
 
 
+_UNIT_TICKS = (0.0, 0.5, 1.0)  # few tick labels: text is most of a redraw's time
+
+
 def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayLike, threshold: float,
                         curves: ThresholdCurves | None = None, *, digit: int = POSITIVE_DIGIT) -> dict[str, float]:
     """The decision threshold τ of a binary task, five panels (keys of ``axes``):
@@ -147,7 +150,8 @@ def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayL
     curves = curves or threshold_curves(y, s)
     at = threshold_scores(y, s, threshold)
     cm = binary_counts(y, s, threshold)
-    yes, no = f"a {digit}", f"not a {digit}"
+    article = "an" if digit == 8 else "a"
+    yes, no = f"{article} {digit}", f"not {article} {digit}"
 
     ax = axes["scores"]
     bins = np.linspace(0, 1, 41)
@@ -156,7 +160,7 @@ def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayL
         ax.stairs(counts, bins, fill=True, alpha=0.55, color=color, label=f"{name} ({int((y == group).sum())})",
                   baseline=0.5)
     ax.axvline(threshold, color="k", lw=1.5, label=f"threshold τ = {threshold:.2f}")
-    ax.set(yscale="log", xlim=(0, 1), title=f"The scores: P({digit}) of every test image",
+    ax.set(yscale="log", xlim=(0, 1), xticks=np.linspace(0, 1, 5), title=f"The scores: P({digit}) of every test image",
            xlabel=f"score P({digit})", ylabel="images (log scale)")
     ax.legend(fontsize=8, loc="upper center")
 
@@ -174,6 +178,7 @@ def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayL
     for k, n in enumerate(names):
         ax.text(k, at[n] + 0.02, f"{at[n]:.3f}", ha="center", fontsize=9)
     ax.set(xticks=range(4), xticklabels=["accuracy", "precision", "recall", "F1"], ylim=(0, 1.12), xlim=(-0.6, 3.6),
+           yticks=_UNIT_TICKS,
            ylabel="score", title="Scores at τ")
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)
 
@@ -182,7 +187,7 @@ def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayL
     ax.plot([0, 1], [0, 1], ls=":", color="gray", label="a coin toss")
     ax.plot([at["fpr"]], [at["recall"]], "o", color="crimson", ms=8, label=f"τ = {threshold:.2f}")
     ax.set(xlabel="false positive rate FP / (FP + TN)", ylabel="true positive rate (recall)",
-           title="ROC curve", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+           title="ROC curve", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xticks=_UNIT_TICKS, yticks=_UNIT_TICKS)
     ax.legend(fontsize=8, loc="lower right")
 
     ax = axes["pr"]
@@ -190,7 +195,7 @@ def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayL
     ax.axhline(float(y.mean()), ls=":", color="gray", label=f"share of {digit}s ({y.mean():.3f})")
     ax.plot([at["recall"]], [at["precision"]], "o", color="crimson", ms=8, label=f"τ = {threshold:.2f}")
     ax.set(xlabel="recall", ylabel="precision", title="Precision against recall", xlim=(-0.02, 1.02),
-           ylim=(-0.02, 1.02))
+           ylim=(-0.02, 1.02), xticks=_UNIT_TICKS, yticks=_UNIT_TICKS)
     ax.legend(fontsize=8, loc="lower left")
     return at
 
@@ -199,6 +204,6 @@ def threshold_figure(figure: Figure | None = None) -> tuple[Figure, dict[str, Ax
     """A figure with the five panels of :func:`plot_threshold_view`, as ``(figure, axes by name)``."""
     from matplotlib.figure import Figure
 
-    figure = figure if figure is not None else Figure(figsize=(13, 7), layout="constrained")
+    figure = figure if figure is not None else Figure(figsize=(12, 6.5), layout="constrained")
     axes = figure.subplot_mosaic([["scores", "scores", "counts", "bars"], ["roc", "roc", "pr", "pr"]])
     return figure, axes
