@@ -116,7 +116,9 @@ def threshold_curves(y_true: ArrayLike, scores: ArrayLike) -> ThresholdCurves:
     y = np.asarray(y_true)
     fpr, tpr, thresholds = roc_curve(y, scores)
     tp, fp = tpr * y.sum(), fpr * (len(y) - y.sum())
-    precision = np.divide(tp, tp + fp, out=np.ones_like(tp), where=tp + fp > 0)  # nothing flagged: no false alarm
+    # The first point flags nothing: its precision is set to 1, as scikit-learn's precision_recall_curve does, and it
+    # is not drawn (threshold_scores, like precision_recall_f1, counts a precision with nothing flagged as 0).
+    precision = np.divide(tp, tp + fp, out=np.ones_like(tp), where=tp + fp > 0)
     return ThresholdCurves(fpr, tpr, precision, thresholds, roc_auc(y, scores))
 
 
