@@ -678,4 +678,24 @@ def _bootstrap_interval(correct, n_resamples, rng, level=0.95):
 
 RIGHT.update({
     "check_bootstrap_interval": _bootstrap_interval,
+# ---- lesson 11, section 4: beyond accuracy ------------------------------------------------------
+
+
+def _per_class_scores(cm):
+    tp = np.diag(cm)
+    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros(len(cm)), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros(len(cm)), where=actual > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros(len(cm)), where=both > 0)
+    return precision, recall, f1
+
+
+def _macro_and_micro_f1(cm):
+    return float(_per_class_scores(cm)[2].mean()), float(np.trace(cm) / cm.sum())
+
+
+RIGHT.update({
+    "check_per_class_scores": _per_class_scores,
+    "check_macro_and_micro_f1": _macro_and_micro_f1,
 })
