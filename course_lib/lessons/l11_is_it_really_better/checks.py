@@ -70,8 +70,8 @@ ECE_HINTS = Hints(
 )
 
 ECE_MISTAKES = {
-    "nan": "the answer is NaN: a bin with no examples has no mean (0 / 0). Bins with no samples must add nothing, "
-           "since they hold no examples to weigh.",
+    "nan": "the answer is NaN: a bin with no examples has no mean (0 / 0), and bins with no samples must add "
+           "nothing, since they hold no examples to weigh.",
     "equal_nonempty": "the bins are weighted equally. A bin holding 3 examples must count far less than one "
                       "holding 300: weight each bin's gap by the share of the examples in it, n_b / N.",
     "equal_all": "the bins are weighted equally (empty ones too). A bin holding 3 examples must count far less "
@@ -189,8 +189,9 @@ TEMPERATURE_MISTAKES = {
                   "divides, so T > 1 softens the probabilities.",
     "outside": "a temperature must be a finite number above 0: T ≤ 0 flips or erases the logits' order, and the "
                "search must stay where T > 0 (search over log T).",
-    "ignores_y": "the answer does not change when the labels change: a fit of T must ask how much probability the "
-                 "TRUE classes get, so it needs y.",
+    "ignores_y": "the answer stays the same when the labels y change: a fit that never looks at y, or looks only at "
+                 "something T does not change (the accuracy: dividing by T never changes a prediction), cannot find "
+                 "T. The NLL asks how much probability the TRUE classes get.",
     "unmoved": "T = 1 leaves the model as it was. Did the search look at something T does not change, such as the "
                "accuracy (dividing the logits by T never changes the predicted class)? Minimise the NLL.",
     "ece": "this T has a lower ECE than the best T but a higher NLL: it minimises the ECE (a few bins' gaps, which "
@@ -236,10 +237,10 @@ def check_fit_temperature(fit_temperature_to):
                 why = TEMPERATURE_MISTAKES["outside"]
             elif close(got, 1 / expected, rtol=2e-2, atol=0):
                 why = TEMPERATURE_MISTAKES["multiplied"]
-            elif close(harness.call(logits, np.roll(y, 1)).got, got, rtol=1e-9):  # other labels, same answer
-                why = TEMPERATURE_MISTAKES["ignores_y"]
             elif got == 1.0:
                 why = TEMPERATURE_MISTAKES["unmoved"]
+            elif close(harness.call(logits, np.roll(y, 1)).got, got, rtol=1e-9):  # other labels, same answer
+                why = TEMPERATURE_MISTAKES["ignores_y"]
             elif (expected_calibration_error(softmax_forward(logits / got)[0], y) <
                   expected_calibration_error(softmax_forward(logits / expected)[0], y)):
                 why = TEMPERATURE_MISTAKES["ece"]
