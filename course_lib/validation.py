@@ -508,3 +508,71 @@ def state_dict_fits(path: Any, own: Mapping[str, Any], saved: Mapping[str, Any],
             raise error(f"{key}: the file {path} holds shape {tuple(np.shape(value))} but the model expects "
                         f"{tuple(np.shape(own[key]))}. The file was saved from a model of other sizes; build the "
                         f"model with the sizes it was saved with.")
+
+
+# ---- calibration (both twins' reliability_bins, expected_calibration_error and fit_temperature) ----
+
+__all__ += ["calibration_inputs", "temperature_inputs"]
+
+
+def _class_labels(owner: str, scores: NDArray, y: Any, what: str) -> NDArray:
+    """One integer class index in [0, C) per row of an (N, C) array of ``what`` (probabilities or logits)."""
+    y = np.asarray(y)
+    if y.ndim != 1 or not (np.issubdtype(y.dtype, np.integer) and y.dtype != np.bool_):
+        raise ValueError(f"{owner}: y must be one integer class index per example, shape (N,); got dtype {y.dtype} and "
+                         f"shape {y.shape}. For one-hot labels pass y.argmax(axis=1).")
+    if len(y) != len(scores):
+        raise ValueError(f"{owner}: {what} hold N = {len(scores)} examples but y holds {len(y)} labels; pass one label "
+                         f"per row of {what}.")
+    c = scores.shape[1]
+    if np.any((y < 0) | (y >= c)):
+        raise ValueError(f"{owner}: y contains label {int(y[(y < 0) | (y >= c)][0])}, but the {what} have C = {c} "
+                         f"classes, so labels must be in [0, {c}).")
+    return y
+
+
+def _class_scores(owner: str, scores: Any, what: str) -> NDArray:
+    """A non-empty, finite (N, C) array of real numbers, C >= 2."""
+    scores = np.asarray(real_array(scores, owner, what), dtype=np.float64)
+    if scores.ndim != 2 or scores.shape[0] == 0 or scores.shape[1] < 2:
+        hint = (" For a binary task with one probability p of class 1 per example, pass np.column_stack([1 - p, p])."
+                if scores.ndim == 1 else "")
+        raise ValueError(f"{owner}: {what} must have shape (N, C), one row of C >= 2 class {what} per example, at "
+                         f"least one example; got shape {scores.shape}.{hint}")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{owner}: {what} contain NaN or inf ({np.count_nonzero(~np.isfinite(scores))} entries); "
+                         f"a model whose outputs are not finite cannot be calibrated. Repair or remove those rows.")
+    return scores
+
+
+def calibration_inputs(owner: str, probs: Any, y: Any, n_bins: Any) -> tuple[NDArray, NDArray, int]:
+    """``(probs, y, n_bins)`` of a reliability diagram: probabilities (N, C) whose rows sum to 1, labels (N,), bins."""
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"{owner}: n_bins must be a whole number of at least 1, got {n_bins!r}; 10 to 15 equal-width "
+                         f"bins are usual.")
+    probs = _class_scores(owner, probs, "probabilities")
+    if probs.min() < 0 or probs.max() > 1 or not np.allclose(probs.sum(axis=1), 1.0, rtol=0, atol=1e-4):
+        raise ValueError(f"{owner}: every row of probs must be probabilities that sum to 1 (values in [0, 1]); got "
+                         f"values from {probs.min():.3g} to {probs.max():.3g} and row sums from "
+                         f"{probs.sum(axis=1).min():.4g} to {probs.sum(axis=1).max():.4g}. Are these logits? Pass "
+                         f"softmax(logits) instead.")
+    return probs, _class_labels(owner, probs, y, "probabilities"), int(n_bins)
+
+
+def temperature_inputs(logits: Any, y: Any) -> tuple[NDArray, NDArray]:
+    """The logits (N, C) and labels (N,) of a temperature fit, refused when no finite T > 0 minimises the NLL."""
+    owner = "fit_temperature"
+    logits = _class_scores(owner, logits, "logits")
+    y = _class_labels(owner, logits, y, "logits")
+    rows = np.arange(len(y))
+    if np.mean(logits.mean(axis=1) - logits[rows, y]) >= 0:  # the NLL's slope in 1/T at 1/T = 0
+        raise ValueError(f"{owner}: the logits do not favour the true classes on average (the true class's logit is "
+                         f"not above the row's mean), so the NLL is smallest at T = ∞, a uniform guess. Fit T on a "
+                         f"trained model's logits, with the labels in the same order as the rows.")
+    others = logits.copy()
+    others[rows, y] = -np.inf
+    if np.all(logits[rows, y] >= others.max(axis=1)):  # no mistake: sharper is always better
+        raise ValueError(f"{owner}: the largest logit is the true class's in all {len(y)} rows, so the NLL keeps "
+                         f"falling as T → 0 and has no minimum at a T > 0. Fit T on held-out (validation) data on "
+                         f"which the model makes some mistakes, not on its training data.")
+    return logits, y

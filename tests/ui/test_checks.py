@@ -698,4 +698,33 @@ def _macro_and_micro_f1(cm):
 RIGHT.update({
     "check_per_class_scores": _per_class_scores,
     "check_macro_and_micro_f1": _macro_and_micro_f1,
+# Lesson 11, section 5 (calibration): the notebook's solution of each new check, by the check's name.
+def _ece(probs, y, n_bins):
+    confidence, right = probs.max(axis=1), probs.argmax(axis=1) == y
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    total = 0.0
+    for b in range(n_bins):
+        inside = bins == b
+        if inside.any():
+            total += inside.mean() * abs(right[inside].mean() - confidence[inside].mean())
+    return float(total)
+
+
+def _fit_temperature_to(logits, y):
+    def nll(T):
+        scaled = logits / T
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        return np.mean(np.log(np.exp(scaled).sum(axis=1)) - scaled[np.arange(len(y)), y])
+
+    center, width = 0.0, 3.0
+    while width > 1e-5:
+        grid = np.linspace(center - width, center + width, 61)
+        center = grid[np.argmin([nll(np.exp(u)) for u in grid])]
+        width /= 10
+    return float(np.exp(center))
+
+
+RIGHT.update({
+    "check_ece": _ece,
+    "check_fit_temperature": _fit_temperature_to,
 })
