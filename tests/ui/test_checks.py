@@ -653,3 +653,9 @@ def test_a_plain_string_hint_is_one_level():
         with pytest.raises(CheckFailed) as err:
             check_plain(lambda x: x)
         assert str(err.value).endswith("Hint: Think again.")
+
+
+# Lesson 11, section 6 (double descent): the notebook's solution of each new check, by the check's name.
+RIGHT.update({
+    "check_min_norm_fit": lambda F, y: np.linalg.pinv(F) @ y,
+})

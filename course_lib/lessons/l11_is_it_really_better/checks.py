@@ -54,7 +54,7 @@ MIN_NORM_HINTS = Hints(
 
 
 def min_norm_cases() -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(F, y)`` pairs: more points than features, fewer, as many, and two with a feature repeated (rank-deficient)."""
+    """``(F, y)`` pairs: more points than features, fewer, as many, and two with a feature repeated (the first rank-deficient)."""
     rng = np.random.default_rng(11)
     cases = []
     for n, p in [(8, 3), (5, 12), (6, 6), (3, 7)]:
@@ -86,15 +86,16 @@ def check_min_norm_fit(min_norm_fit: Callable) -> None:
             if np.allclose(got, expected, rtol=1e-6, atol=1e-8):
                 continue
             n, p = F.shape
-            best, misfit = np.linalg.norm(F @ expected - y), np.linalg.norm(F @ got - y)
             length, shortest = np.linalg.norm(got), np.linalg.norm(expected)
             if not np.all(np.isfinite(got)):
                 why = ("the weights are not finite: a matrix with no inverse was inverted (FᵀF when features outnumber "
                        "points, or a feature is repeated). Revisit the pseudo-inverse.")
-            elif misfit <= best + 1e-7 * (1 + best):
+            elif np.allclose(F @ got, F @ expected, rtol=1e-6, atol=1e-8):  # the same predictions: a null-space part
                 why = (f"these weights fit as well as the best ones but are longer (‖a‖ = {length:.4g}): they carry a "
                        "direction F cannot see, which changes no prediction on the points. Gradient descent from "
-                       "zero never adds one; the minimum-norm fit has none.")
+                       "zero never adds one; the minimum-norm fit has none. (The normal equations do this when "
+                       "features outnumber points or one repeats another: FᵀF then has no inverse, and rounding "
+                       "picks one of the many fits at random.)")
             elif p >= n and np.linalg.matrix_rank(F) == n and length < shortest:
                 why = ("these weights miss the points although an exact fit exists, and are shorter than it: that is "
                        "what a penalty on ‖a‖ (ridge, lesson 06) does. The minimum-norm fit has no penalty: first fit, "
