@@ -727,4 +727,7 @@ def _fit_temperature_to(logits, y):
 RIGHT.update({
     "check_ece": _ece,
     "check_fit_temperature": _fit_temperature_to,
+# Lesson 11, section 6 (double descent): the notebook's solution of each new check, by the check's name.
+RIGHT.update({
+    "check_min_norm_fit": lambda F, y: np.linalg.pinv(F) @ y,
 })
