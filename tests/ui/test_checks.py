@@ -667,6 +667,9 @@ def _kfold_scores(X, y, k, fit, score, rng):
 
 RIGHT.update({
     "check_kfold_scores": _kfold_scores,
+})
+
+
 # Lesson 11, section 3 (the noise between runs): the notebook's bootstrap interval.
 def _bootstrap_interval(correct, n_resamples, rng, level=0.95):
     n = len(correct)
@@ -678,6 +681,9 @@ def _bootstrap_interval(correct, n_resamples, rng, level=0.95):
 
 RIGHT.update({
     "check_bootstrap_interval": _bootstrap_interval,
+})
+
+
 # ---- lesson 11, section 4: beyond accuracy ------------------------------------------------------
 
 
@@ -698,6 +704,9 @@ def _macro_and_micro_f1(cm):
 RIGHT.update({
     "check_per_class_scores": _per_class_scores,
     "check_macro_and_micro_f1": _macro_and_micro_f1,
+})
+
+
 # Lesson 11, section 5 (calibration): the notebook's solution of each new check, by the check's name.
 def _ece(probs, y, n_bins):
     confidence, right = probs.max(axis=1), probs.argmax(axis=1) == y
@@ -727,6 +736,9 @@ def _fit_temperature_to(logits, y):
 RIGHT.update({
     "check_ece": _ece,
     "check_fit_temperature": _fit_temperature_to,
+})
+
+
 # Lesson 11, section 6 (double descent): the notebook's solution of each new check, by the check's name.
 RIGHT.update({
     "check_min_norm_fit": lambda F, y: np.linalg.pinv(F) @ y,

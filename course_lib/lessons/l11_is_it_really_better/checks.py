@@ -3,20 +3,32 @@ precision/recall/F1, expected calibration error and temperature fit."""
 
 from __future__ import annotations
 
-from course_lib.ui.checks import CheckFailed, Harness, Hints, diagnose  # noqa: F401
-from course_lib.ui.predictions import Prediction  # noqa: F401
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from course_lib.lessons.l11_is_it_really_better.beyond import (
+    POSITIVE_DIGIT, digit_classifier, is_digit, share_of_digit, threshold_scores,
+)
+from course_lib.lessons.l11_is_it_really_better.calibration import MLP_RECIPE, model_logits, train_short_mlp
+from course_lib.lessons.l11_is_it_really_better.double_descent import least_norm_weights, sweep_widths, width_sweep
+from course_lib.lessons.l11_is_it_really_better.noise import (
+    SEEDS, SHORT_RECIPE, bootstrap_accuracies, bootstrap_interval, seed_accuracies,
+)
+from course_lib.lessons.l11_is_it_really_better.splits import cross_val_scores, over_seeds, selection_leak
+from course_lib.metrics import precision_recall_f1
+from course_lib.numpy_nn.calibration import expected_calibration_error, fit_temperature
+from course_lib.numpy_nn.functional import softmax_forward
+from course_lib.recipes import load_splits
+from course_lib.ui.checks import Harness, Hints, close, describe, diagnose
+from course_lib.ui.predictions import Prediction
 
 
 # =============================================================================================
 # Sections 1-2: three sets and leakage; K-fold cross-validation (helper A)
 # =============================================================================================
 
-import numpy as np  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
-
-from course_lib.lessons.l11_is_it_really_better.splits import (  # noqa: E402
-    cross_val_scores, over_seeds, selection_leak)
-from course_lib.ui.checks import close, describe  # noqa: E402
 
 # ---- section 1: the prediction before the first leak --------------------------------------------------
 
@@ -213,14 +225,6 @@ def check_kfold_scores(kfold_scores) -> None:
 # Section 3: the noise between runs (helper B)
 # =============================================================================================
 
-from collections.abc import Callable  # noqa: E402
-
-import numpy as np  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
-
-from course_lib.lessons.l11_is_it_really_better.noise import (  # noqa: E402
-    SEEDS, SHORT_RECIPE, bootstrap_accuracies, bootstrap_interval, seed_accuracies,
-)
 
 # The range of the test accuracy over the shortened recipe's seeds: about 1.5-2 points (1.8 on one thread).
 predict_seed_range = Prediction(
@@ -354,15 +358,6 @@ def check_bootstrap_interval(bootstrap_interval: Callable[..., tuple[float, floa
 # Section 4: beyond accuracy (helper C)
 # =============================================================================================
 
-from collections.abc import Callable  # noqa: E402
-
-import numpy as np  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
-
-from course_lib.lessons.l11_is_it_really_better.beyond import (  # noqa: E402
-    POSITIVE_DIGIT, digit_classifier, is_digit, share_of_digit, threshold_scores)
-from course_lib.metrics import precision_recall_f1  # noqa: E402
-from course_lib.ui.checks import close  # noqa: E402
 
 predict_always_no_accuracy = Prediction(
     f"the test accuracy of a model that answers \"not a {POSITIVE_DIGIT}\" for every image (a fraction between 0 "
@@ -514,14 +509,6 @@ def check_macro_and_micro_f1(macro_and_micro_f1: Callable[[NDArray], tuple[float
 # =============================================================================================
 # Section 5: calibration (helper D)
 # =============================================================================================
-
-import numpy as np
-
-from course_lib.lessons.l11_is_it_really_better.calibration import MLP_RECIPE, model_logits, train_short_mlp
-from course_lib.numpy_nn.calibration import expected_calibration_error, fit_temperature
-from course_lib.numpy_nn.functional import softmax_forward
-from course_lib.recipes import load_splits
-from course_lib.ui.checks import close, diagnose
 
 
 def mlp_confidence_gap() -> float:
@@ -745,12 +732,6 @@ def check_fit_temperature(fit_temperature_to):
 # Section 6: double descent (helper E)
 # =============================================================================================
 
-from collections.abc import Callable  # noqa: E402  (section 6's imports)
-
-import numpy as np  # noqa: E402
-
-from course_lib.lessons.l11_is_it_really_better.double_descent import (  # noqa: E402
-    least_norm_weights, sweep_widths, width_sweep)
 
 MIN_NORM_HINTS = Hints(
     task="Write `min_norm_fit(F, y)`, which returns the last layer's weights a (one per column of F): among all the "

@@ -3,19 +3,23 @@ around the double-descent peak."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from course_lib.lessons.l11_is_it_really_better.beyond import (
+    POSITIVE_DIGIT, is_digit, plot_threshold_view, threshold_curves, threshold_figure,
+)
+from course_lib.lessons.l11_is_it_really_better.double_descent import (
+    frozen_first_layer, make_width_problem, plot_sweep, plot_width_fit, sweep_widths, width_sweep,
+)
+from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, show_figure
+
 
 # =============================================================================================
 # Section 4: the decision threshold (helper C)
 # =============================================================================================
-
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-from numpy.typing import ArrayLike  # noqa: E402
-
-from course_lib.lessons.l11_is_it_really_better.beyond import (  # noqa: E402
-    POSITIVE_DIGIT, is_digit, plot_threshold_view, threshold_curves, threshold_figure)
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, show_figure  # noqa: E402
 
 
 def threshold_explorer(probs: ArrayLike, y: ArrayLike, *, digit: int = POSITIVE_DIGIT,
@@ -60,11 +64,6 @@ def threshold_explorer(probs: ArrayLike, y: ArrayLike, *, digit: int = POSITIVE_
 # Section 6: double descent (helper E)
 # =============================================================================================
 
-from typing import Any  # noqa: E402  (section 6's imports)
-
-from course_lib.lessons.l11_is_it_really_better.double_descent import (  # noqa: E402
-    frozen_first_layer, make_width_problem, plot_sweep, plot_width_fit, sweep_widths, width_sweep)
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, show_figure  # noqa: E402
 
 RIDGES = (("0", 0.0), ("1e-6", 1e-6), ("1e-4", 1e-4), ("1e-2", 1e-2))  # the ridge control's choices, λ
 DECADES = (1e-9, 1e-6, 1e-3, 1.0, 1e3, 1e6, 1e9, 1e12)  # the test curve's y ticks
