@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/run.py bench_widgets    (only the named ones; "widgets" works too)
 
 Each benchmark module exposes run() -> list of rows (dicts with the same keys); timings are medians.
-With no names, every benchmark runs and RESULTS.md is written anew. With names, only those run and
+With no names, every benchmark runs and its sections of RESULTS.md are written anew (sections other
+scripts write, such as seed_spread.py's, stay). With names, only those run and
 only their ``## name`` sections of RESULTS.md are replaced (or added); the other sections stay as
 they are. A section measured on a machine other than the one in the file's "Machine" section
 carries its own machine description.
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         sections = {MACHINE: machine}
         for name in names or BENCHMARKS:
             sections[name] = _measure(name)
+        if RESULTS.exists():  # sections other scripts write (seed_spread.py) stay
+            sections.update({k: v for k, v in split_sections(RESULTS.read_text())[1].items() if k not in sections})
     else:
         head, sections = split_sections(RESULTS.read_text())
         sections.setdefault(MACHINE, machine)

@@ -4,8 +4,8 @@
 
 Each seed trains lesson 07's recipe exactly as ``course-lib train --seed S`` does (``train_mlp`` of
 lesson 07 with ``course-lib train``'s defaults, through ``course_lib.tools.runs.default_recipe``), and
-is tested on the 10 000 test images. Lesson 11 quotes these figures in its closing note; its own
-cells train a shortened recipe. The script replaces (or adds) its ``## seed_spread`` section of
+is tested on the 10 000 test images: the full-size figures that lesson 11's shortened runs (its
+section 3) stand in for. The script replaces (or adds) its ``## seed_spread`` section of
 RESULTS.md. It is not one of ``run.py``'s timed benchmarks: it measures accuracy, not speed.
 """
 

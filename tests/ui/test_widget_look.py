@@ -56,8 +56,9 @@ def _extremes(control: Any) -> list[Any]:
     """The two ends of a slider (in values, not exponents, for a log slider)."""
     if isinstance(control, widgets.FloatLogSlider):
         return [control.base ** control.min, control.base ** control.max]
-    if isinstance(control, widgets.SelectionSlider):
-        return [control.options[0], control.options[-1]]
+    if isinstance(control, widgets.SelectionSlider):  # options are values, or (label, value) pairs
+        values = [option[1] if isinstance(option, tuple) else option for option in control.options]
+        return [values[0], values[-1]]
     return [control.min, control.max]
 
 

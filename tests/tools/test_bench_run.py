@@ -1,0 +1,36 @@
+"""benchmarks/run.py: what `make bench` writes into RESULTS.md, and what it keeps."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bench_run_under_test", RUN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RESULTS", tmp_path / "RESULTS.md")
+    monkeypatch.setattr(module, "_measure", lambda name: f"new {name}")
+    return module
+
+
+def test_a_full_run_rewrites_every_benchmark_and_keeps_the_other_scripts_sections(run):
+    run.RESULTS.write_text("# old\n\n## Machine\n\nold box\n\n## bench_data\n\nold data\n\n"
+                           "## seed_spread\n\nfive seeds\n")
+    run.main([])
+    head, sections = run.split_sections(run.RESULTS.read_text())
+    assert [sections[name] for name in run.BENCHMARKS] == [f"new {name}" for name in run.BENCHMARKS]
+    assert sections["seed_spread"].strip() == "five seeds"
+    assert sections["Machine"].strip() != "old box"
+
+
+def test_a_named_run_replaces_only_its_section(run):
+    run.RESULTS.write_text("# old\n\n## Machine\n\nold box\n\n## bench_data\n\nold data\n\n## bench_mnist\n\nold mnist\n")
+    run.main(["data"])
+    _, sections = run.split_sections(run.RESULTS.read_text())
+    assert sections["bench_data"].startswith("new bench_data")
+    assert sections["bench_mnist"].strip() == "old mnist"
