@@ -32,9 +32,10 @@ TRAIN_CLICKS = 3
 
 @contextlib.contextmanager
 def notebook_display() -> Iterator[Any]:
-    """An IPython shell whose displays are kept (not printed): show_figure works as in a notebook.
+    """An IPython shell whose displays are kept (not printed), so that show_figure draws as in a notebook.
 
-    Yields the display publisher; its ``outputs`` hold what the last ``clear_output`` left.
+    ``show_figure`` sets the explorer's Output widget's ``outputs`` (find it with :func:`output_of`);
+    the display publisher, yielded, keeps anything displayed the ordinary way.
     """
     from IPython.core.displaypub import CapturingDisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
@@ -51,8 +52,20 @@ def notebook_display() -> Iterator[Any]:
             InteractiveShell.clear_instance()
 
 
+def output_of(widget: Any) -> Any:
+    """The Output widget an explorer draws into (``show_figure`` sets its ``outputs``)."""
+    import ipywidgets as widgets
+
+    if isinstance(widget, widgets.Output):
+        return widget
+    for child in getattr(widget, "children", ()):
+        if (found := output_of(child)) is not None:
+            return found
+    return None
+
+
 def _timed(action: Callable[[], Any], shown: Any) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of one action, which must display a new PNG."""
+    """Wall-clock and CPU seconds of one action, which must show a new PNG in ``shown`` (the Output)."""
     before = shown.outputs[-1] if shown.outputs else None
     wall, cpu = time.perf_counter(), time.process_time()
     action()
@@ -108,11 +121,12 @@ def run() -> list[dict[str, str]]:
     from course_lib.lessons import all_lessons
 
     rows = []
-    with notebook_display() as shown:
+    with notebook_display():
         for lesson in all_lessons():
             for entry in lesson.explorers:
                 for timing in entry.timings:
                     explorer = (entry.full or entry.small)()
+                    shown = output_of(explorer.widget)
                     for name, value in timing.preset.items():
                         explorer.controls[name].value = value
                     control = explorer.controls[timing.control]

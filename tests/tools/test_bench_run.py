@@ -1,6 +1,8 @@
-"""benchmarks/run.py: what `make bench` writes into RESULTS.md, and what it keeps."""
+"""benchmarks/run.py: what `make bench` writes into RESULTS.md and what it keeps; bench_widgets sees each redraw."""
 
+import importlib
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,23 @@ def test_a_named_run_replaces_only_its_section(run):
     _, sections = run.split_sections(run.RESULTS.read_text())
     assert sections["bench_data"].startswith("new bench_data")
     assert sections["bench_mnist"].strip() == "old mnist"
+
+
+def test_the_widget_benchmark_sees_each_redraw_of_an_explorer():
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        bench = importlib.import_module("bench_widgets")
+    finally:
+        sys.path.remove(str(RUN.parent))
+    from course_lib.lessons import all_lessons
+
+    entry = next(e for lesson in all_lessons() for e in lesson.explorers if e.timings)
+    timing = entry.timings[0]
+    with bench.notebook_display():
+        explorer = entry.small()
+        shown = bench.output_of(explorer.widget)
+        control = explorer.controls[timing.control]
+        seconds = bench.time_changes(control, timing.values, shown, changes=2)
+        with pytest.raises(RuntimeError, match="no new PNG"):  # a change that draws nothing is not timed
+            bench._timed(lambda: None, shown)
+    assert len(seconds) == 2 and all(wall > 0 and cpu >= 0 for wall, cpu in seconds)
