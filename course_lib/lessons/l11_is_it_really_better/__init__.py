@@ -1,4 +1,4 @@
-"""Lesson 11, is it really better? Three sets and leakage, K-fold cross-validation, the noise between
+"""Lesson 11, is it really better? Three sets and leakage, k-fold cross-validation, the noise between
 runs, measures beyond accuracy, calibration and double descent."""
 
 import numpy as np
@@ -39,7 +39,7 @@ LESSON = Lesson(
         ),
     ),
     checks=(
-        check_kfold_scores,  # sections 1-2, three sets and K-fold cross-validation
+        check_kfold_scores,  # sections 1-2, three sets and k-fold cross-validation
         check_bootstrap_interval,  # section 3, the noise between runs
         check_per_class_scores, check_macro_and_micro_f1,  # section 4, beyond accuracy
         check_ece, check_fit_temperature,  # section 5, calibration

@@ -1,4 +1,4 @@
-"""Self-checks of lesson 11, is it really better: the learner's K-fold loop, bootstrap interval,
+"""Self-checks of lesson 11, is it really better: the learner's k-fold loop, bootstrap interval,
 precision/recall/F1, expected calibration error and temperature fit."""
 
 from __future__ import annotations
