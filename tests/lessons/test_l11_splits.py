@@ -1,4 +1,4 @@
-"""Lesson 11, sections 1-2 (three sets and leakage; K-fold cross-validation): the K-fold check's named wrong
+"""Lesson 11, sections 1-2 (three sets and leakage; k-fold cross-validation): the k-fold check's named wrong
 answers, the reference loop and models, the leak experiments and what the prose says about them."""
 
 from __future__ import annotations

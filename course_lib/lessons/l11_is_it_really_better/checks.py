@@ -26,7 +26,7 @@ from course_lib.ui.predictions import Prediction
 
 
 # =============================================================================================
-# Sections 1-2: three sets and leakage; K-fold cross-validation (helper A)
+# Sections 1-2: three sets and leakage; k-fold cross-validation (helper A)
 # =============================================================================================
 
 
@@ -36,12 +36,12 @@ LEAK_SEEDS = (0, 1, 2, 3, 4)
 
 predict_selection_leak = Prediction(
     "the test accuracy on pure noise when the 20 features are chosen on all 200 rows (the mean over 5 seeds; "
-    "one number between 0 and 1, within 15 % counts)",
+    "one number between 0 and 1; within 15 % of the true value, about ±0.12, counts)",
     truth=lambda: float(over_seeds(selection_leak, LEAK_SEEDS)[:, 1].mean()), rtol=0.15,
 )
 
 
-# ---- section 2: the learner's K-fold loop, graded by spies ----------------------------------------------
+# ---- section 2: the learner's k-fold loop, graded by spies ----------------------------------------------
 
 KFOLD_HINTS = Hints(
     task="Write kfold_scores(X, y, k, fit, score, rng), which shuffles the rows once with rng, cuts them into k "
@@ -228,7 +228,8 @@ def check_kfold_scores(kfold_scores) -> None:
 
 # The range of the test accuracy over the shortened recipe's seeds: about 1.5-2 points (1.8 on one thread).
 predict_seed_range = Prediction(
-    f"the range (best minus worst) of the test accuracy over the {len(SEEDS)} seeds, in percentage points",
+    f"the range (best minus worst) of the test accuracy over the {len(SEEDS)} seeds, in percentage points "
+    "(within 50 % of the true range counts)",
     truth=lambda: 100 * float(np.ptp(seed_accuracies(SHORT_RECIPE, SEEDS))), rtol=0.5,
 )
 

@@ -1,6 +1,6 @@
-"""Lesson 11, sections 1 and 2: three sets, three leaks measured, and K-fold cross-validation.
+"""Lesson 11, sections 1 and 2: three sets, three leaks measured, and k-fold cross-validation.
 
-The reference K-fold loop (:func:`cross_val_scores`, the answer key of the learner's
+The reference k-fold loop (:func:`cross_val_scores`, the answer key of the learner's
 ``kfold_scores``), the two models the lesson cross-validates (a polynomial fitted by least squares
 on lesson 06's problem, softmax regression with L2 on an MNIST subset), and the three leak
 experiments, each returning the honest and the leaky number of one seed:
@@ -11,7 +11,7 @@ experiments, each returning the honest and the leaky number of one seed:
 * :func:`tuning_leak`: the best of many settings by its test accuracy, then measured on a second,
   untouched hold-out.
 
-K-fold in one line: shuffle the N row numbers once, cut them into k nearly equal folds F₁ … F_k;
+k-fold in one line: shuffle the N row numbers once, cut them into k nearly equal folds F₁ … F_k;
 score_i = score(fit(rows ∉ F_i), rows ∈ F_i); report the k scores, their mean and spread.
 """
 
@@ -38,7 +38,7 @@ Fit = Callable[[NDArray, NDArray], Any]
 Score = Callable[[Any, NDArray, NDArray], float]
 
 
-# ---- K-fold cross-validation -------------------------------------------------------------------
+# ---- k-fold cross-validation -------------------------------------------------------------------
 
 
 def _check_rng(rng: Any) -> None:
