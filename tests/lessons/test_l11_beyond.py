@@ -109,6 +109,15 @@ def test_a_nan_macro_is_named(assert_teaches):
     assert_teaches(check_macro_and_micro_f1, macro_and_micro_f1, unsafe, "never predicted")
 
 
+def test_a_macro_that_skips_a_class_never_predicted_is_named(assert_teaches):
+    def skips(cm):
+        tp = np.diag(cm)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p, r = tp / cm.sum(axis=0), tp / cm.sum(axis=1)
+            return float(np.nanmean(2 * p * r / (p + r))), float(np.trace(cm) / cm.sum())
+    assert_teaches(check_macro_and_micro_f1, macro_and_micro_f1, skips, "leaves out a class that is never predicted")
+
+
 def test_the_average_cases_tell_each_named_mistake_from_the_macro_f1():
     for cm in average_cases():
         macro, micro, weighted = (precision_recall_f1(cm, a)[2] for a in ("macro", "micro", "weighted"))

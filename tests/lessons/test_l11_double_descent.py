@@ -15,8 +15,12 @@ from course_lib.lessons.l11_is_it_really_better.double_descent import (
 from course_lib.lessons.l11_is_it_really_better.explorers import double_descent_explorer
 
 
-def right(F, y):
-    return np.linalg.pinv(F) @ y
+def right(F, y):  # the notebook's solution: F⁺ y built from the SVD
+    U, s, Vt = np.linalg.svd(F, full_matrices=False)
+    keep = s > s[0] * max(F.shape) * np.finfo(float).eps
+    s_plus = np.zeros_like(s)
+    s_plus[keep] = 1 / s[keep]
+    return Vt.T @ (s_plus * (U.T @ y))
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +161,31 @@ def test_the_explorer_refuses_settings_it_has_no_control_for():
 # ---- the check and the prediction --------------------------------------------------------------------
 
 
-def test_the_check_passes_lstsq_too():
-    check_min_norm_fit(lambda F, y: np.linalg.lstsq(F, y, rcond=None)[0])
+def test_the_check_passes_the_svd_solution_and_restores_the_shortcuts():
+    pinv, lstsq = np.linalg.pinv, np.linalg.lstsq
+    check_min_norm_fit(right)
+    assert (np.linalg.pinv, np.linalg.lstsq) == (pinv, lstsq)
+
+
+@pytest.mark.parametrize("shortcut", [lambda F, y: np.linalg.pinv(F) @ y,
+                                      lambda F, y: np.linalg.lstsq(F, y, rcond=None)[0]])
+def test_the_check_refuses_pinv_and_lstsq_and_restores_them(assert_teaches, shortcut):
+    assert_teaches(check_min_norm_fit, right, shortcut, "build F⁺ from the SVD", expected=False)
+    np.testing.assert_allclose(np.linalg.pinv(np.eye(2) * 2), np.eye(2) / 2)  # switched on again
+
+
+def test_the_check_names_a_singular_value_inverted_without_a_tolerance(assert_teaches):
+    def no_tolerance(F, y):
+        U, s, Vt = np.linalg.svd(F, full_matrices=False)
+        return Vt.T @ ((U.T @ y) / s)
+    assert_teaches(check_min_norm_fit, right, no_tolerance, "0 up to rounding")
+
+
+def test_the_check_names_v_taken_for_vt(assert_teaches):
+    def untransposed(F, y):
+        U, s, Vt = np.linalg.svd(F, full_matrices=False)
+        return Vt @ ((U.T @ y) / s)
+    assert_teaches(check_min_norm_fit, right, untransposed, "not V", expected=False)
 
 
 def test_the_check_names_the_normal_equations_with_no_inverse(assert_teaches):
@@ -169,7 +196,7 @@ def test_the_check_names_an_exact_fit_that_is_not_the_shortest(assert_teaches):
     def basic(F, y):  # fit with the first N features only: exact, but not the shortest
         n, p = F.shape
         a = np.zeros(p)
-        a[: min(n, p)] = np.linalg.lstsq(F[:, : min(n, p)], y, rcond=None)[0]
+        a[: min(n, p)] = np.linalg.solve(F[:, :n], y) if p > n else 0
         return a if p > n else right(F, y)
     assert_teaches(check_min_norm_fit, right, basic, "longer")
 
@@ -189,13 +216,13 @@ def test_the_check_names_ridge(assert_teaches):
 
 def test_the_check_names_the_underdetermined_formula_used_with_fewer_features(assert_teaches):
     def dual(F, y):  # the formula for more features than points, used everywhere
-        return F.T @ np.linalg.pinv(F @ F.T) @ y if F.shape[1] >= len(F) else F.T @ np.linalg.solve(
+        return F.T @ np.linalg.solve(F @ F.T, y) if F.shape[1] >= len(F) else F.T @ np.linalg.solve(
             F @ F.T + 1e-3 * np.eye(len(F)), y)
     assert_teaches(check_min_norm_fit, right, dual, "orthogonal to every column")
 
 
 def test_the_check_refuses_one_weight_per_point(assert_teaches):
-    assert_teaches(check_min_norm_fit, right, lambda F, y: np.linalg.pinv(F.T) @ np.ones(F.shape[1]) * 0 + y,
+    assert_teaches(check_min_norm_fit, right, lambda F, y: y.copy(),
                    "one weight per feature")
 
 

@@ -493,6 +493,7 @@ def check_macro_and_micro_f1(macro_and_micro_f1: Callable[[NDArray], tuple[float
                 continue
             mp, mr, _ = precision_recall_f1(cm, "macro")
             weighted = precision_recall_f1(cm, "weighted")[2]
+            said = cm.sum(axis=0) > 0  # the classes predicted at least once
             mistakes = [
                 ((expected[1], expected[0]), "macro and micro are swapped: macro is the plain mean over the classes "
                  "(every class counts the same), micro pools the counts first (every example counts the same)."),
@@ -501,6 +502,9 @@ def check_macro_and_micro_f1(macro_and_micro_f1: Callable[[NDArray], tuple[float
                  "gives every class the same weight."),
                 ((2 * mp * mr / (mp + mr), expected[1]), "this macro F1 is the harmonic mean of the macro precision "
                  "and the macro recall; the macro F1 is the mean of the per-class F1 scores."),
+                ((precision_recall_f1(cm)[2][said].mean(), expected[1]), "this macro F1 leaves out a class that is "
+                 "never predicted (np.nanmean skips its NaN, or the class was dropped): such a class still counts in "
+                 "the macro mean, with F1 = 0, because the model never finds any of its examples."),
             ]
             why = NEVER_PREDICTED if np.isnan(got).any() else diagnose(got, mistakes, "")
             answer.fail(expected, why=why)
@@ -733,19 +737,24 @@ def check_fit_temperature(fit_temperature_to):
 # Section 6: double descent (helper E)
 # =============================================================================================
 
+from contextlib import contextmanager  # noqa: E402
+
 
 MIN_NORM_HINTS = Hints(
-    task="Write `min_norm_fit(F, y)`, which returns the last layer's weights a (one per column of F): among all the "
+    task="Write `min_norm_fit(F, y)`, which builds from `np.linalg.svd` (not pinv or lstsq) the last layer's "
+         "weights a = F⁺ y (one per column of F): among all the "
          "a that make the squared error ‖F a − y‖² as small as it can be, the one of least length ‖a‖.",
     idea="When there are fewer features than points, one a makes the squared error smallest: the least-squares "
          "fit. When there are more, many a fit every point exactly, and they differ by directions that F cannot "
          "see (F times them is 0); the minimum-norm fit keeps none of those directions, which is where gradient "
          "descent started from zero ends. One tool gives both: the pseudo-inverse of F, which inverts F only on "
-         "the directions it does see.",
-    formula="a = F⁺ y, where F⁺ is the pseudo-inverse (Moore–Penrose) of F; when F has full row rank this is "
-            "Fᵀ(F Fᵀ)⁻¹ y, when it has full column rank (FᵀF)⁻¹ Fᵀ y, and F⁺ covers the rank-deficient cases too.",
-    code="`np.linalg.pinv(F) @ y`, or `np.linalg.lstsq(F, y, rcond=None)[0]`, which returns the minimum-norm "
-         "least-squares solution.",
+         "the directions it does see. The SVD shows those directions: the vₖ whose singular value sₖ is not 0 "
+         "(up to rounding).",
+    formula="F = U S Vᵀ (the SVD: F turns vₖ into sₖ uₖ); F⁺ = V S⁺ Uᵀ, where S⁺ holds 1/sₖ for each sₖ above "
+            "tol = s₁·max(N, p)·ε and 0 for the others; so a = Σₖ (uₖ·y / sₖ) vₖ over the kept k.",
+    code="`U, s, Vt = np.linalg.svd(F, full_matrices=False)` (Vt is Vᵀ), then "
+         "`keep = s > s[0] * max(F.shape) * np.finfo(float).eps`, `s_plus = np.zeros_like(s)`, "
+         "`s_plus[keep] = 1 / s[keep]`, and `Vt.T @ (s_plus * (U.T @ y))`.",
 )
 
 
@@ -762,7 +771,44 @@ def min_norm_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     return cases
 
 
+SHORTCUTS_OFF = ("np.linalg.pinv and np.linalg.lstsq are switched off during this check: the exercise is to build "
+                 "F⁺ y yourself from the SVD, np.linalg.svd.")
+
+
+class ShortcutRefused(RuntimeError):
+    """Raised by np.linalg.pinv and np.linalg.lstsq while check_min_norm_fit runs the learner's function."""
+
+
+@contextmanager
+def _without_shortcuts():
+    """Switch np.linalg.pinv and np.linalg.lstsq off for the duration; they are restored whatever happens."""
+    saved = np.linalg.pinv, np.linalg.lstsq
+
+    def refuse(*args, **kwargs):
+        raise ShortcutRefused(SHORTCUTS_OFF)
+    np.linalg.pinv = np.linalg.lstsq = refuse
+    try:
+        yield
+    finally:
+        np.linalg.pinv, np.linalg.lstsq = saved
+
+
+def _untransposed(F: np.ndarray, y: np.ndarray, got: np.ndarray) -> bool:
+    """Whether ``got`` is V S⁺ Uᵀ y with Vᵀ used in place of V (possible when Vᵀ is square)."""
+    U, s, Vt = np.linalg.svd(F, full_matrices=False)
+    if Vt.shape[0] != Vt.shape[1]:
+        return False
+    keep = s > s[0] * max(F.shape) * np.finfo(float).eps
+    return bool(np.allclose(got, Vt @ np.where(keep, (U.T @ y) / np.where(keep, s, 1.0), 0.0), rtol=1e-6, atol=1e-8))
+
+
 def _singular(error: Exception) -> str:
+    if isinstance(error, ShortcutRefused):
+        return "build F⁺ from the SVD: F = U S Vᵀ, F⁺ = V S⁺ Uᵀ, with 1/sₖ only for the singular values above a tolerance."
+    if isinstance(error, ValueError) and "matmul" in str(error):
+        return ("the shapes do not line up: np.linalg.svd returns U, s and Vᵀ (not V), so a = V S⁺ Uᵀ y is "
+                "Vt.T @ (s_plus * (U.T @ y)), with full_matrices=False so that U and Vᵀ have r = min(N, p) columns "
+                "and rows.")
     if isinstance(error, np.linalg.LinAlgError):
         return ("a matrix here has no inverse: FᵀF cannot be inverted when there are more features than points or "
                 "when one feature repeats another, and F Fᵀ cannot when there are more points than features. "
@@ -773,10 +819,11 @@ def _singular(error: Exception) -> str:
 def check_min_norm_fit(min_norm_fit: Callable) -> None:
     """``min_norm_fit(F, y)`` must return the minimum-norm least-squares weights F⁺ y, shape (p,)."""
     cases = min_norm_cases()
+    expecteds = [least_norm_weights(F, y) for F, y in cases]  # before the shortcuts are switched off
     with Harness(min_norm_fit, MIN_NORM_HINTS, explain=_singular) as harness:
-        for F, y in cases:
-            expected = least_norm_weights(F, y)
-            answer = harness.call(F, y)
+        for (F, y), expected in zip(cases, expecteds):
+            with _without_shortcuts():
+                answer = harness.call(F, y)
             got = answer.array(expected, lead=f"Return one weight per feature (column of F): an array of shape "
                                               f"({F.shape[1]},).")
             if np.allclose(got, expected, rtol=1e-6, atol=1e-8):
@@ -784,8 +831,17 @@ def check_min_norm_fit(min_norm_fit: Callable) -> None:
             n, p = F.shape
             length, shortest = np.linalg.norm(got), np.linalg.norm(expected)
             if not np.all(np.isfinite(got)):
-                why = ("the weights are not finite: a matrix with no inverse was inverted (FᵀF when features outnumber "
-                       "points, or a feature is repeated). Revisit the pseudo-inverse.")
+                why = ("the weights are not finite: something that is 0 was inverted, a singular value of exactly 0 "
+                       "or a matrix with no inverse (FᵀF when features outnumber points, or a feature is repeated). "
+                       "Give 1/sₖ only to the singular values above a small tolerance.")
+            elif length > 1e6 * max(shortest, 1e-12):
+                why = (f"these weights are enormously long (‖a‖ = {length:.3g}, the shortest fit has {shortest:.3g}): a "
+                       "singular value that is 0 up to rounding (about 10⁻¹⁶ of the largest) was inverted. Give "
+                       "1/sₖ only to the singular values above a tolerance such as s₁·max(N, p)·ε, and 0 to the "
+                       "others: those directions are the ones F cannot see.")
+            elif _untransposed(F, y, got):
+                why = ("np.linalg.svd returns Vᵀ (not V) as its third result: a = V S⁺ Uᵀ y needs its transpose, "
+                       "Vt.T, to turn the coefficients along u₁, u₂, … into weights along v₁, v₂, ….")
             elif np.allclose(F @ got, F @ expected, rtol=1e-6, atol=1e-8):  # the same predictions: a null-space part
                 why = (f"these weights fit as well as the best ones but are longer (‖a‖ = {length:.4g}): they carry a "
                        "direction F cannot see, which changes no prediction on the points. Gradient descent from "

@@ -166,7 +166,11 @@ class Sweep:
         return np.median(self.test, axis=0)
 
     def peak(self) -> tuple[int, float]:
-        """(width, test error) of the highest point of the median test curve, past width 2."""
+        """(width, test error) of the highest point of the median test curve, past width 2.
+
+        Widths 1 and 2 underfit badly (one or two S-steps cannot follow the cubic), so their error is high
+        for a different reason; the peak meant here is the one near the interpolation threshold.
+        """
         median = np.where(self.widths > 2, self.median_test, -np.inf)  # widths 1–2 underfit, not the peak we mean
         k = int(np.argmax(median))
         return int(self.widths[k]), float(median[k])
