@@ -277,3 +277,22 @@ def test_fit_a_search_too_coarse(assert_teaches):
         grid = np.exp(np.linspace(-3, 3, 61))  # steps of 10 % in T
         return float(min(grid, key=lambda T: nll_at(z, y, T)))
     assert_teaches(check_fit_temperature, right_fit, coarse, "not where the NLL is lowest")
+
+
+def nll_grid_search(grid):
+    """A learner's one-pass grid search of the NLL over the temperatures ``grid``."""
+    return lambda z, y: float(min(grid, key=lambda T: nll_at(z, y, T)))
+
+
+@pytest.mark.parametrize("grid", [np.arange(0.01, 5, 0.01), np.arange(0.05, 5, 0.05), np.exp(np.arange(-3, 3, 0.01))],
+                         ids=["T in steps of 0.01", "T in steps of 0.05", "log T in steps of 0.01"])
+def test_fit_a_plain_grid_is_told_it_is_too_coarse_not_that_it_minimises_the_ece(assert_teaches, grid):
+    # such a T lies within a few % of the best one, and its ECE can be lower than the best T's
+    assert_teaches(check_fit_temperature, right_fit, nll_grid_search(grid), "not where the NLL is lowest")
+
+
+@pytest.mark.parametrize("grid", [np.arange(0.5, 3, 0.01), np.arange(1, 3.0001, 0.01), np.arange(0.1, 1.0001, 0.01)],
+                         ids=["T from 0.5 to 3", "T from 1 to 3", "T from 0.1 to 1"])
+def test_fit_a_search_range_that_misses_the_best_t(assert_teaches, grid):
+    # the cases' best T are about 2.7, 0.28 and 0.46: each range leaves one of them out
+    assert_teaches(check_fit_temperature, right_fit, nll_grid_search(grid), "an end of the range you searched")
