@@ -14,7 +14,7 @@ from course_lib.lessons.l11_is_it_really_better.calibration import (
 from course_lib.lessons.l11_is_it_really_better.checks import (
     ECE_MISTAKES, check_ece, check_fit_temperature, ece_cases, ece_with_mistake, nll_at, predict_mlp_confidence,
     temperature_cases)
-from course_lib.numpy_nn.calibration import expected_calibration_error, fit_temperature
+from course_lib.numpy_nn.calibration import expected_calibration_error, fit_temperature, reliability_bins
 from course_lib.numpy_nn.functional import softmax_forward
 from course_lib.recipes import Recipe, load_splits
 
@@ -277,3 +277,43 @@ def test_fit_a_search_too_coarse(assert_teaches):
         grid = np.exp(np.linspace(-3, 3, 61))  # steps of 10 % in T
         return float(min(grid, key=lambda T: nll_at(z, y, T)))
     assert_teaches(check_fit_temperature, right_fit, coarse, "not where the NLL is lowest")
+
+
+def nll_grid_search(grid):
+    """A learner's one-pass grid search of the NLL over the temperatures ``grid``."""
+    return lambda z, y: float(min(grid, key=lambda T: nll_at(z, y, T)))
+
+
+@pytest.mark.parametrize("grid", [np.arange(0.01, 5, 0.01), np.arange(0.05, 5, 0.05), np.exp(np.arange(-3, 3, 0.01))],
+                         ids=["T in steps of 0.01", "T in steps of 0.05", "log T in steps of 0.01"])
+def test_fit_a_plain_grid_is_told_it_is_too_coarse_not_that_it_minimises_the_ece(assert_teaches, grid):
+    # such a T lies within a few % of the best one, and its ECE can be lower than the best T's
+    assert_teaches(check_fit_temperature, right_fit, nll_grid_search(grid), "not where the NLL is lowest")
+
+
+@pytest.mark.parametrize("grid", [np.arange(0.5, 3, 0.01), np.arange(1, 3.0001, 0.01), np.arange(0.1, 1.0001, 0.01)],
+                         ids=["T from 0.5 to 3", "T from 1 to 3", "T from 0.1 to 1"])
+def test_fit_a_search_range_that_misses_the_best_t(assert_teaches, grid):
+    # the cases' best T are about 2.7, 0.28 and 0.46: each range leaves one of them out
+    assert_teaches(check_fit_temperature, right_fit, nll_grid_search(grid), "an end of the range you searched")
+
+
+def test_the_ece_is_the_overall_gap_when_all_bins_lean_one_way_and_larger_when_they_do_not():
+    # the prose after the ECE's printout: both models' ECEs equal their overall gaps, as every bin errs the same way
+    rng = np.random.default_rng(5)
+    seen = set()
+    for hit in (0.3, 0.6, 0.9, 1.0):  # how often the label is the predicted class: over-, mixed, underconfident
+        logits = 2.0 * rng.standard_normal((500, 5))
+        y = np.where(rng.random(500) < hit, logits.argmax(axis=1), rng.integers(0, 5, 500))
+        probs = softmax(logits)
+        conf, acc, n = reliability_bins(probs, y, 10)
+        gaps = (conf - acc)[n > 0]
+        overall = abs(probs.max(axis=1).mean() - np.mean(probs.argmax(axis=1) == y))
+        ece = expected_calibration_error(probs, y, 10)
+        if np.all(gaps > 0) or np.all(gaps < 0):
+            assert ece == pytest.approx(overall, rel=1e-9)
+            seen.add("one way")
+        else:
+            assert ece > overall + 1e-6
+            seen.add("both ways")
+    assert seen == {"one way", "both ways"}

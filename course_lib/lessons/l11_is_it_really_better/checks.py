@@ -675,6 +675,9 @@ TEMPERATURE_MISTAKES = {
                  "T. The NLL asks how much probability the TRUE classes get.",
     "unmoved": "T = 1 leaves the model as it was. Did the search look at something T does not change, such as the "
                "accuracy (dividing the logits by T never changes the predicted class)? Minimise the NLL.",
+    "edge": "your T sits at an end of the range you searched, and the best T lies outside it: when the best T is "
+            "moved inside your range your search finds it, but here it stays at the end. Search log T over a wide "
+            "range, such as −3 to 3 (T from 0.05 to 20), and look again if the best point is an end of the grid.",
     "ece": "this T has a lower ECE than the best T but a higher NLL: it minimises the ECE (a few bins' gaps, which "
            "jump as examples cross bin edges). Temperature scaling minimises the NLL, smooth in T.",
     "not_minimum": "this T is not where the NLL is lowest: a nearby T gives a lower NLL. Make the search finer "
@@ -704,6 +707,21 @@ def nll_at(logits: np.ndarray, y: np.ndarray, T: float) -> float:
     return float(-np.mean(log_probs[np.arange(len(y)), y]))
 
 
+def _pinned_at_an_end(harness: Harness, logits: np.ndarray, y: np.ndarray, got: float, expected: float) -> bool:
+    """Whether the learner's search stops at an end of its range: it finds a best T moved next to ``got`` (inside
+    the range) but stays at ``got`` when the best T moves further out. Scaling the logits by k scales the best T by k.
+    """
+    inward, outward = (0.8, 2.0) if got < expected else (1.25, 0.5)
+    inside = harness.call(logits * (inward * got / expected), y).got
+    beyond = harness.call(logits * outward, y).got
+    try:
+        inside, beyond = float(inside), float(beyond)
+    except (TypeError, ValueError):
+        return False
+    found = 0 < inside < np.inf and abs(np.log(inside / (inward * got))) < 0.1
+    return bool(found and close(beyond, got, rtol=1e-6))
+
+
 def check_fit_temperature(fit_temperature_to):
     """``fit_temperature_to(logits, y)`` must return the T > 0 minimising the NLL, within 0.1 %."""
     cases = temperature_cases()
@@ -718,15 +736,17 @@ def check_fit_temperature(fit_temperature_to):
                 why = TEMPERATURE_MISTAKES["outside"]
             elif close(got, 1 / expected, rtol=2e-2, atol=0):
                 why = TEMPERATURE_MISTAKES["multiplied"]
+            elif _pinned_at_an_end(harness, logits, y, got, expected):
+                why = TEMPERATURE_MISTAKES["edge"]
             elif got == 1.0:
                 why = TEMPERATURE_MISTAKES["unmoved"]
             elif close(harness.call(logits, np.roll(y, 1)).got, got, rtol=1e-9):  # other labels, same answer
                 why = TEMPERATURE_MISTAKES["ignores_y"]
+            elif nll_at(logits, y, got) > nll_at(logits, y, expected) and abs(np.log(got / expected)) < 0.05:
+                why = TEMPERATURE_MISTAKES["not_minimum"]  # near the best T: a coarse search, whatever its ECE
             elif (expected_calibration_error(softmax_forward(logits / got)[0], y) <
                   expected_calibration_error(softmax_forward(logits / expected)[0], y)):
                 why = TEMPERATURE_MISTAKES["ece"]
-            elif nll_at(logits, y, got) > nll_at(logits, y, expected) and abs(np.log(got / expected)) < 0.05:
-                why = TEMPERATURE_MISTAKES["not_minimum"]
             else:
                 why = ""
             answer.fail(expected, why=why)
