@@ -4,6 +4,7 @@ precision/recall/F1, expected calibration error and temperature fit."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 from numpy.typing import NDArray
@@ -756,8 +757,6 @@ def check_fit_temperature(fit_temperature_to):
 # =============================================================================================
 # Section 6: double descent (helper E)
 # =============================================================================================
-
-from contextlib import contextmanager  # noqa: E402
 
 
 MIN_NORM_HINTS = Hints(
