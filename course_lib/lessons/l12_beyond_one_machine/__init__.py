@@ -1,0 +1,19 @@
+"""Lesson 12, beyond one machine: data-parallel training, first simulated in NumPy (a ring all-reduce written
+out), then for real with torch.distributed, DistributedDataParallel and torchrun."""
+
+from course_lib.lessons import ExplorerEntry, Lesson, Timing  # noqa: F401  (the explorers' entries)
+
+# -- section helpers: add your imports here, one block each --
+
+LESSON = Lesson(
+    notebook="12_beyond_one_machine.ipynb",
+    explorers=(
+        # -- explorers, one entry each --
+    ),
+    checks=(
+        # -- checks, one line per section, in section order --
+    ),
+    predictions=(
+        # -- predictions, one line per section --
+    ),
+)
