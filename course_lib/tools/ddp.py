@@ -49,6 +49,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +177,18 @@ def _train(recipe: Any, *, rank: int, world: int, dtype: str, timeout: float, de
         dist.destroy_process_group()
 
 
+def _exit_with_parent() -> None:
+    """Exit when torchrun does: its workers run in sessions of their own, and one killed with it would live on."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-torchrun").start()
+
+
 def main(argv: list[str] | None = None) -> int:
     """The worker's entry point, one per process (torchrun sets RANK, WORLD_SIZE and the rendezvous)."""
     parser = argparse.ArgumentParser(prog="python -m course_lib.tools.ddp", description="One data-parallel worker.")
@@ -190,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("run me under torchrun (python -m torch.distributed.run ...), or call run_ddp()")
     import torch
 
+    _exit_with_parent()
     if args.device == "cpu" or not torch.cuda.is_available():
         torch.set_num_threads(1)  # N processes on the CPU: one thread each
     result = _train(_recipe_from_json(args.recipe), rank=int(os.environ["RANK"]),
@@ -237,6 +251,17 @@ def _tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def _stop(process: subprocess.Popen) -> None:
+    """Stop torchrun and its workers: SIGTERM, which torchrun passes on to each worker (each in a session
+    of its own), then SIGKILL to torchrun's group if it has not exited within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = "float32", timeout: float = 600.0,
             collective_timeout: float = 60.0, env: dict[str, str] | None = None) -> DdpResult:
     """Train ``recipe`` with DDP on ``nproc`` processes under torchrun; wait at most ``timeout`` seconds.
@@ -277,20 +302,20 @@ def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = 
         package_root = str(Path(__file__).resolve().parents[2])
         child_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, child_env.get("PYTHONPATH")) if p)
         start = time.perf_counter()
-        # A session of its own: on a timeout the whole group (torchrun and its workers) is killed.
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   env=child_env, start_new_session=True)
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            stdout, stderr = process.communicate()
-            raise DdpError(f"the {nproc}-process run passed its time limit of {timeout:g} s and was killed. "
-                           f"Workers' stderr, last lines:\n{_tail(stderr)}") from None
+        log = Path(folder) / "torchrun.log"  # a file, not a pipe: a worker left behind cannot block the reading
+        with log.open("w") as sink:
+            process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=child_env,
+                                       start_new_session=True)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _stop(process)
+                raise DdpError(f"the {nproc}-process run passed its time limit of {timeout:g} s and was stopped. "
+                               f"Workers' output, last lines:\n{_tail(log.read_text())}") from None
         launch = time.perf_counter() - start
         if process.returncode != 0 or not out.exists():
             raise DdpError(f"the {nproc}-process run failed (torchrun exit code {process.returncode}); a worker "
-                           f"died or raised. Workers' stderr, last lines:\n{_tail(stderr + stdout)}")
+                           f"died or raised. Workers' output, last lines:\n{_tail(log.read_text())}")
         data = json.loads(out.read_text())
         with np.load(weights) as saved:
             arrays = {name: saved[name] for name in saved.files}
