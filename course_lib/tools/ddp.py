@@ -45,6 +45,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -251,6 +252,16 @@ def _tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def _first_failure(text: str) -> str:
+    """torchrun's "Root Cause" summary in a few words: which rank failed first, and how."""
+    found = re.search(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)[^\n]*", text, flags=re.DOTALL)
+    if found is None:
+        return "; a worker died or raised"
+    rank, code = found.group(1), int(found.group(2))
+    how = f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+    return f": rank {rank} {how} first"
+
+
 def _stop(process: subprocess.Popen) -> None:
     """Stop torchrun and its workers: SIGTERM, which torchrun passes on to each worker (each in a session
     of its own), then SIGKILL to torchrun's group if it has not exited within 30 s."""
@@ -314,8 +325,9 @@ def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = 
                                f"Workers' output, last lines:\n{_tail(log.read_text())}") from None
         launch = time.perf_counter() - start
         if process.returncode != 0 or not out.exists():
-            raise DdpError(f"the {nproc}-process run failed (torchrun exit code {process.returncode}); a worker "
-                           f"died or raised. Workers' output, last lines:\n{_tail(log.read_text())}")
+            text = log.read_text()
+            raise DdpError(f"the {nproc}-process run failed (torchrun exit code {process.returncode}){_first_failure(text)}. "
+                           f"Workers' output, last lines:\n{_tail(text)}")
         data = json.loads(out.read_text())
         with np.load(weights) as saved:
             arrays = {name: saved[name] for name in saved.files}

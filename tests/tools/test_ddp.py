@@ -23,10 +23,10 @@ from course_lib.tools.runs import default_recipe
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 COMMAND = Path(sys.executable).parent / "course-lib"
 
-# A small MLP, SGD with momentum, a constant rate, no dropout: 650 images in global batches of 64
+# A small MLP, SGD with momentum, a constant rate, no dropout: 649 images in global batches of 64
 # are 10 full steps, each step's gradient averaged over the two processes' 32 images, and a last,
-# uneven one of 10 (5 per process), where the loss weighting keeps the global batch's mean.
-SMALL = default_recipe("mlp").replace(hidden=(64,), epochs=1, train_size=650, val_size=1000, optimizer="momentum",
+# uneven one of 9 (5 and 4), where weighting each loss by its share keeps the global batch's mean.
+SMALL = default_recipe("mlp").replace(hidden=(64,), epochs=1, train_size=649, val_size=1000, optimizer="momentum",
                                       lr=0.05, schedule="constant", weight_decay=1e-4)
 
 
@@ -45,7 +45,7 @@ def test_two_processes_with_batch_b_equal_one_process_with_batch_2b(two_by_32):
     two, seconds = two_by_32
     one = run_ddp(SMALL.replace(batch_size=64), 1, device="cpu", dtype="float64", timeout=120)
     assert len(two.step_losses) == len(one.step_losses) == 11
-    assert two.report.train_samples == one.report.train_samples == 650
+    assert two.report.train_samples == one.report.train_samples == 649
     np.testing.assert_allclose(two.step_losses, one.step_losses, rtol=1e-12, atol=0)
     assert two.weights.keys() == one.weights.keys()
     for name in one.weights:  # float64: only the order of a sum's terms differs
@@ -83,7 +83,7 @@ def test_a_worker_that_dies_fails_the_run_with_its_stderr():
     with pytest.raises(DdpError, match="2-process run failed") as error:
         run_ddp(SMALL.replace(batch_size=32), 2, device="cpu", timeout=60, collective_timeout=10,
                 env={FAIL_RANK_ENV: "1"})
-    assert "exitcode" in str(error.value) or "exit code" in str(error.value)
+    assert "rank 1 exited with code 3 first" in str(error.value)  # the test hook's exit, from torchrun's summary
     assert time.perf_counter() - start < 60
 
 
