@@ -1,7 +1,7 @@
 """Data-parallel training of a recipe on several processes: torch's DistributedDataParallel under torchrun.
 
 Two halves. :func:`run_ddp` (the launcher) runs ``torchrun`` as a subprocess and reads back what
-rank 0 wrote; :func:`main` (the worker) is what each of the N processes runs::
+rank 0 wrote; :func:`worker_main` (the worker) is what each of the N processes runs::
 
     python -m torch.distributed.run --standalone --nproc_per_node 2 -m course_lib.tools.ddp \\
         --recipe '{"model": "mlp", "batch_size": 64}' --out result.json
@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DdpResult", "DdpError", "main", "run_ddp", "weights_digest"]
+__all__ = ["DdpError", "DdpResult", "run_ddp", "weights_digest", "worker_main"]
 
 #: Test hook: the rank named here exits at once after joining the group (the "dead worker" test).
 FAIL_RANK_ENV = "COURSE_LIB_DDP_FAIL_RANK"
@@ -190,7 +190,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-torchrun").start()
 
 
-def main(argv: list[str] | None = None) -> int:
+def worker_main(argv: list[str] | None = None) -> int:
     """The worker's entry point, one per process (torchrun sets RANK, WORLD_SIZE and the rendezvous)."""
     parser = argparse.ArgumentParser(prog="python -m course_lib.tools.ddp", description="One data-parallel worker.")
     parser.add_argument("--recipe", required=True, help="the recipe's fields as JSON (batch_size is per process)")
@@ -338,4 +338,4 @@ def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(worker_main())
