@@ -30,8 +30,9 @@ float rounding of a sum split in N parts (about 1e-7 relative in float32, 1e-15 
 ``torch.set_num_threads(1)``): N processes with torch's default of one thread per core would
 oversubscribe the cores many times over.
 
-**Pitfalls built in**, measured with torchrun here: ``dist.barrier()`` before
-``destroy_process_group()`` (without it some runs aborted at shutdown after training had finished);
+**Pitfalls built in**: ``dist.barrier()`` before ``destroy_process_group()`` (the issue measured 4
+aborts at shutdown, SIGABRT after training had finished, in 19 runs without it and none in 10 with
+it; on torch 2.13 with gloo, 10 runs without it and 20 with it all ended cleanly here);
 every collective has a ``timeout``, so a dead or stuck worker fails the run with a message instead
 of hanging; ``--standalone`` picks a free port for every run, so two runs at once do not collide;
 the launcher kills the whole process group when its wall-clock timeout passes.
@@ -118,7 +119,7 @@ def _train(recipe: Any, *, rank: int, world: int, dtype: str, timeout: float, de
         if os.environ.get(FAIL_RANK_ENV) == str(rank):
             os._exit(3)  # a worker that dies without a word, as one killed by the OOM killer would
         if os.environ.get(HANG_RANK_ENV) == str(rank):
-            time.sleep(10 * timeout)  # the others wait in their first all-reduce until its timeout
+            time.sleep(10 * timeout)  # the others wait in their first collective (DDP's broadcast) until its timeout
         splits = load_splits(recipe)
         seed_everything(recipe.seed)  # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
         model = build_torch_model(recipe).to(device, getattr(torch, dtype))
@@ -171,7 +172,7 @@ def _train(recipe: Any, *, rank: int, world: int, dtype: str, timeout: float, de
                         "worker": time.perf_counter() - started},
         }
     finally:
-        # Without this barrier some ranks tore the group down while others still used it: SIGABRT at exit.
+        # Every rank done before any tears the group down (without it: SIGABRT at exit, 4 runs in 19 in the issue).
         # After a failure it is skipped: the group is broken, and the error should surface at once.
         if finished:
             dist.barrier()
@@ -223,7 +224,7 @@ def worker_main(argv: list[str] | None = None) -> int:
 
 
 class DdpError(RuntimeError):
-    """A data-parallel run failed: a worker died, or the run passed its time limit. The message holds their stderr's tail."""
+    """A data-parallel run failed: a worker died, or the run passed its time limit; the message ends with their output."""
 
 
 @dataclass
