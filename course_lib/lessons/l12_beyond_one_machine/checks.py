@@ -10,6 +10,8 @@ from course_lib.ui.predictions import Prediction  # noqa: F401
 # Section 1: data parallelism simulated in NumPy (helper A)
 # =============================================================================================
 
+from collections import Counter  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 from course_lib.lessons.l12_beyond_one_machine.simulation import Network, rank_rows, ring_average, ring_traffic  # noqa: E402
@@ -63,7 +65,8 @@ def _shard_mistake(indices: np.ndarray, R: int, got: list) -> str:
     if not set(indices.tolist()) <= set(np.asarray(taken).tolist()):
         return ("some rows are left out: no rank takes them, so the model never learns from them; together the "
                 "shards must cover every row.")
-    if len(taken) > per_rank * R or (n % R == 0 and len(set(taken.tolist())) < len(taken)):
+    counts, allowed = Counter(np.asarray(taken).tolist()), Counter(padded.tolist())
+    if len(taken) > per_rank * R or any(counts[row] > allowed[row] for row in counts):
         return ("the shards overlap: some rows are trained on by two ranks, so they count twice in the averaged "
                 "gradient. Each row belongs to exactly one rank (only the padding repeats rows).")
     return ""
@@ -104,7 +107,7 @@ RING_HINTS = Hints(
 def ring_cases() -> list[np.ndarray]:
     """Gradients of R ranks, M numbers each: R = 1, 2, 3, 5 and 4, M divisible by R and not."""
     rng = np.random.default_rng(21)
-    return [rng.normal(size=(R, M)) for R, M in ((2, 6), (3, 7), (1, 5), (5, 12), (4, 10))]
+    return [rng.normal(size=(R, M)) for R, M in ((3, 7), (2, 6), (1, 5), (5, 12), (4, 10))]
 
 
 def _traffic_mistake(net: Network, M: int) -> str:
@@ -115,7 +118,7 @@ def _traffic_mistake(net: Network, M: int) -> str:
         return ("nothing went through the network: a rank only holds its own gradient, so averaging every rank's "
                 "data at once is what no real rank can do. Send the chunks round the ring.")
     messages = [m for step in net.log for m in step]
-    not_a_ring = any(dst != (src + 1) % R or n > largest for src, dst, _, n in messages)
+    not_a_ring = any(dst != (src + 1) % R for src, dst, _, _ in messages)
     if not_a_ring and all(0 in (src, dst) for src, dst, _, _ in messages) and net.received[0] >= (R - 1) * M:
         return (f"everything went through rank 0, a parameter server: it received {net.received[0]} numbers, "
                 f"(R − 1)·M, a load that grows with R. In a ring each rank sends only to its right neighbour.")
