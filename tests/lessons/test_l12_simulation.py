@@ -156,7 +156,7 @@ def whole_vectors_round_the_ring(grads, net):  # R − 1 steps, each passing a w
     (left_neighbour, "other than its right neighbour"),
     (parameter_server, "parameter server"),
     (plain_mean, "nothing went through the network"),
-    (off_by_one_chunk, "off"),
+    (off_by_one_chunk, "the chunk index is off"),
     (whole_vectors_round_the_ring, "more than one chunk"),
 ], ids=lambda v: getattr(v, "__name__", v))
 def test_check_ring_all_reduce_names_each_mistake(assert_teaches, wrong, words):
