@@ -268,9 +268,12 @@ def plot_equality(single: dict, parallel: dict, *, ax=None):
     gap = np.abs(single["weights"] - parallel["weights"]).max(axis=1)
     ax[1].semilogy(t, np.maximum(gap, 1e-18), "o-", ms=3, label="max |w(R=1) − w(R=2)|")
     ax[1].axhline(np.finfo(float).eps, color="grey", ls=":", label="float64 machine epsilon")
-    ax[1].set(title="The same weights, to rounding", xlabel="step t", ylabel="largest weight difference")
+    ax[1].semilogy(t, np.abs(single["weights"]).max(axis=1), color="grey", label="largest |w| itself")
+    ax[1].set(title="The same weights, to rounding", xlabel="step t", ylabel="largest |Δw|, and |w| (log scale)",
+              ylim=(1e-18, 1e2))
     for a in ax:
-        a.legend()
+        a.legend(loc="center right")
+    ax[0].figure.tight_layout()
     return ax
 
 
