@@ -82,7 +82,7 @@ def test_check_shard_names_each_mistake(assert_teaches, wrong, words):
 def test_the_shard_cases_need_padding_and_strides():
     cases = shard_cases()
     assert any(len(indices) % R for indices, R in cases)  # padding matters
-    assert any(len(indices) < R for indices, R in cases)  # padding longer than... the list is short
+    assert any(len(indices) < R for indices, R in cases)  # more padding than rows: the repeat goes round
     assert any(R == 1 for _, R in cases)
     assert all(not np.array_equal(indices, np.sort(indices)) for indices, R in cases if len(indices) > 2)
 
