@@ -113,6 +113,14 @@ def _check_combination(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error(f"argument --device: --impl numpy runs on the CPU only; use --impl torch to train on {args.device}")
     if args.impl == "numpy" and args.amp:
         parser.error("argument --amp: bfloat16 autocast needs --impl torch on a CUDA device")
+    if args.nproc is not None:
+        if args.impl == "numpy":
+            parser.error("argument --nproc: data-parallel training runs the torch twin under torchrun; add --impl torch")
+        if args.device == "mps":
+            parser.error("argument --nproc: data-parallel training runs on cpu (gloo) or cuda (nccl), not mps")
+        for given, option in ((args.amp, "--amp"), (args.target_accuracy is not None, "--target-accuracy")):
+            if given:
+                parser.error(f"argument --nproc: {option} is not available with data-parallel training; leave one out")
     if args.model == "cnn" and args.hidden is not None and len(args.hidden) != 1:
         parser.error("argument --hidden: the CNN has one fully connected hidden layer; give one width, such as 256")
 
@@ -131,7 +139,7 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
     return default_recipe(args.model).replace(**changes)
 
 
-def _describe(recipe: Recipe, impl: str, target: float | None) -> str:
+def _describe(recipe: Recipe, impl: str, target: float | None, nproc: int | None = None) -> str:
     model = "mlp " + "-".join(map(str, recipe.sizes)) if recipe.model == "mlp" else f"cnn {recipe.channels}"
     samples = min(recipe.train_size or _TRAIN_IMAGES, _TRAIN_IMAGES - recipe.val_size)
     epochs = _epochs(recipe.epochs)
@@ -141,6 +149,8 @@ def _describe(recipe: Recipe, impl: str, target: float | None) -> str:
         f"training {impl} {model} on {samples} MNIST images ({recipe.val_size} held out for validation): "
         f"{recipe.optimizer} lr {recipe.lr:g}, {recipe.schedule} schedule, weight decay {recipe.weight_decay:g}, "
         f"batch {recipe.batch_size}, {epochs}, seed {recipe.seed}"
+        + ("" if nproc is None else f"; data parallel on {nproc} process{'es' if nproc > 1 else ''} under torchrun, "
+           f"batch {recipe.batch_size} each ({nproc * recipe.batch_size} per step)")
     )
 
 
@@ -182,7 +192,9 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as err:  # a combination the recipe refuses, said in its own words
         args.parser.error(str(err))
     if not args.json_only:
-        print(_describe(recipe, args.impl, args.target_accuracy), flush=True)
+        print(_describe(recipe, args.impl, args.target_accuracy, args.nproc), flush=True)
+    if args.nproc is not None:
+        return _train_data_parallel(args, recipe)
     try:
         # A diverging run overflows before fit notices the NaN loss; its error says it all, once.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -202,6 +214,25 @@ def _train(args: argparse.Namespace) -> int:
     if not args.json_only:
         _print_report(report)
     print(json.dumps(report.to_dict()))
+    return 0
+
+
+def _train_data_parallel(args: argparse.Namespace, recipe: Recipe) -> int:
+    """``--nproc N``: the run under torchrun (``course_lib.tools.ddp``); the same report and JSON line."""
+    from course_lib.tools.ddp import run_ddp
+
+    try:
+        result = run_ddp(recipe, args.nproc, device=args.device)
+    except (OSError, ValueError, RuntimeError) as err:  # DdpError is a RuntimeError: a worker died or timed out
+        print(f"course-lib train: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("course-lib train: interrupted", file=sys.stderr)
+        return 130
+    if not args.json_only:
+        _print_report(result.report)
+        print(f"weights sha256: {result.weights_sha256}")
+    print(json.dumps(result.report.to_dict()))
     return 0
 
 
@@ -225,7 +256,8 @@ def _add_train_parser(commands) -> None:
             "  course-lib train --impl numpy --seed 0\n"
             "  course-lib train --impl numpy --epochs 1 --optimizer Adam --lr 1e-3\n"
             "  course-lib train --impl torch --model cnn --epochs 3 --device cpu\n"
-            "  course-lib train --impl torch --limit 5000 --json-only --no-progress | tail -n 1"
+            "  course-lib train --impl torch --limit 5000 --json-only --no-progress | tail -n 1\n"
+            "  course-lib train --impl torch --nproc 2 --batch-size 64 --epochs 1 --device cpu"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -249,6 +281,11 @@ def _add_train_parser(commands) -> None:
     train.add_argument(
         "--target-accuracy", type=_fraction, default=None, metavar="F",
         help="stop once the validation accuracy reaches F, e.g. 0.99 (--epochs is then the most)",
+    )
+    train.add_argument(
+        "--nproc", type=_whole_number(1), default=None, metavar="N",
+        help="train data-parallel on N processes under torchrun (torch only; DistributedDataParallel, gloo on the cpu "
+             "with one thread per process, nccl on cuda); --batch-size is then per process, a step takes N×B samples",
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar (it goes to stderr)")
     train.add_argument("--json-only", action="store_true", help="print only the JSON line on stdout")
