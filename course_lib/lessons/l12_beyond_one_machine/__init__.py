@@ -4,6 +4,10 @@ out), then for real with torch.distributed, DistributedDataParallel and torchrun
 from course_lib.lessons import ExplorerEntry, Lesson, Timing  # noqa: F401  (the explorers' entries)
 
 # -- section helpers: add your imports here, one block each --
+# section 1, data parallelism simulated (helper A)
+from course_lib.lessons.l12_beyond_one_machine.checks import (
+    check_ring_all_reduce, check_shard, predict_ring_traffic,
+)
 
 LESSON = Lesson(
     notebook="12_beyond_one_machine.ipynb",
@@ -12,8 +16,10 @@ LESSON = Lesson(
     ),
     checks=(
         # -- checks, one line per section, in section order --
+        check_shard, check_ring_all_reduce,  # section 1, data parallelism simulated
     ),
     predictions=(
         # -- predictions, one line per section --
+        predict_ring_traffic,  # section 1
     ),
 )
