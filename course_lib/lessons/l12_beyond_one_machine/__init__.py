@@ -9,6 +9,9 @@ from course_lib.lessons.l12_beyond_one_machine.checks import (
     check_ring_all_reduce, check_shard, predict_ring_traffic,
 )
 
+# sections 2-4, the proof, the engine, the cost (helper B)
+from course_lib.lessons.l12_beyond_one_machine.checks import predict_ddp_steps
+
 LESSON = Lesson(
     notebook="12_beyond_one_machine.ipynb",
     explorers=(
@@ -21,5 +24,6 @@ LESSON = Lesson(
     predictions=(
         # -- predictions, one line per section --
         predict_ring_traffic,  # section 1
+        predict_ddp_steps,  # sections 2-4
     ),
 )
