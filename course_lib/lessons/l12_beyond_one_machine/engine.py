@@ -133,7 +133,7 @@ def _worker(out: str, sizes: list[int], rounds: int) -> None:
         dist.destroy_process_group()
 
 
-def measure_allreduce(sizes=(2**10, 2**13, 2**16, 2**19, 2**22), *, rounds: int = 7, nproc: int = 2,
+def measure_allreduce(sizes=(2**10, 2**13, 2**16, 2**19, 2**23), *, rounds: int = 21, nproc: int = 2,
                       timeout: float = 120.0) -> dict[str, np.ndarray]:
     """Median seconds of one ``all_reduce`` (sum) of float32 tensors of ``sizes`` bytes on ``nproc`` gloo
     processes, each with one thread, started by ``torchrun --standalone``. Returns ``bytes`` and ``seconds``."""
