@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from course_lib.lessons.l12_beyond_one_machine import engine
-from course_lib.lessons.l12_beyond_one_machine.checks import predict_ddp_steps
+from course_lib.lessons.l12_beyond_one_machine.checks import check_scaled_lr, predict_ddp_steps, scaled_lr_cases
 from course_lib.lessons.l12_beyond_one_machine.engine import (
     compare_runs, fit_latency_bandwidth, lr_scaling, measure_allreduce, run_train, step_time, train_command,
 )
@@ -130,3 +130,28 @@ def test_lr_scaling_refuses_too_few_samples():
 
 def test_the_prediction_is_what_the_prose_says():
     assert predict_ddp_steps.truth() == 16
+
+
+# ---- the exercise: scaled_lr, the right one and the typical mistakes --------------------------------------
+
+
+def scaled_lr(base_lr, world_size, step, warmup_steps):
+    return base_lr + (world_size - 1) * base_lr * min(step, warmup_steps) / warmup_steps
+
+
+@pytest.mark.parametrize(("wrong", "words"), [
+    (lambda lr, R, t, w: lr, "the rate stays η"),
+    (lambda lr, R, t, w: R * lr, "the rate is R·η from the first step"),
+    (lambda lr, R, t, w: lr + (R ** 0.5 - 1) * lr * min(t, w) / w, "the rate ends at √R·η"),
+    (lambda lr, R, t, w: R * lr * min(t, w) / w, "the warm-up starts at zero"),
+    (lambda lr, R, t, w: lr + (R - 1) * lr * t / w, "the rate keeps climbing after the warm-up"),
+    (lambda lr, R, t, w: scaled_lr(lr, R, t + 1, w), "one step early or late"),
+    (lambda lr, R, t, w: scaled_lr(lr, R, max(t - 1, 0), w), "one step early or late"),
+])
+def test_check_scaled_lr_names_each_mistake(assert_teaches, wrong, words):
+    assert_teaches(check_scaled_lr, scaled_lr, wrong, words)
+
+
+def test_the_scaled_lr_cases_cover_one_process_and_a_one_step_warm_up():
+    cases = scaled_lr_cases()
+    assert any(R == 1 for _, R, _ in cases) and any(w == 1 for _, _, w in cases) and cases[0][1] > 1

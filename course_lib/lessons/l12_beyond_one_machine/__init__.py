@@ -10,7 +10,7 @@ from course_lib.lessons.l12_beyond_one_machine.checks import (
 )
 
 # sections 2-4, the proof, the engine, the cost (helper B)
-from course_lib.lessons.l12_beyond_one_machine.checks import predict_ddp_steps
+from course_lib.lessons.l12_beyond_one_machine.checks import check_scaled_lr, predict_ddp_steps
 
 LESSON = Lesson(
     notebook="12_beyond_one_machine.ipynb",
@@ -20,6 +20,7 @@ LESSON = Lesson(
     checks=(
         # -- checks, one line per section, in section order --
         check_shard, check_ring_all_reduce,  # section 1, data parallelism simulated
+        check_scaled_lr,  # sections 2-4, the cost
     ),
     predictions=(
         # -- predictions, one line per section --
