@@ -232,7 +232,9 @@ def _train_data_parallel(args: argparse.Namespace, recipe: Recipe) -> int:
     if not args.json_only:
         _print_report(result.report)
         print(f"weights sha256: {result.weights_sha256}")
-    print(json.dumps(result.report.to_dict()))
+    # The report's keys, then what only a data-parallel run has: every step's loss, the weights' digest, timings.
+    print(json.dumps({**result.report.to_dict(), "nproc": result.nproc, "step_losses": result.step_losses,
+                      "weights_sha256": result.weights_sha256, "timings": result.timings}))
     return 0
 
 

@@ -135,7 +135,10 @@ def test_train_nproc_2_prints_todays_report_and_json_line():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert set(report) == {"test_accuracy", "test_loss", "seconds", "samples_per_second", "device", "train_losses",
-                           "epochs_run", "train_samples", "impl", "recipe"}
+                           "epochs_run", "train_samples", "impl", "recipe", "nproc", "step_losses", "weights_sha256",
+                           "timings"}
+    assert len(report["step_losses"]) == 8 and report["nproc"] == 2 and len(report["weights_sha256"]) == 64
+    assert report["weights_sha256"] in result.stdout and {"join_group", "epochs", "train", "launch"} <= set(report["timings"])
     assert report["train_samples"] == 400 and report["recipe"]["batch_size"] == 25 and report["impl"] == "torch"
     assert "data parallel on 2 processes under torchrun, batch 25 each (50 per step)" in result.stdout
     assert "epoch 1: train loss" in result.stdout and "weights sha256: " in result.stdout

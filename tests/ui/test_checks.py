@@ -777,3 +777,13 @@ RIGHT.update({
     "check_shard": _shard,
     "check_ring_all_reduce": _ring_all_reduce,
 })
+
+
+# Lesson 12, sections 2-4 (the proof, the engine, the cost): the notebook's solution of each new check.
+def _scaled_lr(base_lr, world_size, step, warmup_steps):
+    return base_lr + (world_size - 1) * base_lr * min(step, warmup_steps) / warmup_steps
+
+
+RIGHT.update({
+    "check_scaled_lr": _scaled_lr,
+})

@@ -9,6 +9,9 @@ from course_lib.lessons.l12_beyond_one_machine.checks import (
     check_ring_all_reduce, check_shard, predict_ring_traffic,
 )
 
+# sections 2-4, the proof, the engine, the cost (helper B)
+from course_lib.lessons.l12_beyond_one_machine.checks import check_scaled_lr, predict_ddp_steps
+
 LESSON = Lesson(
     notebook="12_beyond_one_machine.ipynb",
     explorers=(
@@ -17,9 +20,11 @@ LESSON = Lesson(
     checks=(
         # -- checks, one line per section, in section order --
         check_shard, check_ring_all_reduce,  # section 1, data parallelism simulated
+        check_scaled_lr,  # sections 2-4, the cost
     ),
     predictions=(
         # -- predictions, one line per section --
         predict_ring_traffic,  # section 1
+        predict_ddp_steps,  # sections 2-4
     ),
 )

@@ -172,3 +172,62 @@ def check_ring_all_reduce(ring_all_reduce) -> None:
 # =============================================================================================
 # Sections 2-4: the proof, the engine, the cost (helper B)
 # =============================================================================================
+
+predict_ddp_steps = Prediction(
+    "how many optimizer steps one epoch takes when 2 processes train with batch 32 each on 1024 images",
+    truth=lambda: 1024 / (2 * 32), rtol=0.0,
+)
+
+from course_lib.numpy_nn.schedules import linear_warmup_lr  # noqa: E402
+
+SCALED_LR_HINTS = Hints(
+    task="Write `scaled_lr(base_lr, world_size, step, warmup_steps)`, which returns the learning rate of step `step` "
+         "(counted from 0) for R = `world_size` processes: the linear scaling rule with a linear warm-up.",
+    idea="A global batch R times larger takes R times fewer steps per epoch, so each step should go R times as far: "
+         "the target rate is R·η. Jumping there at once is too bold while the gradient still changes fast, so the "
+         "rate climbs in a straight line from η, the one-process rate, at step 0, to R·η at step `warmup_steps`, "
+         "and stays there.",
+    formula="lr(t) = η + (R·η − η) · min(t, T_w) / T_w, with η = base_lr, R = world_size, T_w = warmup_steps.",
+    code="`min(step, warmup_steps) / warmup_steps` is the fraction of the warm-up done: 0 at the start, 1 from the "
+         "end of the warm-up on.",
+)
+
+
+def scaled_lr_cases() -> list[tuple[float, int, int]]:
+    """(base_lr, world_size, warmup_steps): one process, several, a one-step warm-up."""
+    return [(0.1, 4, 5), (0.05, 8, 3), (0.2, 1, 4), (0.01, 2, 1), (0.3, 3, 6)]
+
+
+def _scaled_lr_mistake(base_lr: float, R: int, warmup: int, curve: np.ndarray) -> str:
+    if close(curve, np.full(len(curve), base_lr)):
+        return ("the rate stays η: with R processes an epoch has R times fewer steps, each on R times more samples, "
+                "so the same η moves the weights R times less far per epoch. Scale it by R.")
+    if close(curve, np.full(len(curve), R * base_lr)):
+        return ("the rate is R·η from the first step: that is the target, but the warm-up must lead up to it, "
+                "starting from η, the one-process rate.")
+    if R > 1 and close(curve[-1], np.sqrt(R) * base_lr):
+        return "the rate ends at √R·η: the linear rule scales by R itself (the square root is another, milder rule)."
+    if close(curve[0], 0.0):
+        return ("the warm-up starts at zero: a first step of zero learns nothing; it starts at η, the rate one "
+                "process would use, and climbs to R·η.")
+    if close(curve[1:], [linear_warmup_lr(t, R * base_lr, warmup, 1 / R) for t in range(len(curve) - 1)]) or close(
+            curve[:-1], [linear_warmup_lr(t, R * base_lr, warmup, 1 / R) for t in range(1, len(curve))]):
+        return "the warm-up is one step early or late: at step 0 the rate is η, at step `warmup_steps` it is R·η."
+    if len(curve) > warmup + 1 and curve[-1] > curve[warmup] * (1 + 1e-9):
+        return "the rate keeps climbing after the warm-up: from step `warmup_steps` on it stays at R·η."
+    return ""
+
+
+def check_scaled_lr(scaled_lr) -> None:
+    """``scaled_lr(base_lr, world_size, step, warmup_steps)``: η warmed up linearly to R·η over ``warmup_steps``."""
+    cases = scaled_lr_cases()
+    with Harness(scaled_lr, SCALED_LR_HINTS) as harness:
+        for base_lr, R, warmup in cases:
+            steps = range(warmup + 3)
+            expected = np.array([linear_warmup_lr(t, R * base_lr, warmup, 1 / R) for t in steps])
+            answers = [harness.call(base_lr, R, t, warmup) for t in steps]
+            curve = np.array([a.number(e) for a, e in zip(answers, expected)])
+            for answer, value, right in zip(answers, curve, expected):
+                if not close(value, right):
+                    answer.fail(right, why=_scaled_lr_mistake(base_lr, R, warmup, curve))
+        harness.passed(len(cases))
