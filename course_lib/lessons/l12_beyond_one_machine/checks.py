@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from course_lib.ui.checks import Harness, Hints  # noqa: F401
-from course_lib.ui.predictions import Prediction  # noqa: F401
+from collections import Counter
+
+import numpy as np
+
+from course_lib.lessons.l12_beyond_one_machine.simulation import Network, rank_rows, ring_average, ring_traffic
+from course_lib.numpy_nn.schedules import linear_warmup_lr
+from course_lib.ui.checks import Harness, Hints, close
+from course_lib.ui.predictions import Prediction
 
 
 # =============================================================================================
 # Section 1: data parallelism simulated in NumPy (helper A)
 # =============================================================================================
 
-from collections import Counter  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from course_lib.lessons.l12_beyond_one_machine.simulation import Network, rank_rows, ring_average, ring_traffic  # noqa: E402
-from course_lib.ui.checks import close  # noqa: E402
 
 predict_ring_traffic = Prediction(
     "how many numbers each rank sends in a ring all-reduce of M = 1,000,000 numbers on R = 8 ranks",
@@ -168,7 +168,6 @@ def check_ring_all_reduce(ring_all_reduce) -> None:
         harness.passed(len(cases))
 
 
-
 # =============================================================================================
 # Sections 2-4: the proof, the engine, the cost (helper B)
 # =============================================================================================
@@ -178,7 +177,6 @@ predict_ddp_steps = Prediction(
     truth=lambda: 1024 / (2 * 32), rtol=0.0,
 )
 
-from course_lib.numpy_nn.schedules import linear_warmup_lr  # noqa: E402
 
 SCALED_LR_HINTS = Hints(
     task="Write `scaled_lr(base_lr, world_size, step, warmup_steps)`, which returns the learning rate of step `step` "
