@@ -136,7 +136,8 @@ def _worker(out: str, sizes: list[int], rounds: int) -> None:
 def measure_allreduce(sizes=(2**10, 2**13, 2**16, 2**19, 2**23), *, rounds: int = 21, nproc: int = 2,
                       timeout: float = 120.0) -> dict[str, np.ndarray]:
     """Median seconds of one ``all_reduce`` (sum) of float32 tensors of ``sizes`` bytes on ``nproc`` gloo
-    processes, each with one thread, started by ``torchrun --standalone``. Returns ``bytes`` and ``seconds``."""
+    processes, each with one thread, started by ``torchrun --standalone``. Returns ``bytes``, ``seconds`` (the
+    medians) and ``fastest`` (each size's quickest try); ``benchmarks/bench_allreduce.py`` records the same."""
     sizes = [_whole("size", s, 4) for s in sizes]
     rounds, nproc = _whole("rounds", rounds, 1), _whole("nproc", nproc, 2)
     with tempfile.TemporaryDirectory(prefix="course_lib_l12_") as folder:
@@ -154,7 +155,8 @@ def measure_allreduce(sizes=(2**10, 2**13, 2**16, 2**19, 2**23), *, rounds: int 
                                f"output, last lines:\n{_tail(done.stdout + done.stderr)}")
         times = json.loads(out.read_text())
     return {"bytes": np.array(sizes, dtype=float),
-            "seconds": np.array([statistics.median(times[str(s)]) for s in sizes])}
+            "seconds": np.array([statistics.median(times[str(s)]) for s in sizes]),
+            "fastest": np.array([min(times[str(s)]) for s in sizes])}
 
 
 def fit_latency_bandwidth(nbytes, seconds) -> tuple[float, float]:
