@@ -63,7 +63,7 @@ browser-deps:
 test-fast: install
 	$(BIN)/python -m pytest tests
 
-bench: install
+bench: install browser-deps
 	$(BIN)/python benchmarks/run.py
 
 strip: install

@@ -1,11 +1,12 @@
-"""Widget responsiveness: from a control's change to the redrawn figure's PNG, for each explorer.
+"""Widget responsiveness inside the kernel: from a control's change to the redrawn figure's PNG, for each explorer.
 
 The explorers and the changes timed come from the LESSON records (each ExplorerEntry's ``full`` build,
 as its lesson builds it, and its ``timings``). Each is built inside an IPython
-shell that keeps what is displayed, so that ``show_figure`` does all it does in a notebook: draw the
-figure, encode the PNG the browser receives, display it into the explorer's Output. One change is
+shell, so that ``show_figure`` does all it does in a notebook: draw the figure, encode the PNG the
+browser receives, set it as the value of the explorer's Image widget. One change is
 ``control.value = v``: the observers fire synchronously, as in a kernel, and the time runs until
-the new PNG has been displayed (checked after every change). The values alternate, so that every
+the new PNG is the Image's value (checked after every change). What the learner waits for in the
+browser, this and the way to the page, is measured by ``bench_browser.py``. The values alternate, so that every
 change really redraws. Each figure is the median and the 90th percentile over 20 changes, after a
 warm-up over the values; "CPU" is the process time of the same changes, a steadier figure than
 wall time on a shared machine. The live-training explorer of lesson 09 is timed by clicks on its
@@ -34,7 +35,7 @@ TRAIN_CLICKS = 3
 def notebook_display() -> Iterator[Any]:
     """An IPython shell whose displays are kept (not printed), so that show_figure draws as in a notebook.
 
-    ``show_figure`` sets the explorer's Output widget's ``outputs`` (find it with :func:`output_of`);
+    ``show_figure`` sets the value of the explorer's Image widget (find it with :func:`view_of`);
     the display publisher, yielded, keeps anything displayed the ordinary way.
     """
     from IPython.core.displaypub import CapturingDisplayPublisher
@@ -52,26 +53,26 @@ def notebook_display() -> Iterator[Any]:
             InteractiveShell.clear_instance()
 
 
-def output_of(widget: Any) -> Any:
-    """The Output widget an explorer draws into (``show_figure`` sets its ``outputs``)."""
+def view_of(widget: Any) -> Any:
+    """The Image widget an explorer draws into (``show_figure`` sets its ``value``)."""
     import ipywidgets as widgets
 
-    if isinstance(widget, widgets.Output):
+    if isinstance(widget, widgets.Image):
         return widget
     for child in getattr(widget, "children", ()):
-        if (found := output_of(child)) is not None:
+        if (found := view_of(child)) is not None:
             return found
     return None
 
 
 def _timed(action: Callable[[], Any], shown: Any) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of one action, which must show a new PNG in ``shown`` (the Output)."""
-    before = shown.outputs[-1] if shown.outputs else None
+    """Wall-clock and CPU seconds of one action, which must put a new PNG in ``shown`` (the Image)."""
+    before = shown.value
     wall, cpu = time.perf_counter(), time.process_time()
     action()
     seconds = time.perf_counter() - wall, time.process_time() - cpu
-    if not shown.outputs or shown.outputs[-1] is before or "image/png" not in shown.outputs[-1]["data"]:
-        raise RuntimeError("the change displayed no new PNG: the explorer did not redraw")
+    if shown.value is before or shown.value[:4] != b"\x89PNG":
+        raise RuntimeError("the change showed no new PNG: the explorer did not redraw")
     return seconds
 
 
@@ -126,7 +127,7 @@ def run() -> list[dict[str, str]]:
             for entry in lesson.explorers:
                 for timing in entry.timings:
                     explorer = (entry.full or entry.small)()
-                    shown = output_of(explorer.widget)
+                    shown = view_of(explorer.widget)
                     for name, value in timing.preset.items():
                         explorer.controls[name].value = value
                     control = explorer.controls[timing.control]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-BENCHMARKS = ["bench_data", "bench_training", "bench_mnist", "bench_widgets", "bench_allreduce"]
+BENCHMARKS = ["bench_data", "bench_training", "bench_mnist", "bench_widgets", "bench_browser", "bench_allreduce"]
 MACHINE = "Machine"
 
 

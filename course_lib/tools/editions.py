@@ -687,7 +687,21 @@ def execute_notebook(nb: Any, name: str, workdir: Path, timeout: float) -> tuple
         raise EditionError(f"{name}, cell {current['index']} failed: {err.ename}: {err.evalue}") from None
     except DeadKernelError as err:
         raise EditionError(f"{name}: the kernel died at cell {current['index']} ({err})") from None
-    return nb, dict(client.widget_state), time.monotonic() - start
+    return nb, widget_state_with_buffers(client.widget_state, client.widget_buffers), time.monotonic() - start
+
+
+def widget_state_with_buffers(state: dict, buffers: dict) -> dict:
+    """The widgets' state with their binary buffers put back, base64-encoded, where they belong.
+
+    nbclient keeps a binary trait (an explorer's Image ``value``, its PNG) apart from the state, as
+    ``{model_id: {path: {"data": base64, "path": [...]}}}``; a static page needs it in the state.
+    """
+    state = {model_id: dict(model) for model_id, model in state.items()}
+    for model_id, by_path in buffers.items():
+        for buffer in by_path.values():
+            if model_id in state and len(buffer.get("path", ())) == 1:
+                state[model_id][buffer["path"][0]] = buffer["data"]
+    return state
 
 
 def _widget_models(model_id: str, state: dict, seen: set[str] | None = None) -> Iterator[dict]:
@@ -708,13 +722,13 @@ def _frozen_widget(model_id: str, state: dict) -> list[dict]:
 
     A progress bar (tqdm's) becomes its text, e.g. "100% 469/469 [00:05<00:00]". Any other
     widget (an explorer, even one with a progress bar of its own) becomes a note that it is
-    interactive only in JupyterLab, followed by the pictures its Output widgets held when the
+    interactive only in JupyterLab, followed by the pictures its Image (or Output) widgets held when the
     notebook finished (an explorer's picture at its starting values, a live plot's last state)
     and the HTML tables it showed (lesson 09's table of runs).
     """
     models = list(_widget_models(model_id, state))
     names = {m.get("_model_name") for m in models}
-    if names & {"FloatProgressModel", "IntProgressModel"} and "OutputModel" not in names:  # tqdm's bar, not an explorer with one
+    if names & {"FloatProgressModel", "IntProgressModel"} and not names & {"OutputModel", "ImageModel"}:  # tqdm's bar, not an explorer
         texts = [re.sub(r"<[^>]*>", "", html.unescape(str(m.get("value", "")))).strip()
                  for m in models if m.get("_model_name") in ("HTMLModel", "LabelModel")]
         return [{"text/plain": "progress: " + " ".join(t for t in texts if t)}]
@@ -723,6 +737,11 @@ def _frozen_widget(model_id: str, state: dict) -> list[dict]:
         for model in models
         for out in model.get("outputs", [])
         if out.get("output_type") in ("display_data", "execute_result") and any(k in out.get("data", {}) for k in _IMAGE_TYPES)
+    ] + [  # an explorer's figure_view: an Image widget whose value is the PNG (base64 once saved)
+        {f"image/{model['format']}": model["value"]}
+        for model in models
+        if model.get("_model_name") == "ImageModel" and f"image/{model.get('format')}" in _IMAGE_TYPES
+        and isinstance(model.get("value"), str) and model["value"]
     ]
     tables = [{"text/html": str(m["value"])} for m in models
               if m.get("_model_name") == "HTMLModel" and "<table" in str(m.get("value", ""))]

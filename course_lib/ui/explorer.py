@@ -1,4 +1,4 @@
-"""What every explorer shares: the Explorer record, the redraw into an Output, and one look.
+"""What every explorer shares: the Explorer record, the redraw into an Image widget, and one look.
 
 The look, so that every lesson's explorer feels the same:
 - controls are labelled with words and the symbol used in the text ("learning rate α", "L2
@@ -6,20 +6,25 @@ The look, so that every lesson's explorer feels the same:
   strengths use :func:`log_slider`; every slider takes :data:`SLIDER` (its whole label shows);
 - every explorer has a **reset** button (:func:`reset_button`) that restores its defaults with one
   redraw, at the end of its first row of controls (:func:`assemble_explorer` wires all of this);
-- sliders redraw when they are let go (``continuous_update=False``), and work that takes seconds
-  (training) runs only on an explicit button, so a slider drag never queues a backlog of redraws;
+- sliders redraw while they are dragged (``continuous_update=True``), and work that takes seconds
+  (training) runs only on an explicit button. A drag never queues a backlog of redraws: the
+  browser's widget manager keeps at most one change of a control in flight and, while the kernel
+  is busy redrawing, keeps only the latest value, which it sends as soon as the kernel is idle, so
+  the picture follows the slider as fast as it can be drawn and always ends at the value let go;
 - a setting that diverges or is meaningless is reported on the plot with :func:`draw_message`,
   never by raising.
 
 Responsiveness (benchmarks/bench_widgets.py measures it): a redraw empties its axes with
 :func:`clear_axes` rather than ``Axes.clear`` (which rebuilds every tick, about a quarter of a
 redraw), computes nothing that the changed control does not affect, and :func:`show_figure` sends
-the figure as one PNG, drawn once, keeping its layout where the redraw allows (``relayout=False``).
+the figure as one PNG, drawn once, keeping its layout where the redraw allows (``relayout=False``),
+as the binary value of an ``ipywidgets.Image`` (:func:`figure_view`) updated in place: no base64, and
+no output area cleared and rebuilt. ``benchmarks/bench_browser.py`` measures what a learner waits
+for, from a key press on a slider to the new picture on the page.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import textwrap
@@ -36,14 +41,15 @@ __all__ = [
     "clear_axes",
     "draw_message",
     "explorer_layout",
+    "figure_view",
     "log_slider",
     "render_png",
     "reset_button",
     "show_figure",
 ]
 
-#: Keyword arguments for every slider: it redraws when let go, and its whole label shows.
-SLIDER: dict[str, Any] = {"continuous_update": False, "style": {"description_width": "initial"}}
+#: Keyword arguments for every slider: it redraws while dragged, and its whole label shows.
+SLIDER: dict[str, Any] = {"continuous_update": True, "style": {"description_width": "initial"}}
 # PNG compression level 1 of 9: about a third faster to encode than the default 6, files ~8 % larger.
 _PNG_OPTIONS = {"compress_level": 1}
 # The figures render_png has drawn, and so laid out: only these can keep their layout.
@@ -125,25 +131,40 @@ def render_png(figure: Any, *, relayout: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def show_figure(output: Any, figure: Any, *, relayout: bool = True) -> None:
-    """Replace what ``output`` shows with the current state of ``figure`` (only inside IPython).
+def figure_view() -> Any:
+    """The widget an explorer's figure is shown in: an ``ipywidgets.Image`` that :func:`show_figure` fills.
+
+    The picture keeps its size in pixels (one PNG pixel per CSS pixel, as a notebook shows a figure)
+    and shrinks with a narrow window.
+    """
+    import ipywidgets as widgets
+
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+
+
+def show_figure(view: Any, figure: Any, *, relayout: bool = True) -> None:
+    """Show the current state of ``figure`` in ``view`` (a :func:`figure_view`; only inside IPython).
 
     The figure goes out as one PNG from :func:`render_png` (see there for ``relayout``), drawn
     once; ``display(figure)`` would draw it twice, the first time to find a tight bounding box.
+    The PNG becomes the Image's ``value``: one comm message whose bytes travel as a binary
+    buffer, and the browser swaps the picture in place.
 
-    The picture is set as the Output's state (one comm message on IOPub), never captured with
-    ``with output: display(...)``. A capture makes a headless runner (nbclient, so nbconvert,
+    The picture is set as the widget's state, never displayed with ``with output: display(...)``
+    into an Output widget. Such a capture makes a headless runner (nbclient, so nbconvert,
     papermill, nbval and build-site) echo each output back to the kernel on the shell socket, and
     that raw send can swallow the wake-up of the cell's execute_reply: the run then waits forever
     on a reply that has arrived (a hang seen in lessons 02, 08 and 09 on a loaded machine).
     """
+    import ipywidgets as widgets
     from IPython import get_ipython
 
+    if not isinstance(view, widgets.Image):
+        raise TypeError(f"show_figure draws into the Image widget of figure_view(); got {type(view).__name__}. "
+                        "Create the explorer's view with figure_view().")
     if get_ipython() is None:  # plain Python or pytest: the figure object is the state to check
         return
-    png = base64.b64encode(render_png(figure, relayout=relayout)).decode("ascii")
-    output.outputs = ({"output_type": "display_data", "metadata": {},
-                       "data": {"image/png": png, "text/plain": "<Figure>"}},)
+    view.value = render_png(figure, relayout=relayout)
 
 
 def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
@@ -156,6 +177,9 @@ def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
     ``Axes.clear`` also throws away the Tick objects, and building them again takes about a
     third of a redraw. Tick parameters (``tick_params``) are kept: a plot helper that sets them
     sets them on every call. A colorbar is an Axes of its own: draw it once, outside the redraw.
+    Titles are pinned to the top of the axes (y = 1), where a fresh Axes puts them when its ticks
+    are below; a fresh Axes searches every draw for the top of its tick labels first, in case they
+    are on top.
     """
     import matplotlib as mpl
 
@@ -170,8 +194,8 @@ def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
             ax.get_legend().remove()
         for child in list(ax.child_axes):
             child.remove()
-        for loc in ("center", "left", "right"):
-            ax.set_title("", loc=loc)
+        for loc in ("center", "left", "right"):  # pinned to the top of the axes: see the docstring
+            ax.set_title("", loc=loc, y=1.0)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.set_xscale("linear")  # also puts back the default tick locators and formatters
@@ -226,19 +250,19 @@ def reset_button(
     return button
 
 
-def explorer_layout(rows: Sequence[Iterable[Any]], output: Any) -> Any:
+def explorer_layout(rows: Sequence[Iterable[Any]], view: Any) -> Any:
     """The standard arrangement: rows of controls (each wrapping on a narrow screen), then the plot."""
     import ipywidgets as widgets
 
     wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
-    return widgets.VBox([*(widgets.HBox(list(row), layout=wrap) for row in rows), output])
+    return widgets.VBox([*(widgets.HBox(list(row), layout=wrap) for row in rows), view])
 
 
 def assemble_explorer(
     figure: Any,
     controls: dict[str, Any],
     draw: Callable[[], None] | Redraw,
-    output: Any,
+    view: Any,
     rows: Sequence[Iterable[str | Any]],
     *,
     observe: Iterable[str] | None = None,
@@ -248,14 +272,15 @@ def assemble_explorer(
     Every control named in ``observe`` (default: all of ``controls``) redraws when its value
     changes; ``controls["reset"]`` becomes a :func:`reset_button` over the controls as they are
     now, redrawing once per reset. ``rows`` lists each row of controls by name (``"reset"``
-    included) or as widgets; the plot's ``output`` goes below them (:func:`explorer_layout`).
+    included) or as widgets; the plot's ``view`` (:func:`figure_view`) goes below them
+    (:func:`explorer_layout`).
     """
     redraw = draw if isinstance(draw, Redraw) else Redraw(draw)
     for name in controls if observe is None else observe:
         controls[name].observe(redraw, names="value")
     controls["reset"] = reset_button(dict(controls), redraw=redraw)
     redraw()
-    layout = explorer_layout([[controls[c] if isinstance(c, str) else c for c in row] for row in rows], output)
+    layout = explorer_layout([[controls[c] if isinstance(c, str) else c for c in row] for row in rows], view)
     return Explorer(layout, figure, controls, redraw)
 
 

@@ -198,14 +198,25 @@ _SHOWN_TRACEBACKS = """(pattern) => {
 }"""
 
 # What a widget shows (plot images, HTML and tables), hashed; control readouts are left out on purpose.
-_VIEW = """(el) => {
-    const parts = [...el.querySelectorAll('.widget-output img')].map(i => i.src)
-        .concat([...el.querySelectorAll('.widget-html-content, .widget-output .jp-RenderedHTMLCommon, table')]
+# An explorer's picture is an Image widget, whose src is a new blob: URL for every value, so its bytes are
+# hashed, not its address; a picture inside an Output widget (a data: URL) is hashed by its src.
+_VIEW = """async (el) => {
+    const images = [...el.querySelectorAll('.widget-output img, img.widget-image')];
+    const parts = await Promise.all(images.map(async (img) => {
+        if (!img.src.startsWith('blob:')) return img.src;
+        try {
+            const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+            let h = 5381;
+            for (let i = 0; i < bytes.length; i++) h = ((h * 33) ^ bytes[i]) >>> 0;
+            return `${bytes.length}:${h}`;
+        } catch (err) { return img.src; }  // replaced (and revoked) meanwhile: the next look sees the new one
+    }));
+    parts.push(...[...el.querySelectorAll('.widget-html-content, .widget-output .jp-RenderedHTMLCommon, table')]
         .map(e => e.innerHTML));
     let h = 5381;
     const text = parts.join('\\u0000');
     for (let i = 0; i < text.length; i++) h = ((h * 33) ^ text.charCodeAt(i)) >>> 0;
-    return {hash: h, plots: el.querySelectorAll('.widget-output img').length,
+    return {hash: h, plots: images.length,
             tables: el.querySelectorAll('table').length, rows: el.querySelectorAll('table tr').length};
 }"""
 

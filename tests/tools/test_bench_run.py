@@ -50,7 +50,7 @@ def test_the_widget_benchmark_sees_each_redraw_of_an_explorer():
     timing = entry.timings[0]
     with bench.notebook_display():
         explorer = entry.small()
-        shown = bench.output_of(explorer.widget)
+        shown = bench.view_of(explorer.widget)
         control = explorer.controls[timing.control]
         seconds = bench.time_changes(control, timing.values, shown, changes=2)
         with pytest.raises(RuntimeError, match="no new PNG"):  # a change that draws nothing is not timed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
 import io
 import json
@@ -21,6 +22,7 @@ from course_lib.ui.checks import CheckFailed
 from course_lib.tools.editions import (
     MARKER, WIDGET_VIEW, EditionError, build_site, claim_cells, execute_notebook, find_exercises, freeze_widgets,
     leaked_lines, load_lessons, rewrite_lesson_links, solution_lines, stub_source, student_notebook,
+    widget_state_with_buffers,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -492,6 +494,22 @@ def test_an_explorer_with_a_progress_bar_still_shows_its_picture_and_table():
     assert table.data == {"text/html": "<table><tr><td>90.7 %</td></tr></table>"}
 
 
+def test_an_explorers_image_widget_becomes_its_picture_with_its_buffer_put_back():
+    png = "iVBORw0KGgo="
+    state = widget_state_with_buffers(
+        {"box": {"_model_name": "VBoxModel", "children": ["IPY_MODEL_bar", "IPY_MODEL_view"]},
+         "bar": {"_model_name": "IntProgressModel", "value": 3, "max": 3},
+         "view": {"_model_name": "ImageModel", "format": "png", "width": "", "height": ""}},
+        {"view": {("value",): {"data": png, "encoding": "base64", "path": ["value"]}}},
+    )
+    assert state["view"]["value"] == png
+    nb = new_notebook(cells=[new_code_cell("lr_explorer()", outputs=[
+        new_output("display_data", data={WIDGET_VIEW: {"model_id": "box"}})])])
+    assert freeze_widgets(nb, state) == 1
+    note, picture = nb.cells[0].outputs
+    assert "picture it showed" in note.data["text/html"] and picture.data == {"image/png": png}
+
+
 # ---- the site: executed for real, on tiny notebooks (a lesson is built in tests/browser/test_site.py) ----
 
 
@@ -550,7 +568,7 @@ def test_a_failing_notebook_is_named_and_nothing_is_written(tmp_path):
 def test_an_explorer_run_headless_never_makes_the_runner_write_to_the_kernel(tmp_path, monkeypatch):
     """The hang of lessons 02, 08 and 09 under nbconvert: an explorer that displays into an Output
     inside ``with output:`` makes nbclient echo every output back on the shell socket, and that raw
-    send can swallow the wake-up of the cell's reply. Explorers set the Output's state instead."""
+    send can swallow the wake-up of the cell's reply. Explorers set an Image widget's value instead."""
     from nbclient.output_widget import OutputWidget
 
     echoes: list[dict] = []
@@ -563,8 +581,9 @@ def test_an_explorer_run_headless_never_makes_the_runner_write_to_the_kernel(tmp
     )])
     _, state, _ = execute_notebook(nb, "02_loss.ipynb", tmp_path, timeout=120)
     assert echoes == [], "the runner sent comm messages to the kernel while a cell ran"
-    pictures = [m for m in state.values() if m.get("_model_name") == "OutputModel" and m.get("outputs")]
-    assert pictures and "image/png" in pictures[0]["outputs"][0]["data"], "the Output's picture is in the saved state"
+    pictures = [m for m in state.values() if m.get("_model_name") == "ImageModel" and m.get("value")]
+    assert len(pictures) == 1 and base64.b64decode(pictures[0]["value"])[:4] == b"\x89PNG", \
+        "the Image widget's picture (its binary value) is in the saved state"
 
 
 def test_build_site_arguments_are_checked(tmp_path):

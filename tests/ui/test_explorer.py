@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import importlib.util
 import io
@@ -20,7 +19,7 @@ from PIL import Image
 
 from course_lib.data import load_mnist
 from course_lib.lessons.l00_start_here.explorers import digit_browser
-from course_lib.ui.explorer import Redraw, assemble_explorer, clear_axes, render_png, show_figure
+from course_lib.ui.explorer import Redraw, assemble_explorer, clear_axes, figure_view, render_png, show_figure
 
 
 @pytest.fixture(scope="module")
@@ -153,25 +152,33 @@ def notebook():
         InteractiveShell.clear_instance()
 
 
-def test_show_figure_sends_one_png_in_a_notebook(notebook, test_set):
+def test_show_figure_sets_the_png_as_the_image_widgets_value_in_a_notebook(notebook, test_set):
     X, y = test_set
     explorer = digit_browser(X[:5], y[:5])
+    view = explorer.widget.children[-1]
+    assert isinstance(view, widgets.Image) and view.format == "png"
+    sent = []
+    view.observe(lambda change: sent.append(change["new"]), names="value")
     explorer.controls["index"].value = 3
-    output = widgets.Output()
-    show_figure(output, explorer.figure)
-    show_figure(output, explorer.figure)
-    assert len(output.outputs) == 1, "the Output shows the new picture only"
-    png = base64.b64decode(output.outputs[0]["data"]["image/png"])
-    assert Image.open(io.BytesIO(png)).size == (900, 320)
-    # Set as the widget's state, never displayed into a capture: a capture makes nbclient echo
-    # each output back on the shell socket, which can swallow the cell's reply (a hang).
-    assert notebook.outputs == [] and output.msg_id == ""
+    assert len(sent) == 1, "one change, one picture"
+    assert Image.open(io.BytesIO(view.value)).size == (900, 320) and view.value[:8] == b"\x89PNG\r\n\x1a\n"
+    # Set as the widget's state (its bytes go as a binary buffer), never displayed into a capture: a
+    # capture makes nbclient echo each output back on the shell socket, which can swallow the cell's reply.
+    assert notebook.outputs == []
+    explorer.controls["index"].value = 4
+    assert len(sent) == 2 and sent[1] != sent[0], "the next picture replaces the last in place"
 
 
 def test_show_figure_outside_ipython_draws_nothing():
     figure, ax = _figure()
-    show_figure(widgets.Output(), figure)
+    show_figure(figure_view(), figure)
     assert not isinstance(figure.canvas, FigureCanvasAgg), "no PNG is made when nobody can see it"
+
+
+def test_show_figure_refuses_a_view_that_is_not_figure_views_image():
+    figure, ax = _figure()
+    with pytest.raises(TypeError, match=r"Image widget of figure_view\(\); got Output"):
+        show_figure(widgets.Output(), figure)
 
 
 def test_assemble_explorer_wires_resets_and_lays_out():
@@ -180,15 +187,15 @@ def test_assemble_explorer_wires_resets_and_lays_out():
     b = widgets.IntSlider(value=2, min=0, max=5, description="b", continuous_update=False)
     draws = []
     explorer = assemble_explorer(figure, {"a": a, "b": b}, lambda: draws.append((a.value, b.value)),
-                                 widgets.Output(), [["a", "reset"], ["b"]], observe=["a"])
+                                 figure_view(), [["a", "reset"], ["b"]], observe=["a"])
     assert draws == [(1, 2)], "drawn once when built"
     a.value, b.value = 4, 5
     assert draws[-1] == (4, 2) and len(draws) == 2, "b is not observed: it does not redraw"
     explorer.controls["reset"].click()
     assert (a.value, b.value) == (1, 2) and len(draws) == 3
-    first_row, second_row, output = explorer.widget.children
+    first_row, second_row, view = explorer.widget.children
     assert list(first_row.children) == [a, explorer.controls["reset"]] and list(second_row.children) == [b]
-    assert isinstance(output, widgets.Output) and isinstance(explorer.redraw, Redraw)
+    assert isinstance(view, widgets.Image) and isinstance(explorer.redraw, Redraw)
 
 
 # ---- benchmarks/run.py: running only the widget benchmark keeps the other results -------------

@@ -4,7 +4,7 @@ The explorers come from the LESSON records (``course_lib.lessons.all_lessons``):
 how to build its explorer small, so a new lesson's explorer is tested here without an edit. The
 look, from ``course_lib.ui.explorer``: a **reset** that restores every control with one redraw;
 learning rates and regularisation strengths on log sliders; a description on every slider;
-sliders that redraw when let go; no exception and a titled figure at every slider's extremes; and
+sliders that redraw while dragged; the picture in an Image widget (sent as binary); no exception and a titled figure at every slider's extremes; and
 ``clear_axes`` redraws that look exactly like a fresh Axes'.
 """
 
@@ -122,13 +122,28 @@ def test_reset_restores_every_control_with_one_redraw(key):
         assert len(draws) == 1, f"reset redrew {len(draws)} times; hold the redraw (Redraw.held) while resetting"
 
 
+def _widgets_in(widget: Any) -> list[Any]:
+    return [widget, *(w for child in getattr(widget, "children", ()) for w in _widgets_in(child))]
+
+
 @pytest.mark.parametrize("key", EXPLORERS)
-def test_sliders_are_described_log_scaled_for_rates_and_wait_for_release(key):
+def test_the_picture_is_an_image_widget_updated_in_place(key):
+    explorer = build(key)
+    inside = _widgets_in(explorer.widget)
+    images = [w for w in inside if isinstance(w, widgets.Image)]
+    assert len(images) == 1 and images[0].format == "png", (
+        f"{key} shows {len(images)} Image widgets: draw its figure into one figure_view()")
+    outputs = [type(w).__name__ for w in inside if isinstance(w, widgets.Output)]
+    assert not outputs, f"{key} still has an Output widget: a cleared-and-redisplayed Output is slower than figure_view()"
+
+
+@pytest.mark.parametrize("key", EXPLORERS)
+def test_sliders_are_described_log_scaled_for_rates_and_redraw_while_dragged(key):
     explorer = build(key)
     sliders = _sliders(explorer)
     for name, slider in sliders.items():
         assert slider.description.strip(), f"slider {name!r} has no description"
-        assert slider.continuous_update is False, f"slider {name!r} redraws while dragged; use **core.SLIDER"
+        assert slider.continuous_update is True, f"slider {name!r} waits for release to redraw; use **core.SLIDER"
         assert slider.style.description_width == "initial", f"slider {name!r} may cut its label; use **core.SLIDER"
         if isinstance(slider, (widgets.FloatSlider, widgets.FloatLogSlider)) and RATE_OR_STRENGTH.search(slider.description):
             assert isinstance(slider, widgets.FloatLogSlider), (

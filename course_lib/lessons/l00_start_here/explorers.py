@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, show_figure
+from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, figure_view, show_figure
 
 __all__ = ["digit_browser"]
 
@@ -32,7 +32,7 @@ def digit_browser(images: NDArray, labels: NDArray, *, start: int = 0) -> Explor
     figure = Figure(figsize=(9, 3.2), layout="constrained")
     ax_img, ax_row = figure.subplots(1, 2, width_ratios=[1, 2.6])
     index = widgets.IntSlider(value=start, min=0, max=n - 1, description="image i", **SLIDER)
-    output = widgets.Output()
+    view = figure_view()
 
     def redraw() -> None:
         i = index.value
@@ -42,6 +42,6 @@ def digit_browser(images: NDArray, labels: NDArray, *, start: int = 0) -> Explor
         ax_row.plot(np.arange(784), flat[i], linewidth=0.8, label="pixel value")
         ax_row.set(title="the same image as one row of 784 numbers", xlabel="pixel index (row × 28 + column)", ylabel="value", xlim=(0, 783))
         ax_row.legend(loc="best")
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
-    return assemble_explorer(figure, {"index": index}, redraw, output, [["index", "reset"]])
+    return assemble_explorer(figure, {"index": index}, redraw, view, [["index", "reset"]])

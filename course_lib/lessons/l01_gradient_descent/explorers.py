@@ -14,7 +14,7 @@ from course_lib.lessons.l01_gradient_descent.plots import (
     plot_descent_path, plot_learning_rate_scale, plot_loss_contours, plot_descent_losses,
 )
 from course_lib.ui.explorer import (
-    SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
+    SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, figure_view, show_figure,
 )
 
 __all__ = ["lr_explorer", "steps_text"]
@@ -75,7 +75,7 @@ def lr_explorer(
         "b0": widgets.FloatSlider(value=start[1], min=b_range[0], max=b_range[1], step=0.1, description="start b₀",
                                   **SLIDER),
     }
-    output = widgets.Output()
+    view = figure_view()
     plot_loss_contours(grid, ax=ax_map, minimum=(w_star, b_star), colorbar=False)
     background = [*ax_map.collections, *ax_map.lines]  # the contours and the minimum: no control moves them
 
@@ -102,6 +102,6 @@ def lr_explorer(
         elif result.loss_grew:
             draw_message(ax_map, f"diverging: the loss grew from {result.losses[0]:.3g} to {result.losses[-1]:.2e}\n"
                                  f"in {steps_text(result.steps)}; η = {eta:.3g} > 2/λ_max = {critical:.3g}")
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
-    return assemble_explorer(figure, controls, redraw, output, [["lr", "steps", "reset"], ["w0", "b0"]])
+    return assemble_explorer(figure, controls, redraw, view, [["lr", "steps", "reset"], ["w0", "b0"]])

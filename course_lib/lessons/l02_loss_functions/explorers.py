@@ -9,7 +9,7 @@ import numpy as np
 from course_lib.lessons.l02_loss_functions.loss_curves import classification_curves, regression_curves
 from course_lib.numpy_nn.functional import sigmoid_forward
 from course_lib.lessons.l02_loss_functions.plots import plot_loss_curves
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, show_figure
+from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, figure_view, show_figure
 
 __all__ = ["loss_explorer"]
 
@@ -48,7 +48,7 @@ def loss_explorer(*, target: float = 0.0, label: float = 1.0) -> Explorer:
 
     figure = Figure(figsize=(10, 3.9), layout="constrained")
     ax_loss, ax_grad = figure.subplots(1, 2)
-    output = widgets.Output()
+    picture = figure_view()
     grids: dict[tuple, Any] = {}  # the full curves depend only on the view and δ: compute them once
 
     def curves(key: tuple, make: Any) -> Any:
@@ -99,6 +99,6 @@ def loss_explorer(*, target: float = 0.0, label: float = 1.0) -> Explorer:
         else:
             draw_classification()
         new_view, shown["view"] = shown["view"] != view.value, view.value
-        show_figure(output, figure, relayout=new_view)  # the other view has other tick labels
+        show_figure(picture, figure, relayout=new_view)  # the other view has other tick labels
 
-    return assemble_explorer(figure, controls, redraw, output, [["view", "reset"], ["prediction", "delta", "logit"]])
+    return assemble_explorer(figure, controls, redraw, picture, [["view", "reset"], ["prediction", "delta", "logit"]])

@@ -13,7 +13,7 @@ from course_lib.lessons.l03_backpropagation.plots import (
     draw_graph, plot_secant, plot_step_size_errors, plot_tangent,
 )
 from course_lib.ui.explorer import (
-    SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
+    SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, figure_view, show_figure,
 )
 
 __all__ = ["gradcheck_explorer", "neuron_explorer"]
@@ -57,7 +57,7 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, y: float = 
         "b": slider("bias b", b, -6, 6, 0.1), "y": slider("target y", y, 0, 1, 0.05),
         "loss": widgets.ToggleButtons(options=list(_LOSSES), value=loss, description="loss"),
     }
-    output = widgets.Output()
+    view = figure_view()
     ws = np.linspace(-6, 6, 121)
     shown = {"loss": loss}
 
@@ -82,9 +82,9 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, y: float = 
                                    f"∂L/∂z = ŷ − y = {grads['z']:.2f}:\nthe gradient is as large as the error.",
                          color="darkgreen")
         new_loss, shown["loss"] = shown["loss"] != controls["loss"].value, controls["loss"].value
-        show_figure(output, figure, relayout=new_loss)  # another graph has another layout
+        show_figure(view, figure, relayout=new_loss)  # another graph has another layout
 
-    return assemble_explorer(figure, controls, redraw, output, [["w", "x", "reset"], ["b", "y"], ["loss"]])
+    return assemble_explorer(figure, controls, redraw, view, [["w", "x", "reset"], ["b", "y"], ["loss"]])
 
 
 def gradcheck_explorer(function: str = "sin(x) at x = 1", h: float = 1e-5) -> Explorer:
@@ -110,7 +110,7 @@ def gradcheck_explorer(function: str = "sin(x) at x = 1", h: float = 1e-5) -> Ex
         "h": log_slider("step h", h, -12, 0),
         "scheme": widgets.ToggleButtons(options=["central", "forward"], value="central", description="difference"),
     }
-    output = widgets.Output()
+    view = figure_view()
     hs = step_sizes()
     # the measured curve, the two predicted terms and the best h: once per function and scheme
     curves: dict[tuple[str, str], tuple[np.ndarray, tuple[np.ndarray, np.ndarray], float]] = {}
@@ -134,6 +134,6 @@ def gradcheck_explorer(function: str = "sin(x) at x = 1", h: float = 1e-5) -> Ex
                      else "h too small: round-off error dominates")
             draw_message(ax_fn, f"{cause}\n(relative error {error:.1e} > {_ACCEPTED:.0e})")
         new_function, shown["function"] = shown["function"] != name, name
-        show_figure(output, figure, relayout=new_function)  # another function has other tick labels
+        show_figure(view, figure, relayout=new_function)  # another function has other tick labels
 
-    return assemble_explorer(figure, controls, redraw, output, [["function", "h", "reset"], ["scheme"]])
+    return assemble_explorer(figure, controls, redraw, view, [["function", "h", "reset"], ["scheme"]])

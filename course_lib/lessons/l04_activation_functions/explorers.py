@@ -10,7 +10,7 @@ from course_lib.lessons.l04_activation_functions.deep_nets import (
     ACTIVATION_NAMES, gradient_warning, layer_statistics, signal_warning,
 )
 from course_lib.lessons.l04_activation_functions.plots import plot_layer_activation_std, plot_layer_grad_norms
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, show_figure
+from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, figure_view, show_figure
 
 __all__ = ["INIT_CHOICES", "init_explorer"]
 
@@ -63,7 +63,7 @@ def init_explorer(
     }
     figure = Figure(figsize=(10, 3.8), layout="constrained")
     ax_act, ax_grad = figure.subplots(1, 2)
-    output = widgets.Output()
+    view = figure_view()
 
     def redraw() -> None:
         init_name, std = INIT_CHOICES[controls["init"].value]
@@ -80,6 +80,6 @@ def init_explorer(
         for ax, warning in ((ax_act, signal_warning(stats)), (ax_grad, gradient_warning(stats))):
             if warning is not None:
                 draw_message(ax, warning)
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
-    return assemble_explorer(figure, controls, redraw, output, [["depth", "width", "reset"], ["activation", "init"]])
+    return assemble_explorer(figure, controls, redraw, view, [["depth", "width", "reset"], ["activation", "init"]])

@@ -15,7 +15,7 @@ from course_lib.recipes import OPTIMIZERS
 from course_lib.lessons.l05_optimizers.surfaces import SURFACES
 from course_lib.lessons.l05_optimizers.race import SETTINGS_USED, lesson_optimizer, run_optimizer
 from course_lib.ui.explorer import (
-    SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
+    SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, log_slider, figure_view, show_figure,
 )
 
 __all__ = ["optimizer_explorer"]
@@ -84,7 +84,7 @@ def optimizer_explorer(
     figure = Figure(figsize=(11, 4.4))  # a fixed layout: constrained layout would double the redraw time
     ax_path, ax_loss = figure.subplots(1, 2)
     figure.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
-    output = widgets.Output()
+    view = figure_view()
 
     def draw() -> None:
         c = {name: control.value for name, control in controls.items() if name != "reset"}
@@ -125,7 +125,7 @@ def optimizer_explorer(
             ax.title.set_fontsize(10)
         if problems:
             draw_message(ax_path, "\n".join(problems), color="crimson" if failed else "darkorange")
-        show_figure(output, figure)
+        show_figure(view, figure)
 
     redraw = Redraw(draw)
 
@@ -141,4 +141,4 @@ def optimizer_explorer(
 
     controls["surface"].observe(move_start, names="value")
     rows = [["optimizer", "lr", "reset"], ["second", "second_lr"], ["momentum", "beta1", "beta2"], ["surface", "x0", "y0", "steps"]]
-    return assemble_explorer(figure, controls, redraw, output, rows, observe=[n for n in controls if n != "surface"])
+    return assemble_explorer(figure, controls, redraw, view, rows, observe=[n for n in controls if n != "surface"])

@@ -11,7 +11,7 @@ from course_lib.data import make_polynomial_regression
 from course_lib.lessons.l06_overfitting_and_regularization.overfitting import fit_polynomial, losses_vs_degree
 from course_lib.lessons.l06_overfitting_and_regularization.plots import plot_loss_curve, plot_polynomial_fit
 from course_lib.ui.explorer import (
-    SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, show_figure,
+    SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, figure_view, show_figure,
 )
 
 __all__ = ["polynomial_explorer"]
@@ -54,7 +54,7 @@ def polynomial_explorer(*, degree: int = 15, l2: float = 1e-3, penalty: bool = F
     }
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     ax_fit, ax_loss = figure.subplots(1, 2)
-    output = widgets.Output()
+    view = figure_view()
     curves: dict[tuple[float, int], Any] = {}  # losses for every degree: they depend on λ and n, not on d
 
     def redraw() -> None:
@@ -73,6 +73,6 @@ def polynomial_explorer(*, degree: int = 15, l2: float = 1e-3, penalty: bool = F
                         ax=ax_loss, title=f"Loss against degree (λ = {lam:.2g}, n = {k})")
         ax_loss.set_ylim(*LOSS_RANGE)
         ax_loss.yaxis.set_minor_locator(NullLocator())  # 80 minor ticks on 8 decades: a fifth of the redraw
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
-    return assemble_explorer(figure, controls, redraw, output, [["degree", "n", "reset"], ["penalty", "l2"]])
+    return assemble_explorer(figure, controls, redraw, view, [["degree", "n", "reset"], ["penalty", "l2"]])

@@ -1,7 +1,7 @@
 """Lesson 07's widgets: live training curves, and a browser of the classifier's mistakes.
 
 ``LiveCurves`` is a ``fit`` callback: after every epoch it redraws the loss and accuracy so far
-into an ``ipywidgets.Output``. ``mistake_browser`` steps through the wrong predictions, surest
+into an ``ipywidgets.Image``. ``mistake_browser`` steps through the wrong predictions, surest
 first, showing each digit beside the ten probabilities the network gave it. Neither computes
 anything: the curves come from the epoch's logs, the mistakes from ``most_confident_mistakes``.
 """
@@ -18,7 +18,7 @@ from course_lib.metrics import most_confident_mistakes
 from course_lib.ui.plots import plot_probabilities
 from course_lib.lessons.l07_mnist_from_scratch.plots import plot_training_curves
 from course_lib.ui.explorer import (
-    SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, show_figure,
+    SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, figure_view, show_figure,
 )
 
 __all__ = ["LiveCurves", "mistake_browser"]
@@ -30,21 +30,20 @@ class LiveCurves:
     Display it before training (``display(live)`` or as a cell's last expression), then pass it
     in ``callbacks=[live]``. At the end of each epoch it records the epoch's numbers in
     ``live.history`` and redraws ``live.figure`` (a matplotlib Figure, not pyplot) into its
-    Output. Outside IPython it only records; nothing is shown.
+    Image widget. Outside IPython it only records; nothing is shown.
 
     Args:
         epochs: the planned number of epochs, to fix the x-axis; None lets it grow.
     """
 
     def __init__(self, epochs: int | None = None) -> None:
-        import ipywidgets as widgets
         from matplotlib.figure import Figure
 
         self.epochs = epochs
         self.history = History()
         self.figure = Figure(figsize=(10, 3.4), layout="constrained")
         self.axes = self.figure.subplots(1, 2)
-        self.output = widgets.Output()
+        self.view = figure_view()
 
     def on_train_begin(self, model: Any) -> None:
         self.history = History()
@@ -61,10 +60,10 @@ class LiveCurves:
                 plot_training_curves(self.history, kind, ax=ax, epochs=self.epochs)
             else:
                 draw_message(ax, "waiting for the first epoch…", color="0.4")
-        show_figure(self.output, self.figure)
+        show_figure(self.view, self.figure)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.output._repr_mimebundle_(**kwargs)
+        return self.view._repr_mimebundle_(**kwargs)
 
 
 def mistake_browser(images: ArrayLike, labels: ArrayLike, probs: ArrayLike, *, start: int = 0) -> Explorer:
@@ -94,7 +93,7 @@ def mistake_browser(images: ArrayLike, labels: ArrayLike, probs: ArrayLike, *, s
     digit = widgets.Dropdown(options=[("all", -1)] + [(str(d), d) for d in range(probs.shape[1])], value=-1,
                              description="true digit")
     rank = widgets.IntSlider(value=start + 1, min=1, max=max(len(order), 1), description="rank", **SLIDER)
-    output = widgets.Output()
+    view = figure_view()
 
     def chosen() -> np.ndarray:
         return order if digit.value == -1 else order[labels[order] == digit.value]
@@ -114,7 +113,7 @@ def mistake_browser(images: ArrayLike, labels: ArrayLike, probs: ArrayLike, *, s
             ax_img.set(title=f"image {i}: true {labels[i]}, predicted {predicted[i]}", xticks=[], yticks=[],
                        xlabel=f"mistake {k + 1} of {len(mistakes)}")
             plot_probabilities(probs[i], int(labels[i]), ax=ax_bar)
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
     redraw = Redraw(draw)
 
@@ -129,4 +128,4 @@ def mistake_browser(images: ArrayLike, labels: ArrayLike, probs: ArrayLike, *, s
 
     digit.observe(on_digit, names="value")
     controls = {"digit": digit, "rank": rank}
-    return assemble_explorer(figure, controls, redraw, output, [["digit", "rank", "reset"]], observe=["rank"])
+    return assemble_explorer(figure, controls, redraw, view, [["digit", "rank", "reset"]], observe=["rank"])

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import ink_kept, predict, shift_standardized
 from course_lib.ui.plots import plot_probabilities
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, show_figure
+from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, figure_view, show_figure
 
 __all__ = ["shift_explorer"]
 
@@ -47,7 +47,7 @@ def shift_explorer(models: Mapping[str, Any], images: ArrayLike, labels: ArrayLi
     index = widgets.IntSlider(value=start, min=0, max=n - 1, description="image i", **SLIDER)
     dx = widgets.IntSlider(value=0, min=-max_shift, max=max_shift, description="Δx (px, right)", **SLIDER)
     dy = widgets.IntSlider(value=0, min=-max_shift, max=max_shift, description="Δy (px, down)", **SLIDER)
-    output = widgets.Output()
+    view = figure_view()
 
     lo, hi = images.min(), images.max()  # one grey scale for every image, found once
 
@@ -63,7 +63,7 @@ def shift_explorer(models: Mapping[str, Any], images: ArrayLike, labels: ArrayLi
         for ax, (name, model) in zip(axes[1:], models.items()):
             probs = predict(model, moved[None])[1][0]
             plot_probabilities(probs, label, ax=ax, title=f"{name}: {probs.argmax()} with p = {probs.max():.1%}")
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
     controls = {"index": index, "dx": dx, "dy": dy}
-    return assemble_explorer(figure, controls, redraw, output, [["index", "dx", "dy", "reset"]])
+    return assemble_explorer(figure, controls, redraw, view, [["index", "dx", "dy", "reset"]])

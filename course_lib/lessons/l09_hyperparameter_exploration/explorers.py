@@ -19,7 +19,7 @@ from course_lib.lessons.l09_hyperparameter_exploration.tuning import (
 from course_lib.lessons.l09_hyperparameter_exploration.plots import plot_run
 from course_lib.recipes import Recipe
 from course_lib.ui.explorer import (
-    SLIDER, Explorer, draw_message, explorer_layout, log_slider, reset_button, show_figure,
+    SLIDER, Explorer, draw_message, explorer_layout, log_slider, reset_button, figure_view, show_figure,
 )
 
 __all__ = ["BATCH_SIZES", "HIDDEN_SIZES", "LR_EXPONENTS", "TABLE_COLUMNS", "WEIGHT_DECAY_EXPONENTS",
@@ -112,7 +112,7 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
     table = widgets.HTML("")
     figure = Figure(figsize=(10, 3.6), layout="constrained")
     axes = figure.subplots(1, 2)
-    output = widgets.Output()
+    view = figure_view()
     explorer = TrainingExplorer(None, figure, controls, lambda *_: None, table=table, progress=progress,
                                 status=status, data=data)
 
@@ -140,7 +140,7 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
             if trial.diverged:
                 draw_message(axes[0], trial.message)
                 draw_message(axes[1], "no accuracy: the run diverged", color="0.4")
-        show_figure(output, figure)
+        show_figure(view, figure)
 
     def train(_: Any = None) -> None:
         button = controls["train"]
@@ -174,7 +174,7 @@ def training_explorer(*, n_train: int = 5000, n_val: int = 1000, epochs: int = 3
             [controls["optimizer"], controls["momentum"], controls["epochs"]],
             [controls["weight_decay"], controls["dropout"]],
             [controls["train"], progress, status]]
-    layout = explorer_layout(rows, output)               # the shared look: wrapping rows, then the plot
+    layout = explorer_layout(rows, view)               # the shared look: wrapping rows, then the plot
     explorer.widget = widgets.VBox([*layout.children, table])   # and the table of runs below the plot
     redraw()
     return explorer

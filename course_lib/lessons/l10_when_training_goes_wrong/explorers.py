@@ -17,7 +17,7 @@ from course_lib.lessons.l10_when_training_goes_wrong.dashboard import METRIC_LAB
 from course_lib.lessons.l10_when_training_goes_wrong.depth import KINDS, build_deep_net, gradient_norms
 from course_lib.lessons.l10_when_training_goes_wrong.depth_plots import plot_layer_gradients
 from course_lib.lessons.l10_when_training_goes_wrong.health import METRICS, HealthMonitor
-from course_lib.ui.explorer import SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, show_figure
+from course_lib.ui.explorer import SLIDER, Explorer, Redraw, assemble_explorer, clear_axes, draw_message, figure_view, show_figure
 
 __all__ = ["dashboard_explorer", "depth_explorer"]
 
@@ -46,15 +46,17 @@ def dashboard_explorer(monitor: HealthMonitor | None = None, **run: Any) -> Expl
         "upto": widgets.IntSlider(value=monitor.steps - 1, min=0, max=monitor.steps - 1,
                                   description="show steps up to t", **SLIDER),
     }
-    output = widgets.Output()
+    view = figure_view()
+    shown = {"choices": None}
 
     def draw() -> None:
         clear_axes(*figure.axes)
-        plot_dashboard(monitor, layer=controls["layer"].value, metric=controls["metric"].value,
-                       upto=controls["upto"].value, figure=figure)
-        show_figure(output, figure)
+        choices = controls["layer"].value, controls["metric"].value
+        plot_dashboard(monitor, layer=choices[0], metric=choices[1], upto=controls["upto"].value, figure=figure)
+        new_choice, shown["choices"] = shown["choices"] != choices, choices
+        show_figure(view, figure, relayout=new_choice)  # moving `upto` keeps the panels where they are
 
-    explorer = assemble_explorer(figure, controls, Redraw(draw), output, [["layer", "metric"], ["upto", "reset"]])
+    explorer = assemble_explorer(figure, controls, Redraw(draw), view, [["layer", "metric"], ["upto", "reset"]])
     explorer.monitor = monitor  # type: ignore[attr-defined]
     return explorer
 
@@ -82,7 +84,7 @@ def depth_explorer(X: NDArray, y: NDArray, *, depth: int = 30, kind: str = "plai
     }
     figure = Figure(figsize=(8, 4), layout="constrained")
     ax = figure.subplots()
-    output = widgets.Output()
+    view = figure_view()
 
     def redraw() -> None:
         name, layers = controls["kind"].value, controls["depth"].value
@@ -98,6 +100,6 @@ def depth_explorer(X: NDArray, y: NDArray, *, depth: int = 30, kind: str = "plai
         elif norms[0] / norms[-1] < 1e-3 or norms[0] / norms[-1] > 1e3:
             draw_message(ax, f"The first layer's gradient is {norms[0] / norms[-1]:.0e} times the last one's.",
                          y=0.85)
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
-    return assemble_explorer(figure, controls, redraw, output, [["depth", "reset"], ["kind", "clip"]])
+    return assemble_explorer(figure, controls, redraw, view, [["depth", "reset"], ["kind", "clip"]])

@@ -14,7 +14,7 @@ from course_lib.lessons.l11_is_it_really_better.beyond import (
 from course_lib.lessons.l11_is_it_really_better.double_descent import (
     frozen_first_layer, make_width_problem, plot_sweep, plot_width_fit, sweep_widths, width_sweep,
 )
-from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, show_figure
+from course_lib.ui.explorer import SLIDER, Explorer, assemble_explorer, clear_axes, figure_view, show_figure
 
 
 # =============================================================================================
@@ -45,7 +45,7 @@ def threshold_explorer(probs: ArrayLike, y: ArrayLike, *, digit: int = POSITIVE_
         "digit": widgets.Dropdown(options=list(range(probs.shape[1])), value=digit, description="positive class: digit"),
     }
     figure, axes = threshold_figure()
-    output = widgets.Output()
+    view = figure_view()
     curves: dict[int, Any] = {}  # the ROC and PR curves do not depend on τ: one computation per digit
 
     def redraw() -> None:
@@ -55,9 +55,9 @@ def threshold_explorer(probs: ArrayLike, y: ArrayLike, *, digit: int = POSITIVE_
             curves[d] = threshold_curves(labels, scores)
         clear_axes(*axes.values())
         plot_threshold_view(axes, labels, scores, controls["threshold"].value, curves[d], digit=d)
-        show_figure(output, figure, relayout=False)
+        show_figure(view, figure, relayout=False)
 
-    return assemble_explorer(figure, controls, redraw, output, [["threshold", "reset"], ["digit"]])
+    return assemble_explorer(figure, controls, redraw, view, [["threshold", "reset"], ["digit"]])
 
 
 # =============================================================================================
@@ -96,7 +96,7 @@ def double_descent_explorer(*, n_train: int = 40, width: int = 40, noise: float 
     }
     figure = Figure(figsize=(11, 4), layout="constrained")
     ax_fit, ax_curve = figure.subplots(1, 2)
-    output = widgets.Output()
+    view = figure_view()
 
     def redraw() -> None:
         p, sigma, lam = controls["width"].value, controls["noise"].value, controls["ridge"].value
@@ -112,6 +112,6 @@ def double_descent_explorer(*, n_train: int = 40, width: int = 40, noise: float 
         ax_curve.set_yticks(DECADES)  # a few labelled decades and no minor ticks: a third of the redraw saved
         ax_curve.yaxis.set_minor_locator(NullLocator())
         ax_curve.set_title(f"test (solid) and train (dotted) error; the dot: width {p}", fontsize=10)
-        show_figure(output, figure, relayout=False)  # the titles keep their size: the last layout still fits
+        show_figure(view, figure, relayout=False)  # the titles keep their size: the last layout still fits
 
-    return assemble_explorer(figure, controls, redraw, output, [["width", "reset"], ["noise", "ridge"]])
+    return assemble_explorer(figure, controls, redraw, view, [["width", "reset"], ["noise", "ridge"]])

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.lessons.l12_beyond_one_machine.engine import step_time
-from course_lib.ui.explorer import Explorer, assemble_explorer, clear_axes, log_slider, show_figure
+from course_lib.ui.explorer import Explorer, assemble_explorer, clear_axes, log_slider, figure_view, show_figure
 
 WORLD_SIZES = 2 ** np.arange(7)  # R = 1, 2, 4, ..., 64 processes
 
@@ -23,7 +23,6 @@ def cost_explorer(*, compute_ms: float = 10.0, megabytes: float = 1.0, latency_m
     Controls: ``compute_ms`` (one process's computation per step, ms), ``megabytes`` (the gradients,
     n), ``latency_ms`` (α), ``bandwidth_gbs`` (β, GB/s), ``reset``.
     """
-    import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     values = {"compute_ms": compute_ms, "megabytes": megabytes, "latency_ms": latency_ms, "bandwidth_gbs": bandwidth_gbs}
@@ -38,7 +37,7 @@ def cost_explorer(*, compute_ms: float = 10.0, megabytes: float = 1.0, latency_m
     }
     figure, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     plt.close(figure)
-    output = widgets.Output()
+    view = figure_view()
 
     def redraw() -> None:
         c = {name: controls[name].value for name in values}
@@ -56,7 +55,7 @@ def cost_explorer(*, compute_ms: float = 10.0, megabytes: float = 1.0, latency_m
         ax_speed.set(xscale="log", yscale="log", title=f"Speed-up: at most {compute / comm:.3g}× (compute / communication)",
                      xlabel="processes R", ylabel="time on 1 process / time on R")
         ax_speed.legend(fontsize=8)
-        show_figure(output, figure)
+        show_figure(view, figure, relayout=False)  # powers of ten on both axes: the tick labels keep their size
 
-    return assemble_explorer(figure, controls, redraw, output,
+    return assemble_explorer(figure, controls, redraw, view,
                              [["compute_ms", "megabytes"], ["latency_ms", "bandwidth_gbs", "reset"]])
