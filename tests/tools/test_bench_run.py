@@ -56,3 +56,24 @@ def test_the_widget_benchmark_sees_each_redraw_of_an_explorer():
         with pytest.raises(RuntimeError, match="no new PNG"):  # a change that draws nothing is not timed
             bench._timed(lambda: None, shown)
     assert len(seconds) == 2 and all(wall > 0 and cpu >= 0 for wall, cpu in seconds)
+
+
+def test_the_browser_benchmark_times_every_slider_and_choice_the_lesson_records_name(tmp_path):
+    """bench_browser's notebook (no browser here): one cell per timed slider or choice, each building its explorer."""
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        bench = importlib.import_module("bench_browser")
+    finally:
+        sys.path.remove(str(RUN.parent))
+    import nbformat
+
+    from course_lib.lessons import all_lessons
+
+    cases = bench.write_notebook(tmp_path)
+    timed = [(entry.name, t.control) for lesson in all_lessons() for entry in lesson.explorers for t in entry.timings if t.values]
+    assert [(case["explorer"], case["control"]) for case in cases] == timed and len(timed) >= 15
+    cells = nbformat.read(tmp_path / bench.NOTEBOOK, as_version=4).cells
+    namespace: dict = {}
+    exec(cells[0].source, namespace)  # the setup cell; then the first timed cell, as the kernel would run it
+    explorer = eval(cells[cases[0]["cell"]].source, namespace)
+    assert "bench-timed" in explorer.controls[cases[0]["control"]]._dom_classes, "the page finds the timed control by this class"
