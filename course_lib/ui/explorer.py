@@ -50,6 +50,10 @@ __all__ = [
 
 #: Keyword arguments for every slider: it redraws while dragged, and its whole label shows.
 SLIDER: dict[str, Any] = {"continuous_update": True, "style": {"description_width": "initial"}}
+# A slider is 300 px wide whatever its label, and a label shown whole takes its room from the track (a
+# 40-character label left none). explorer_layout widens each slider by its label instead: about this
+# much track and readout beside a label of n characters (n ch).
+_TRACK_AND_READOUT = "230px"
 # PNG compression level 1 of 9: about a third faster to encode than the default 6, files ~8 % larger.
 _PNG_OPTIONS = {"compress_level": 1}
 # The figures render_png has drawn, and so laid out: only these can keep their layout.
@@ -251,11 +255,20 @@ def reset_button(
 
 
 def explorer_layout(rows: Sequence[Iterable[Any]], view: Any) -> Any:
-    """The standard arrangement: rows of controls (each wrapping on a narrow screen), then the plot."""
+    """The standard arrangement: rows of controls (each wrapping on a narrow screen), then the plot.
+
+    Each slider is made as wide as its label needs plus a track of the same length for all, unless
+    its width was set.
+    """
     import ipywidgets as widgets
 
+    sliders = (widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider, widgets.SelectionSlider)
+    rows = [list(row) for row in rows]
+    for control in (c for row in rows for c in row):
+        if isinstance(control, sliders) and not control.layout.width:
+            control.layout.width = f"calc({len(control.description)}ch + {_TRACK_AND_READOUT})"
     wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
-    return widgets.VBox([*(widgets.HBox(list(row), layout=wrap) for row in rows), view])
+    return widgets.VBox([*(widgets.HBox(row, layout=wrap) for row in rows), view])
 
 
 def assemble_explorer(

@@ -221,6 +221,13 @@ _VIEW = """async (el) => {
 }"""
 
 
+# The visible sliders whose track (what a learner drags along) is narrower than a minimum, with their labels.
+_SHORT_TRACKS = """(el, least) => [...el.querySelectorAll('.widget-slider')].filter(s => s.offsetParent !== null)
+    .map(s => [s.querySelector('.widget-label').textContent, Math.round(s.querySelector('.noUi-target').getBoundingClientRect().width)])
+    .filter(([, width]) => width < least)"""
+MIN_TRACK_PX = 100
+
+
 class LabPage:
     """One browser page showing one notebook of a :class:`JupyterLabServer`."""
 
@@ -302,6 +309,8 @@ class LabPage:
         assert sliders.count() + scope.locator("select, button, input").count() > 0, \
             f"{self.notebook}: {label} shows no controls (did the widget fail to render?)"
         start_values = [self._slider_state(sliders.nth(i))["now"] for i in range(sliders.count())]
+        short = scope.evaluate(_SHORT_TRACKS, MIN_TRACK_PX)
+        assert not short, f"{self.notebook}: {label}: sliders whose track is too short to drag (label, px): {short}"
 
         train = scope.locator("button.widget-button", has_text=re.compile(r"\btrain\b", re.IGNORECASE))
         if train.count():

@@ -145,6 +145,8 @@ def test_sliders_are_described_log_scaled_for_rates_and_redraw_while_dragged(key
         assert slider.description.strip(), f"slider {name!r} has no description"
         assert slider.continuous_update is True, f"slider {name!r} waits for release to redraw; use **core.SLIDER"
         assert slider.style.description_width == "initial", f"slider {name!r} may cut its label; use **core.SLIDER"
+        assert slider.layout.width and slider.layout.width.startswith("calc("), (
+            f"slider {name!r} is not widened by its label: lay the explorer out with explorer_layout")
         if isinstance(slider, (widgets.FloatSlider, widgets.FloatLogSlider)) and RATE_OR_STRENGTH.search(slider.description):
             assert isinstance(slider, widgets.FloatLogSlider), (
                 f"slider {name!r} ({slider.description!r}) is a rate or a strength: use core.log_slider")
