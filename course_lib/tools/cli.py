@@ -347,7 +347,8 @@ def _build_nbgrader(args: argparse.Namespace) -> int:
     try:
         report = build_nbgrader(Path(args.out_dir), notebook_dir=args.notebooks, only=args.only, points=args.points,
                                 force=args.force)
-        print(f"nbgrader course: {len(report.assignments)} assignments, {report.exercises} graded exercises "
+        n = len(report.assignments)
+        print(f"nbgrader course: {n} assignment{'' if n == 1 else 's'}, {report.exercises} graded exercises "
               f"({report.points:g} point{'' if report.points == 1 else 's'} each), in {report.out_dir}")
         _say_kept(report.kept)
         if not args.validate:

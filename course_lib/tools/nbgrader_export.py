@@ -317,7 +317,11 @@ def validate_export(
         problems: list[str] = []
         with _kernel_environment():
             for path in sorted(folder.glob("*.ipynb")):
-                found = validator.validate(str(path))
+                try:
+                    found = validator.validate(str(path))
+                except Exception as err:  # a dead kernel, a damaged notebook: this lesson fails, the others still run
+                    problems.append(f"{path.name}: nbgrader validate stopped: {type(err).__name__}: {err}"[:600])
+                    continue
                 for kind in ("type_changed", "changed", "failed"):
                     problems += [f"{path.name}: {kind}: {item.get('raw_error') or item.get('source', '')}".strip()[:600]
                                  for item in found.get(kind, [])]
