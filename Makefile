@@ -5,26 +5,40 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The tests also need nbgrader (the instructor extra, for tests/tools/test_nbgrader_export.py); learners do not.
+INSTRUCTOR_STAMP := $(VENV)/.installed-instructor
 PIP    := $(BIN)/python -m pip
 PYTEST_WORKERS ?= 2
 
-.PHONY: install browser-deps lab test test-fast bench strip clean
+.PHONY: install install-instructor browser-deps lab test test-fast bench strip clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+
+# CI runs on a CPU-only machine: a CUDA build of torch there means the pin slipped.
+define NO_NVIDIA_IN_CI
+	@if [ -n "$$CI" ] && $(PIP) list --format=freeze | grep -i '^nvidia'; then \
+	  echo "error: nvidia-* packages were installed; torch must come from the pinned CPU wheel (constraints.txt)." >&2; \
+	  exit 1; \
+	fi
+endef
 
 # Reinstall only when the package's metadata or the pins change.
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -e '.[notebook,dev]'
-	@# CI runs on a CPU-only machine: a CUDA build of torch there means the pin slipped.
-	@if [ -n "$$CI" ] && $(PIP) list --format=freeze | grep -i '^nvidia'; then \
-	  echo "error: nvidia-* packages were installed; torch must come from the pinned CPU wheel (constraints.txt)." >&2; \
-	  exit 1; \
-	fi
+	$(NO_NVIDIA_IN_CI)
 	touch $(STAMP)
 
+# The same, plus nbgrader: `make test` installs it, `make lab` does not.
+$(INSTRUCTOR_STAMP): $(STAMP)
+	$(PIP) install --quiet -c constraints.txt -e '.[notebook,dev,instructor]'
+	$(NO_NVIDIA_IN_CI)
+	touch $(INSTRUCTOR_STAMP)
+
 install: $(STAMP)
+
+install-instructor: $(INSTRUCTOR_STAMP)
 
 # Workshop machines and containers often run as root, which JupyterLab refuses without --allow-root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -37,7 +51,7 @@ lab: install
 # oversubscribe the cores and small matrix products slow down a hundredfold.
 TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-test: install browser-deps
+test: install-instructor browser-deps
 	$(TEST_THREADS) $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # tests/browser drives JupyterLab in Debian's chromium through Playwright (never `playwright install`,
@@ -60,7 +74,7 @@ browser-deps:
 	fi
 
 # The unit tests alone, without the notebooks.
-test-fast: install
+test-fast: install-instructor
 	$(BIN)/python -m pytest tests
 
 bench: install browser-deps

@@ -4,6 +4,7 @@
     course-lib train      one MNIST training run of a lesson's recipe (NumPy or torch, MLP or CNN)
     course-lib build-student OUT_DIR   the student edition: exercises blank, outputs stripped
     course-lib build-site OUT_DIR      the lessons executed and rendered as static HTML, with an index
+    course-lib build-nbgrader OUT_DIR  the lessons as an nbgrader course folder, for classes that grade
 
 ``train`` prints one line per epoch (its training loss in full precision, so that two runs with
 the same seed print the same text), a short report, and last a JSON line for scripts.
@@ -339,6 +340,36 @@ def _build_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_nbgrader(args: argparse.Namespace) -> int:
+    from course_lib.tools.editions import EditionError
+    from course_lib.tools.nbgrader_export import build_nbgrader, validate_export
+
+    try:
+        report = build_nbgrader(Path(args.out_dir), notebook_dir=args.notebooks, only=args.only, points=args.points,
+                                force=args.force)
+        n = len(report.assignments)
+        print(f"nbgrader course: {n} assignment{'' if n == 1 else 's'}, {report.exercises} graded exercises "
+              f"({report.points:g} point{'' if report.points == 1 else 's'} each), in {report.out_dir}")
+        _say_kept(report.kept)
+        if not args.validate:
+            return 0
+        results = validate_export(report.out_dir, progress=lambda line: print(line, flush=True))
+    except (EditionError, OSError) as err:
+        print(f"course-lib build-nbgrader: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("course-lib build-nbgrader: interrupted", file=sys.stderr)
+        return 130
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        print(f"course-lib build-nbgrader: {result.assignment} fails nbgrader validate:", file=sys.stderr)
+        for problem in result.problems:
+            print(f"  {problem}", file=sys.stderr)
+    total = sum(r.seconds for r in results)
+    print(f"nbgrader validate: {len(results) - len(failed)} of {len(results)} assignments pass ({total:.0f} s in all)")
+    return 1 if failed else 0
+
+
 def _add_edition_parsers(commands) -> None:
     student = commands.add_parser(
         "build-student",
@@ -364,7 +395,21 @@ def _add_edition_parsers(commands) -> None:
         epilog="examples:\n  course-lib build-site /tmp/site\n  course-lib build-site /tmp/site --only 01_gradient_descent --force",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for parser in (student, site):
+    nbgrader = commands.add_parser(
+        "build-nbgrader",
+        help="write the lessons as an nbgrader course folder (source/<lesson>/ and nbgrader_config.py)",
+        description=(
+            "Write an nbgrader course folder into OUT_DIR: nbgrader_config.py (its gradebook is\n"
+            "OUT_DIR/gradebook.db) and source/<lesson>/<lesson>.ipynb, one assignment per lesson.\n"
+            "Each exercise's solution becomes a solution cell (the def line kept, the body between\n"
+            "### BEGIN SOLUTION and ### END SOLUTION), its self-check an autograded test cell worth\n"
+            "--points; every other cell is read-only but prediction cells, where learners type a guess.\n"
+            "Then run nbgrader in OUT_DIR (pip install -e '.[instructor]'; see the instructor guide)."
+        ),
+        epilog="examples:\n  course-lib build-nbgrader /tmp/course\n  course-lib build-nbgrader /tmp/course --only 01 --only 02 --points 2 --force",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for parser in (student, site, nbgrader):
         parser.add_argument("out_dir", metavar="OUT_DIR", help="the folder to write; it must be new or empty (see --force)")
         parser.add_argument("--force", action="store_true", help="replace OUT_DIR when it holds an edition written earlier")
         parser.add_argument("--notebooks", type=Path, default=None, metavar="DIR", help="the lessons' folder (default: the course's notebooks/)")
@@ -372,6 +417,17 @@ def _add_edition_parsers(commands) -> None:
         "--only", action="append", default=None, metavar="LESSON",
         help="build only this lesson, by name or number (01_gradient_descent or 01); may be repeated",
     )
+    nbgrader.add_argument(
+        "--only", action="append", default=None, metavar="LESSON",
+        help="export only this lesson, by name or number (01_gradient_descent or 01); may be repeated",
+    )
+    nbgrader.add_argument("--points", type=_positive_number, default=1.0, metavar="P", help="points of each exercise (default: 1)")
+    nbgrader.add_argument(
+        "--validate", action="store_true",
+        help="then run nbgrader validate on every exported notebook, solutions in place (needs the instructor extra; "
+             "it runs each lesson, about 6 min for all on 2 cores)",
+    )
+    nbgrader.set_defaults(run=_build_nbgrader)
     site.add_argument("--timeout", type=_positive_number, default=900.0, metavar="S", help="seconds one notebook may run in all (default: 900)")
     student.set_defaults(run=_build_student)
     site.set_defaults(run=_build_site)

@@ -555,6 +555,14 @@ def _replacing(out_dir: Path, edition: str) -> Iterator[list[Path]]:
         raise
 
 
+# What the nbgrader export (course_lib.tools.nbgrader_export) shares with the editions: the same
+# refusal of a folder course-lib did not write, the same atomic write, the same check that no cell
+# before an exercise's check calls the function a release leaves blank.
+check_target = _check_target
+replacing = _replacing
+check_stub_uses = _stub_uses
+
+
 # --------------------------------------------------------------------------------------------
 # The site
 # --------------------------------------------------------------------------------------------
