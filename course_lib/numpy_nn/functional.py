@@ -296,8 +296,9 @@ def log_softmax_forward(x: NDArray, axis: int = -1) -> tuple[NDArray, tuple[NDAr
     """
     x = np.asarray(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
-    y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    return y, (np.exp(y), axis)
+    e = np.exp(shifted)
+    total = np.sum(e, axis=axis, keepdims=True)
+    return shifted - np.log(total), (e / total, axis)
 
 
 def log_softmax_backward(dy: NDArray, cache: tuple[NDArray, int]) -> NDArray:

@@ -127,10 +127,18 @@ def image_spread(model: Layer, X: NDArray) -> float:
     Shape:
         X: (N, n_in) -> a float.
     """
+    return _spread(_last_input(model, X))
+
+
+def _last_input(model: Layer, X: NDArray) -> NDArray:
+    """What the last layer of ``model`` receives for the input ``X``: the other layers run in turn."""
     *body, _last = (child for _, child in model.named_children())
-    H = X
     for layer in body:
-        H = layer(H)
+        X = layer(X)
+    return X
+
+
+def _spread(H: NDArray) -> float:
     with np.errstate(all="ignore"):
         return float(np.linalg.norm(H - H.mean(axis=0)) / np.linalg.norm(H))
 
@@ -244,9 +252,10 @@ def train_race(kinds, train: tuple[NDArray, NDArray], val: tuple[NDArray, NDArra
                     optimizer.step()
                     ratio[t] = np.linalg.norm(first.data - before) / np.linalg.norm(before)
                 model.eval()
-                logits = model(val[0])
+                H = _last_input(model, val[0])  # one pass over the validation images gives both numbers
+                logits = model.layers[-1](H)
                 finite = bool(np.isfinite(logits).all())
-                spreads.append(image_spread(model, val[0]) if finite else np.nan)
+                spreads.append(_spread(H) if finite else np.nan)
             losses.append(np.concatenate([run, np.full(steps - len(run), np.nan)]))
             accuracies.append(float(np.mean(np.argmax(logits, axis=1) == val[1])) if finite else 0.0)
             ratios.append(ratio)
