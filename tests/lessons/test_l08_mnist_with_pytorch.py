@@ -49,12 +49,17 @@ def test_images():
 # ---- the recipes -------------------------------------------------------------------------------
 
 
-def test_the_cpu_recipe_reaches_98_5_percent_in_one_epoch():
-    """The lesson's promise, trained exactly as the notebook trains it on a CPU (about 15 s on 2 cores)."""
+def test_the_cpu_recipe_reaches_99_percent_in_one_epoch():
+    """The lesson's promise, trained exactly as the notebook trains it on a CPU (20-35 s on 2 cores).
+
+    The goal, 99.0 % as the median of seeds 0, 1 and 2, is benchmarks/bench_mnist.py's; seed 0 alone
+    reached 99.02-99.04 % on one and on two threads, and another machine's rounding may move it by
+    a few hundredths, hence 98.9 % here.
+    """
     run = train_torch(CNN_CPU_RECIPE, device="cpu", progress=False)
     assert run.recipe.epochs == 1 and run.epochs_done == 1 and len(run.history) == 1
-    assert run.test_acc >= 0.985, run.test_acc
-    assert run.history.val_acc[-1] >= 0.98
+    assert run.test_acc >= 0.989, run.test_acc
+    assert run.history.val_acc[-1] >= 0.985
 
 
 def test_recipes_and_recipe_for():
@@ -72,6 +77,8 @@ def test_the_cnn_recipes_are_recipes_of_the_cnn():
     for recipe in (CNN_CPU_RECIPE, CNN_CUDA_RECIPE):
         assert recipe.model == "cnn" and recipe.optimizer == "AdamW" and recipe.schedule == "warmup_cosine"
     assert CNN_CPU_RECIPE.hidden == (128,) and CNN_CUDA_RECIPE.hidden == (256,)
+    assert CNN_CPU_RECIPE.label_smoothing == 0.1 and CNN_CPU_RECIPE.batch_size == 64
+    assert CNN_CUDA_RECIPE.label_smoothing == 0.0 and CNN_CUDA_RECIPE.batch_size == 128, "the CUDA recipe as it was measured"
     assert "warmup" in CNN_CPU_RECIPE.describe() and "0.005" in CNN_CPU_RECIPE.describe()
 
 
@@ -98,6 +105,20 @@ def test_the_schedule_changes_after_every_step_as_the_closed_form_says():
 def test_build_cnn_follows_the_recipe():
     model = build_cnn(TINY)
     assert isinstance(model, CNN) and model.features[0].out_channels == 4 and model.classifier[1].out_features == 16
+
+
+def test_build_cnn_stores_the_convolutions_channels_last_and_computes_the_same(test_images):
+    torch.manual_seed(0)
+    model = build_cnn(TINY).eval()
+    for conv in (model.features[0], model.features[3]):
+        assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not model.features[3].weight.is_contiguous(), "with 4 input channels, channels last is another layout"
+    plain = CNN(TINY.channels, hidden=TINY.hidden[0], dropout=TINY.dropout).eval()
+    plain.load_state_dict({k: v.contiguous() for k, v in model.state_dict().items()})
+    assert plain.features[0].weight.is_contiguous()
+    X = torch.as_tensor(test_images[0])
+    with torch.no_grad():
+        torch.testing.assert_close(model(X), plain(X), rtol=1e-5, atol=1e-5)
     mlp = build_torch_model(TINY.replace(model="mlp", hidden=(32, 16), dropout=0.0))
     assert isinstance(mlp, MLP) and mlp.sizes == (784, 32, 16, 10)
 
