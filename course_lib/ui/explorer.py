@@ -19,8 +19,10 @@ Responsiveness (benchmarks/bench_widgets.py measures it): a redraw empties its a
 redraw), computes nothing that the changed control does not affect, and :func:`show_figure` sends
 the figure as one PNG, drawn once, keeping its layout where the redraw allows (``relayout=False``),
 as the binary value of an ``ipywidgets.Image`` (:func:`figure_view`) updated in place: no base64, and
-no output area cleared and rebuilt. ``benchmarks/bench_browser.py`` measures what a learner waits
-for, from a key press on a slider to the new picture on the page.
+no output area cleared and rebuilt. The figure is drawn on a
+:class:`~course_lib.ui.text_cache.TextCachingCanvas`, which rasterises each string once and stamps
+it on later draws: text was 40 % of a redraw. ``benchmarks/bench_browser.py`` measures what a
+learner waits for, from a key press on a slider to the new picture on the page.
 """
 
 from __future__ import annotations
@@ -111,12 +113,15 @@ def render_png(figure: Any, *, relayout: bool = True) -> bytes:
     the axes at the previous render instead of computing them again, which costs about a third of
     a draw. Use it for a redraw whose titles and tick labels keep their size (a moved slider); keep
     the default after a change of view, or while a figure goes from empty to filled. The Agg canvas
-    stays on the figure, so its renderer and text caches are reused from one render to the next.
+    stays on the figure, so its renderer and text caches are reused from one render to the next; it
+    is a :class:`~course_lib.ui.text_cache.TextCachingCanvas`, which rasterises a string once and
+    stamps it on later draws (tick labels, titles and legends rarely change as a slider moves).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+    from course_lib.ui.text_cache import TextCachingCanvas
+
+    canvas = figure.canvas if isinstance(figure.canvas, TextCachingCanvas) else TextCachingCanvas(figure)
     engine = figure.get_layout_engine()
     keep = not relayout and engine is not None and figure in _LAID_OUT
     if keep:

@@ -1,0 +1,109 @@
+"""course_lib.ui.text_cache: text stamped from kept masks looks like text drawn glyph by glyph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from course_lib.ui import text_cache
+from course_lib.ui.explorer import render_png
+from course_lib.ui.text_cache import TextCachingCanvas
+
+# Antialiased edges may differ by a few levels of 255 (a string's glyphs are composited together
+# once, instead of one by one onto the figure); a misplaced or miscoloured string differs by ~255.
+TOLERANCE = 12
+
+
+def _figure(color: str = "tab:red") -> Figure:
+    """Text of every kind an explorer draws: ticks, titles, rotated labels, mathtext, a legend, odd angles."""
+    figure = Figure(figsize=(5.3, 3.1), dpi=100)
+    ax = figure.add_subplot()
+    ax.plot([0.1, 2.7], [1e-3, 3e2], label="loss $L(w)$")
+    ax.set_yscale("log")  # tick labels in mathtext: $10^{0}$
+    ax.set_title("learning rate α = 0.37", color=color)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel("loss (log scale)")
+    ax.text(0.33, 0.41, r"$\frac{\partial L}{\partial w}$ falls", transform=ax.transAxes, rotation=27.5, color=color)
+    ax.text(1.21, 20.7, "fractional place", fontsize=8.3, alpha=0.6)
+    ax.legend(loc="upper left")
+    return figure
+
+
+def _pixels(canvas: FigureCanvasAgg) -> np.ndarray:
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).astype(int)
+
+
+def _differs(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.abs(a - b).max())
+
+
+def test_cached_text_looks_like_text_drawn_glyph_by_glyph():
+    plain = _pixels(FigureCanvasAgg(_figure()))
+    canvas = TextCachingCanvas(_figure())
+    first = _pixels(canvas)  # every string rasterised alone, then stamped
+    masks = len(canvas.get_renderer().text_masks)
+    again = _pixels(canvas)  # every string from the cache
+    assert masks > 12  # the tick labels, titles, labels and legend were all kept
+    assert len(canvas.get_renderer().text_masks) == masks, "a second draw of the same figure must only hit the cache"
+    assert _differs(first, plain) <= TOLERANCE
+    assert _differs(again, plain) <= TOLERANCE
+    assert np.array_equal(first, again)
+
+
+def test_a_string_that_changes_colour_is_stamped_in_its_new_colour():
+    figure = _figure("tab:red")
+    canvas = TextCachingCanvas(figure)
+    _pixels(canvas)
+    masks = len(canvas.get_renderer().text_masks)
+    figure.axes[0].title.set_color("tab:blue")
+    figure.axes[0].texts[0].set_color("tab:green")
+    recoloured = _pixels(canvas)
+    assert len(canvas.get_renderer().text_masks) == masks  # colour is not part of the mask: a hit
+    assert _differs(recoloured, _pixels(FigureCanvasAgg(_figure("tab:blue")))) > 100  # the green text
+    expected = _figure("tab:blue")
+    expected.axes[0].texts[0].set_color("tab:green")
+    assert _differs(recoloured, _pixels(FigureCanvasAgg(expected))) <= TOLERANCE
+
+
+def test_a_string_moved_by_a_fraction_of_a_pixel_is_rasterised_again():
+    figure = Figure(figsize=(2, 1), dpi=100)
+    label = figure.text(0.2, 0.5, "moved")
+    canvas = TextCachingCanvas(figure)
+    _pixels(canvas)
+    for x in (0.2013, 0.2022, 0.2031):  # 0.27 px, 0.45 px, 0.63 px to the right
+        label.set_x(x)
+        stamped = _pixels(canvas)
+        plain = Figure(figsize=(2, 1), dpi=100)
+        plain.text(x, 0.5, "moved")
+        assert _differs(stamped, _pixels(FigureCanvasAgg(plain))) <= TOLERANCE
+    assert len(canvas.get_renderer().text_masks) == 4
+
+
+def test_the_cache_keeps_at_most_its_size_and_draws_right_past_it(monkeypatch):
+    monkeypatch.setattr(text_cache, "CACHE_SIZE", 5)
+    figure = Figure(figsize=(3, 2), dpi=100)
+    label = figure.text(0.1, 0.5, "")
+    canvas = TextCachingCanvas(figure)
+    for n in range(12):
+        label.set_text(f"value {n}")
+        stamped = _pixels(canvas)
+        plain = Figure(figsize=(3, 2), dpi=100)
+        plain.text(0.1, 0.5, f"value {n}")
+        assert _differs(stamped, _pixels(FigureCanvasAgg(plain))) <= TOLERANCE
+    assert len(canvas.get_renderer().text_masks) == 5
+    assert ("value 11", hash(label.get_fontproperties())) == next(reversed(canvas.get_renderer().text_masks))[:2]
+
+
+@pytest.mark.parametrize("relayout", [True, False])
+def test_render_png_draws_through_the_text_cache(relayout):
+    figure = _figure()
+    render_png(figure)
+    assert isinstance(figure.canvas, TextCachingCanvas)
+    renderer = figure.canvas.get_renderer()
+    masks = dict(renderer.text_masks)
+    render_png(figure, relayout=relayout)
+    assert figure.canvas.get_renderer() is renderer
+    assert renderer.text_masks.keys() == masks.keys()
