@@ -1,16 +1,17 @@
-"""An Agg canvas that draws each piece of text once and stamps it afterwards: explorers redraw ~40 % faster.
+"""An Agg canvas that draws each piece of text once and stamps it afterwards: a third off an explorer's redraw.
 
 An explorer redraws the same figure many times a second, and most of its text does not change:
 tick labels, titles, legends, axis labels. Matplotlib's Agg renderer lays out and rasterises every
-glyph of every string on every draw, which is about 40 % of a typical explorer's redraw.
+glyph of every string on every draw, which is 40-55 % of a typical explorer's redraw.
 
 :class:`TextCachingRenderer` rasterises a string once, alone, into a small transparent canvas of its
 own and keeps the coverage mask (how much ink each pixel gets, 0-255). Drawing the same string again,
 in the same font, size, angle and sub-pixel position, stamps the kept mask in the text's colour
 with the same Agg call the renderer uses for a glyph. The colour and transparency come from the
-drawing call, so a string that changes colour still hits the cache. A string seen for the first time
-costs what it costs today, a few percent more. The picture differs from an uncached draw by at most a
-few levels of 255 at the edges of glyphs (tests/ui/test_text_cache.py compares them).
+drawing call, so a string that changes colour still hits the cache. A string seen for the first
+time costs about what it costs without the cache (benchmarks/README.md has the figures). The picture
+differs from an uncached draw by at most a few levels of 255 at the edges of glyphs
+(tests/ui/test_text_cache.py compares them).
 
 :func:`course_lib.ui.explorer.render_png` draws through :class:`TextCachingCanvas`; nothing else in
 the course does.

@@ -19,7 +19,15 @@ from PIL import Image
 
 from course_lib.data import load_mnist
 from course_lib.lessons.l00_start_here.explorers import digit_browser
-from course_lib.ui.explorer import Redraw, assemble_explorer, clear_axes, figure_view, render_png, show_figure
+from course_lib.ui.explorer import (
+    Redraw,
+    assemble_explorer,
+    clear_axes,
+    encode_png,
+    figure_view,
+    render_png,
+    show_figure,
+)
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +142,36 @@ def test_render_png_is_the_figure_at_its_size_and_can_keep_its_layout():
     assert figure.get_layout_engine() is not None, "keeping the layout must not switch the engine off"
     render_png(figure)
     assert ax.get_position().height < laid_out[3], "relayout makes room for the longer title"
+
+
+@pytest.mark.parametrize("channels, mode", [(3, "RGB"), (4, "RGBA")])
+def test_encode_png_decodes_to_the_same_pixels(channels, mode):
+    rng = np.random.default_rng(0)
+    noisy = rng.integers(0, 256, size=(37, 53, channels), dtype=np.uint8)
+    flat = np.full((20, 30, channels), 200, np.uint8)
+    flat[5:9, 3:25] = 17  # a plot is mostly flat colour with a few lines
+    for pixels in (noisy, flat, np.ascontiguousarray(noisy[::2, ::3])):
+        picture = Image.open(io.BytesIO(encode_png(pixels)))
+        assert picture.mode == mode and picture.size == (pixels.shape[1], pixels.shape[0])
+        assert np.array_equal(np.asarray(picture), pixels)
+    assert len(encode_png(flat)) < flat.nbytes / 10
+
+
+@pytest.mark.parametrize("pixels", [np.zeros((4, 5, 2), np.uint8), np.zeros((4, 5, 3)), np.zeros((4, 15), np.uint8)])
+def test_encode_png_refuses_what_is_not_rgb_or_rgba_bytes(pixels):
+    with pytest.raises(ValueError, match=r"\(height, width, 3 or 4\) uint8 array .*; got"):
+        encode_png(pixels)
+
+
+def test_render_png_is_the_canvas_pixels():
+    figure, ax = _figure()
+    ax.plot([0, 1], [1, 0], label="a line")
+    ax.legend()
+    picture = np.asarray(Image.open(io.BytesIO(render_png(figure))))
+    assert np.array_equal(picture, np.asarray(figure.canvas.buffer_rgba())[..., :3])
+    figure.patch.set_alpha(0.0)  # a transparent figure keeps its alpha channel
+    picture = np.asarray(Image.open(io.BytesIO(render_png(figure))))
+    assert picture.shape[2] == 4 and np.array_equal(picture, np.asarray(figure.canvas.buffer_rgba()))
 
 
 @pytest.fixture
