@@ -5,8 +5,10 @@ timing of it in a cell of its own, runs in a real JupyterLab in headless Chromiu
 the private server and page of the browser tests, tests/browser/lab_session.py). For each timed
 control:
 
-- **key press → new pixels**: the slider's handle has the focus and gets ArrowRight, ArrowLeft, …
-  (a dropdown gets its two timed options in turn); the time runs in the page from the ``keydown``
+- **key press → new pixels**: the slider's handle has the focus and gets ArrowRight, one step at a time,
+  so that every press draws a value not drawn before (the explorers keep what they have drawn, such as
+  rasterised text: an alternation of two values would time only hits), turning back at the end of the
+  slider (a dropdown gets its two timed options in turn); the time runs in the page from the ``keydown``
   event until the new picture is decoded and a frame has been painted with it (``img.decode()``,
   then the next animation frame). One press at a time, the kernel idle before each; median and 90th
   percentile over :data:`PRESSES` presses after :data:`WARM_UP`.
@@ -149,13 +151,15 @@ def _presses(lab: Any, case: dict[str, Any]) -> list[float]:
     scope = lab.cell_output(cell)
     handle = scope.locator(".bench-timed .noUi-handle").first
     select = scope.locator(".bench-timed select").first
-    times = []
+    times, key = [], "ArrowRight"
     for i in range(WARM_UP + PRESSES):
         _idle(lab)
         lab.page.evaluate(_WATCH, cell)
         if handle.count():
-            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-            handle.press("ArrowLeft" if at_max or i % 2 else "ArrowRight")
+            now = handle.get_attribute("aria-valuenow")
+            if now == handle.get_attribute("aria-valuemax" if key == "ArrowRight" else "aria-valuemin"):
+                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"  # the end of the slider: turn back
+            handle.press(key)
         else:
             wanted = str(case["values"][(i + 1) % 2])  # an option shows its value, or "value: what it means"
             texts = [t.replace("\xa0", " ").strip() for t in select.evaluate("s => [...s.options].map(o => o.textContent)")]
