@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from course_lib.data import MnistSplits
-from course_lib.lessons.l08_mnist_with_pytorch.mnist_cnn import CNN_CPU_RECIPE
 from course_lib.lessons.l11_is_it_really_better.calibration import (
     CNN_RECIPE, CNN_TEST, CNN_VAL, MLP_RECIPE, model_logits, plot_reliability_diagram, train_short_cnn, train_short_mlp)
 from course_lib.lessons.l11_is_it_really_better.checks import (
@@ -28,9 +27,12 @@ def softmax(z):
 
 def test_the_recipes_are_lessons_07_and_08s_shortened_and_nothing_else():
     assert MLP_RECIPE == Recipe().replace(train_size=5000, epochs=6)
-    # lesson 08's CPU recipe before it took batches of 64 and label smoothing (which would blur what
-    # lesson 11 measures: a CNN's calibration)
-    assert CNN_RECIPE == CNN_CPU_RECIPE.replace(train_size=3000, batch_size=128, label_smoothing=0.0)
+    # lesson 08's CPU recipe as it was before issue 18 (channels 32-64, hidden 128, dropout 0.25, lr 5e-3;
+    # lesson 08 now trains a lighter CNN), and before it took batches of 64 and label smoothing (which would
+    # blur what lesson 11 measures: a CNN's calibration)
+    lesson_08_before = Recipe(model="cnn", hidden=(128,), channels=(32, 64), dropout=0.25, optimizer="AdamW", lr=5e-3,
+                              weight_decay=0.01, schedule="warmup_cosine", warmup=0.1, epochs=1, batch_size=128)
+    assert CNN_RECIPE == lesson_08_before.replace(train_size=3000)
     assert (CNN_VAL, CNN_TEST) == (1000, 2000)
 
 

@@ -347,6 +347,6 @@ def recipe_cnn_parameters(recipe=None) -> int:
 
 
 predict_cnn_parameters = Prediction(
-    "how many numbers the CNN this notebook builds learns (conv 32, conv 64, the recipe's hidden Linear layer, Linear 10)",
+    "how many numbers the CNN this notebook builds learns (its two convolutions, the recipe's hidden Linear layer, Linear 10)",
     truth=recipe_cnn_parameters, rtol=0.15,
 )
