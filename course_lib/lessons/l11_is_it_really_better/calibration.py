@@ -1,18 +1,19 @@
 """Lesson 11, section 5 (calibration): the two MNIST models whose confidence the section measures,
 their logits, and the reliability diagram.
 
-The models are lesson 07's NumPy MLP and lesson 08's CNN, each with its lesson's recipe, SHORTENED so
-that both train in a few seconds on a CPU (this lesson may not import lessons 07 and 08, so the
-recipes are written out here from their settings):
+The models are lesson 07's NumPy MLP with its lesson's recipe and a CNN like lesson 08's, SHORTENED
+so that both train in a few seconds on a CPU (this lesson may not import lessons 07 and 08, so the
+recipes are written out here):
 
 * :data:`MLP_RECIPE`: lesson 07's recipe (784-256-128-10, ReLU, He init, Nesterov SGD with η = 0.1,
   weight decay 1e-3, cosine schedule, batches of 128) on the first 5 000 training images for 6
   epochs, instead of all 55 000 for 10. On so few images it fits its training set and grows
   overconfident: a T > 1 softens it.
-* :data:`CNN_RECIPE`: lesson 08's CPU recipe (channels (32, 64), hidden 128, dropout 0.25, AdamW
-  with η = 5e-3 and weight decay 0.01, warm-up then cosine, one epoch, batches of 128) on the first
-  3 000 training images instead of 55 000. Stopped that early, with dropout, it is underconfident:
-  a T < 1 sharpens it.
+* :data:`CNN_RECIPE`: lesson 08's CNN with twice the channels of its CPU recipe (channels (32, 64),
+  hidden 128, dropout 0.25, AdamW with η = 5e-3 and weight decay 0.01, warm-up then cosine, one
+  epoch, batches of 128, hard targets: lesson 08's CPU recipe before it was made lighter) on the
+  first 3 000 training images instead of 55 000. Stopped that early, with dropout, it is
+  underconfident: a T < 1 sharpens it.
 
 Both use the recipes' split (seed 0, 5 000 validation images, the 10 000 test images). The CNN's
 logits are computed on the first :data:`CNN_VAL` validation and :data:`CNN_TEST` test images only,
