@@ -30,6 +30,10 @@ def dashboard_explorer(monitor: HealthMonitor | None = None, **run: Any) -> Expl
     Controls: ``layer`` (whose outputs and gradients the histograms show), ``metric`` (panel 6:
     ‖∂L/∂y‖, std, mean, dead, saturated), ``upto`` (the last step shown: scroll back to see how it
     started), ``reset``.
+
+    A redraw draws again only the panels its changed control affects (:data:`~.dashboard.PANELS_OF`).
+    Moving ``upto`` keeps the layout; a new layer or metric keeps it while the redrawn panels' titles
+    and labels fit in the room the last layout gave them, and lays the figure out again otherwise.
     """
     import ipywidgets as widgets
     from IPython import get_ipython
@@ -57,10 +61,11 @@ def dashboard_explorer(monitor: HealthMonitor | None = None, **run: Any) -> Expl
     def draw() -> None:
         now = {name: controls[name].value for name in ("layer", "metric", "upto")}
         changed = [name for name in now if shown.get(name) != now[name]]
-        redrawn = [figure.axes[p] for p in sorted({p for name in changed for p in PANELS_OF[name]})]
+        panels = tuple(sorted({p for name in changed for p in PANELS_OF[name]}))  # only those the change affects
+        redrawn = [figure.axes[p] for p in panels]
         shown.update(now)
-        clear_axes(*redrawn)  # only the panels the change affects
-        plot_dashboard(monitor, figure=figure, panels=tuple(figure.axes.index(ax) for ax in redrawn), **now)
+        clear_axes(*redrawn)
+        plot_dashboard(monitor, figure=figure, panels=panels, **now)
         # The layout takes half a redraw. Moving `upto` keeps it, as a slider should. A new layer or metric
         # lays the panels out again only if a panel redrawn since the last layout no longer fits its room.
         unchecked.update(redrawn)
