@@ -272,6 +272,27 @@ def test_the_explorer_redraws_for_each_control():
     assert len(explorer.figure.axes[0].lines[0].get_xydata()) == 3 != len(before[0])
 
 
+def _panels(figure):
+    """What a learner reads on each panel: titles, labels, tick labels, texts, legends, the data drawn."""
+    return [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), ax.get_yscale(),
+             [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.texts],
+             [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [],
+             [line.get_xydata().tolist() for line in ax.lines], [p.get_path().vertices.tolist() for p in ax.patches])
+            for ax in figure.axes] + [figure.get_suptitle()]
+
+
+def test_the_explorer_redraws_only_the_panels_a_control_changes_into_the_fresh_picture():
+    explorer = dashboard_explorer(steps=8, n_train=200, sizes=(784, 16, 10))
+    loss_line, histogram = explorer.figure.axes[0].lines[0], explorer.figure.axes[1].patches[0]
+    explorer.controls["layer"].value = "0 Linear"
+    assert explorer.figure.axes[0].lines[0] is loss_line and explorer.figure.axes[1].patches[0] is not histogram
+    for name, value in [("metric", "std"), ("upto", 3), ("layer", "2 Linear"), ("metric", "dead"), ("upto", 6)]:
+        explorer.controls[name].value = value
+        fresh = plot_dashboard(explorer.monitor, layer=explorer.controls["layer"].value,
+                               metric=explorer.controls["metric"].value, upto=explorer.controls["upto"].value)
+        assert _panels(explorer.figure) == _panels(fresh), name
+
+
 # ---- the triage demonstrations -------------------------------------------------------------------
 
 
@@ -305,3 +326,46 @@ def test_a_huge_learning_rate_breaks_and_clipping_keeps_it_finite(seed):
     assert broken.first_nonfinite.direction in ("forward", "backward")
     clipped = monitored_run(lr=100.0, steps=12, seed=seed, clip=1.0)
     assert clipped.first_nonfinite is None and np.mean(clipped.losses[-5:]) > np.log(10)
+
+
+@pytest.fixture
+def notebook():
+    """An IPython shell, so that the explorer draws its PNG and lays its figure out as in a notebook."""
+    import contextlib
+    import io
+    import tempfile
+
+    from IPython.core.displaypub import CapturingDisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    with tempfile.TemporaryDirectory() as ipython_dir, contextlib.redirect_stdout(io.StringIO()):
+        shell = InteractiveShell.instance(config=config, ipython_dir=ipython_dir)
+        shell.display_pub = CapturingDisplayPublisher()
+        yield
+        InteractiveShell.clear_instance()
+
+
+def test_a_new_layer_or_metric_keeps_the_layout_only_while_every_panel_still_fits(notebook, monkeypatch):
+    import course_lib.lessons.l10_when_training_goes_wrong.explorers as explorers
+
+    relayouts = []
+    show = explorers.show_figure
+    monkeypatch.setattr(explorers, "show_figure", lambda *a, relayout: relayouts.append(relayout) or show(*a, relayout=relayout))
+    explorer = dashboard_explorer(steps=30, n_train=300, sizes=(784, 32, 16, 10))
+    figure = explorer.figure
+    renderer = figure.canvas.get_renderer()
+    changes = [("layer", name) for name in explorer.monitor.names] + [("upto", 3)] + [
+        ("metric", m) for m in ("std", "mean", "dead", "grad")] + [("upto", 29), ("layer", "0 Linear")]
+    for name, value in changes:
+        explorer.controls[name].value = value
+        if name == "upto":
+            assert relayouts[-1] is False, "a slider keeps the layout"
+            continue
+        boxes = [ax.get_tightbbox(renderer, for_layout_only=True) for ax in figure.axes]
+        assert all(figure.bbox.contains(b.x0 + 0.5, b.y0 + 0.5) and figure.bbox.contains(b.x1 - 0.5, b.y1 - 0.5)
+                   for b in boxes), f"{name} = {value}: a panel reaches out of the figure"
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), f"{name} = {value}: panels overlap"
+    assert relayouts[0] is True and False in relayouts[1:len(explorer.monitor.names) + 1], "some choices keep the layout"

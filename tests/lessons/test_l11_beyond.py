@@ -235,3 +235,36 @@ def test_the_explorer_moves_every_panel_with_the_threshold(rng):
 def test_the_explorer_refuses_a_digit_or_threshold_out_of_range(rng, kwargs, words):
     with pytest.raises(ValueError, match=words):
         threshold_explorer(*_probs(rng), **kwargs)
+
+
+def _panel_state(axes):
+    """What a learner reads on the five panels: titles, labels, texts, legends, the data of every artist."""
+    state = {}
+    for name, ax in axes.items():
+        legend = ax.get_legend()
+        state[name] = (
+            ax.get_title(), ax.get_xlabel(), [t.get_text() for t in ax.get_xticklabels()],
+            [t.get_text() for t in ax.get_yticklabels()], [(t.get_text(), t.get_position()) for t in ax.texts],
+            [t.get_text() for t in legend.get_texts()] if legend else [],
+            [line.get_xydata().tolist() for line in ax.lines], [p.get_height() for p in ax.patches if hasattr(p, "get_height")],
+            [p.get_data().values.tolist() for p in ax.patches if hasattr(p, "get_data")],
+            [im.get_array().tolist() for im in ax.images], np.round(ax.get_ylim(), 6).tolist(),
+        )
+    return state
+
+
+def test_the_explorer_changes_its_panels_in_place_into_the_picture_drawn_afresh(rng):
+    probs, y = _probs(rng)
+    explorer = threshold_explorer(probs, y, digit=3)
+    for digit, tau in [(3, 0.2), (8, 0.2), (8, 0.75), (1, 0.4)]:
+        explorer.controls["digit"].value, explorer.controls["threshold"].value = digit, tau
+        _, fresh = threshold_figure()
+        plot_threshold_view(fresh, *is_digit(probs, y, digit), tau, digit=digit)
+        moved = dict(zip(("scores", "counts", "bars", "roc", "pr"), explorer.figure.axes))
+        assert _panel_state(moved) == _panel_state(fresh)
+    labels, scores = is_digit(probs, y, 1)
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in (moved["scores"], moved["roc"], moved["pr"])]
+    assert legends[0] == [f"not a 1 ({(labels == 0).sum()})", f"a 1 ({labels.sum()})", "threshold τ = 0.40"]
+    assert legends[1][1:] == ["a coin toss", "τ = 0.40"] and legends[2][1:] == [f"share of 1s ({labels.mean():.3f})", "τ = 0.40"]
+    tallest = max(np.histogram(scores[labels == k], bins=np.linspace(0, 1, 41))[0].max() for k in (0, 1))
+    assert moved["scores"].get_ylim()[1] >= tallest  # the log axis follows the new histograms

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from course_lib.lessons.l10_when_training_goes_wrong.health import HealthMonitor
 from course_lib.ui.explorer import draw_message
 
-__all__ = ["HEALTHY_RATIO", "METRIC_LABELS", "mnist_subset", "monitored_run", "plot_dashboard"]
+__all__ = ["HEALTHY_RATIO", "METRIC_LABELS", "PANELS_OF", "mnist_subset", "monitored_run", "plot_dashboard"]
 
 #: The band of update/weight ratios read as healthy: a decade either side of the rule of thumb 1e-3.
 HEALTHY_RATIO = (1e-4, 1e-2)
@@ -150,8 +150,13 @@ def _histogram(ax: Any, values: NDArray | None, title: str, xlabel: str, color: 
     ax.legend(loc="upper left", fontsize=8)
 
 
+#: The panels of :func:`plot_dashboard` that each of its arguments changes (the histograms show the last step only).
+PANELS_OF = {"layer": (1, 2), "metric": (5,), "upto": (0, 3, 4, 5)}
+
+
 def plot_dashboard(monitor: HealthMonitor, *, layer: str | None = None, metric: str = "grad",
-                   upto: int | None = None, figure: Any = None, title: str | None = None) -> Any:
+                   upto: int | None = None, figure: Any = None, title: str | None = None,
+                   panels: tuple[int, ...] = (0, 1, 2, 3, 4, 5)) -> Any:
     """Draw the six panels of the module's docstring from ``monitor``; returns the Figure.
 
     Args:
@@ -161,6 +166,8 @@ def plot_dashboard(monitor: HealthMonitor, *, layer: str | None = None, metric: 
         upto: show steps 0..upto only (default: all); the dead/saturated bars are at step ``upto``.
         figure: a Figure with 6 Axes to draw into (an explorer's); None makes a new one.
         title: the figure's title (default: says how many steps and where the first NaN or inf was).
+        panels: which panels to draw, numbered from 0 (an explorer redraws those :data:`PANELS_OF` its
+            changed control; the others, and the title, stay as they are).
     """
     if metric not in METRIC_LABELS:
         raise ValueError(f"plot_dashboard: metric must be one of {', '.join(METRIC_LABELS)}; got {metric!r}.")
@@ -171,62 +178,85 @@ def plot_dashboard(monitor: HealthMonitor, *, layer: str | None = None, metric: 
 
         figure = Figure(figsize=(12, 6.6), layout="constrained")
         figure.subplots(2, 3)
-    ax_loss, ax_act, ax_grad, ax_dead, ax_ratio, ax_metric = figure.axes[:6]
     activations = [n for n in monitor.names if n.split()[-1] not in ("Linear",)]
     layer = layer if layer is not None else (activations or monitor.names)[-1]
     if layer not in monitor.names:
         raise ValueError(f"plot_dashboard: layer must be one of {monitor.names}; got {layer!r}.")
     last = monitor.steps - 1 if upto is None else int(np.clip(upto, 0, monitor.steps - 1))
-    steps = np.arange(last + 1)
+    axes = figure.axes[:6]
+    if 0 in panels:
+        _plot_loss(axes[0], monitor, last)
+    if 1 in panels:
+        _histogram(axes[1], monitor.values.get(layer), f"2. Outputs of {layer}", "output value y", "tab:green")
+    if 2 in panels:
+        _histogram(axes[2], monitor.grads.get(layer), f"3. Gradients ∂L/∂y at {layer}", "gradient value", "tab:purple")
+    if 3 in panels:
+        _plot_units(axes[3], monitor, last)
+    if 4 in panels:
+        _plot_ratio(axes[4], monitor, last)
+    if 5 in panels:
+        _plot_metric(axes[5], monitor, metric, last)
+    if title is None:
+        bad = monitor.first_nonfinite
+        title = f"Training health over {monitor.steps} steps: {'no NaN or inf' if bad is None else bad}"
+    if figure.get_suptitle() != title:
+        figure.suptitle(title, color="crimson" if monitor.first_nonfinite is not None else "black")
+    return figure
+
+
+def _plot_loss(ax: Any, monitor: HealthMonitor, last: int) -> None:
+    """Panel 1: the loss at steps 0..last (log scale), and the first NaN or inf if the monitor saw one."""
     bad = monitor.first_nonfinite
-
     losses = np.asarray(monitor.losses[: last + 1], dtype=float)
-    ax_loss.plot(steps, np.where(np.isfinite(losses), losses, np.nan), color="tab:blue", label="training loss")
-    ax_loss.set(title="1. Loss per step", xlabel="step t", ylabel="loss (log scale)", yscale="log")
+    ax.plot(np.arange(last + 1), np.where(np.isfinite(losses), losses, np.nan), color="tab:blue", label="training loss")
+    ax.set(title="1. Loss per step", xlabel="step t", ylabel="loss (log scale)", yscale="log")
     if bad is not None and bad.step <= last:
-        ax_loss.axvline(bad.step, color="crimson", linestyle="--", label=f"first NaN/inf (step {bad.step})")
-    ax_loss.legend(loc="upper right", fontsize=8)
+        ax.axvline(bad.step, color="crimson", linestyle="--", label=f"first NaN/inf (step {bad.step})")
+    ax.legend(loc="upper right", fontsize=8)
+    if bad is not None:
+        draw_message(ax, str(bad), y=0.25, width=36)
 
-    _histogram(ax_act, monitor.values.get(layer), f"2. Outputs of {layer}", "output value y", "tab:green")
-    _histogram(ax_grad, monitor.grads.get(layer), f"3. Gradients ∂L/∂y at {layer}", "gradient value", "tab:purple")
 
-    units = [(n, "dead" if not np.isnan(monitor.history[n]["dead"][last]) else "saturated") for n in monitor.names
-             if not (np.isnan(monitor.history[n]["dead"][last]) and np.isnan(monitor.history[n]["saturated"][last]))]
-    ax_dead.set(title=f"4. Dead or saturated units at step {last}", xlabel="activation layer",
-                ylabel="fraction of units", ylim=(0, 1.05))
+def _plot_units(ax: Any, monitor: HealthMonitor, last: int) -> None:
+    """Panel 4: the fraction of dead (ReLU) or saturated (sigmoid, tanh) units of each activation layer at ``last``."""
+    history = monitor.history
+    units = [(n, "dead" if not np.isnan(history[n]["dead"][last]) else "saturated") for n in monitor.names
+             if not (np.isnan(history[n]["dead"][last]) and np.isnan(history[n]["saturated"][last]))]
+    ax.set(title=f"4. Dead or saturated units at step {last}", xlabel="activation layer",
+           ylabel="fraction of units", ylim=(0, 1.05))
     if units:
-        fractions = [monitor.history[n][kind][last] for n, kind in units]
+        fractions = [history[n][kind][last] for n, kind in units]
         colors = ["tab:red" if kind == "dead" else "tab:orange" for _, kind in units]
-        ax_dead.bar(np.arange(len(units)), fractions, color=colors)  # numbered bars: no category axis to reset
-        ax_dead.set_xticks(np.arange(len(units)), [f"{n}\n({kind})" for n, kind in units])
+        ax.bar(np.arange(len(units)), fractions, color=colors)  # numbered bars: no category axis to reset
+        ax.set_xticks(np.arange(len(units)), [f"{n}\n({kind})" for n, kind in units])
     else:
-        draw_message(ax_dead, "no ReLU, sigmoid or tanh layer", color="0.4")
+        draw_message(ax, "no ReLU, sigmoid or tanh layer", color="0.4")
 
-    ax_ratio.axhspan(*HEALTHY_RATIO, color="tab:green", alpha=0.12, label="useful band (1e-4 to 1e-2)")
-    ax_ratio.axhline(1e-3, color="tab:green", linestyle=":", linewidth=1)
+
+def _plot_ratio(ax: Any, monitor: HealthMonitor, last: int) -> None:
+    """Panel 5: the update/weight ratio of each layer with a weight, steps 0..last, over the useful band."""
+    ax.axhspan(*HEALTHY_RATIO, color="tab:green", alpha=0.12, label="useful band (1e-4 to 1e-2)")
+    ax.axhline(1e-3, color="tab:green", linestyle=":", linewidth=1)
     for name in _layers_with(monitor, "update_ratio"):
         ratio = np.asarray(monitor.history[name]["update_ratio"][: last + 1], dtype=float)
-        ax_ratio.plot(steps, np.where(ratio > 0, ratio, np.nan), label=name)
-    ax_ratio.set(title="5. Update/weight ratio ‖ΔW‖/‖W‖", xlabel="step t", ylabel="ratio (log scale)", yscale="log")
-    ax_ratio.legend(loc="upper right", fontsize=8)
+        ax.plot(np.arange(last + 1), np.where(ratio > 0, ratio, np.nan), label=name)
+    ax.set(title="5. Update/weight ratio ‖ΔW‖/‖W‖", xlabel="step t", ylabel="ratio (log scale)", yscale="log")
+    ax.relim()  # after clear_axes, a band across the axes would keep the steps of the last draw as x limits
+    ax.autoscale_view()
+    ax.legend(loc="upper right", fontsize=8)
 
+
+def _plot_metric(ax: Any, monitor: HealthMonitor, metric: str, last: int) -> None:
+    """Panel 6: ``metric`` of every layer that has it, steps 0..last (log scale for a norm or a spread)."""
     named = _layers_with(monitor, metric)
     for name in named:
         series = np.asarray(monitor.history[name][metric][: last + 1], dtype=float)
-        ax_metric.plot(steps, np.where(np.isfinite(series), series, np.nan), label=name)
+        ax.plot(np.arange(last + 1), np.where(np.isfinite(series), series, np.nan), label=name)
     log = metric in ("grad", "std") and any(np.nanmin(_finite(monitor.history[n][metric]), initial=np.inf) > 0
                                             for n in named)
-    ax_metric.set(title=f"6. Per layer: {metric}", xlabel="step t", ylabel=METRIC_LABELS[metric],
-                  yscale="log" if log else "linear")
+    ax.set(title=f"6. Per layer: {metric}", xlabel="step t", ylabel=METRIC_LABELS[metric],
+           yscale="log" if log else "linear")
     if named:
-        ax_metric.legend(loc="upper right", fontsize=7, ncol=2)
+        ax.legend(loc="upper right", fontsize=7, ncol=2)
     else:
-        draw_message(ax_metric, f"no layer has a '{metric}' value", color="0.4")
-
-    if bad is not None:
-        draw_message(ax_loss, str(bad), y=0.25, width=36)
-    if title is None:
-        verdict = "no NaN or inf" if bad is None else str(bad)
-        title = f"Training health over {monitor.steps} steps: {verdict}"
-    figure.suptitle(title, color="crimson" if bad is not None else "black")
-    return figure
+        draw_message(ax, f"no layer has a '{metric}' value", color="0.4")

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from course_lib.lessons.l10_when_training_goes_wrong.dashboard import METRIC_LABELS, monitored_run, plot_dashboard
+from course_lib.lessons.l10_when_training_goes_wrong.dashboard import (
+    METRIC_LABELS, PANELS_OF, monitored_run, plot_dashboard,
+)
 from course_lib.lessons.l10_when_training_goes_wrong.depth import KINDS, build_deep_net, gradient_norms
 from course_lib.lessons.l10_when_training_goes_wrong.depth_plots import plot_layer_gradients
 from course_lib.lessons.l10_when_training_goes_wrong.health import METRICS, HealthMonitor
@@ -28,8 +30,13 @@ def dashboard_explorer(monitor: HealthMonitor | None = None, **run: Any) -> Expl
     Controls: ``layer`` (whose outputs and gradients the histograms show), ``metric`` (panel 6:
     ‖∂L/∂y‖, std, mean, dead, saturated), ``upto`` (the last step shown: scroll back to see how it
     started), ``reset``.
+
+    A redraw draws again only the panels its changed control affects (:data:`~.dashboard.PANELS_OF`).
+    Moving ``upto`` keeps the layout; a new layer or metric keeps it while the redrawn panels' titles
+    and labels fit in the room the last layout gave them, and lays the figure out again otherwise.
     """
     import ipywidgets as widgets
+    from IPython import get_ipython
     from matplotlib.figure import Figure
 
     monitor = monitor if monitor is not None else monitored_run(**run)
@@ -47,18 +54,43 @@ def dashboard_explorer(monitor: HealthMonitor | None = None, **run: Any) -> Expl
                                   description="show steps up to t", **SLIDER),
     }
     view = figure_view()
-    shown = {"choices": None}
+    shown: dict[str, Any] = {}  # the value of each control at the last redraw
+    room: dict[Any, NDArray] = {}  # how far each panel reached out of its axes at the last layout
+    unchecked: set[Any] = set()  # the panels redrawn since, not yet measured against their room
 
     def draw() -> None:
-        clear_axes(*figure.axes)
-        choices = controls["layer"].value, controls["metric"].value
-        plot_dashboard(monitor, layer=choices[0], metric=choices[1], upto=controls["upto"].value, figure=figure)
-        new_choice, shown["choices"] = shown["choices"] != choices, choices
-        show_figure(view, figure, relayout=new_choice)  # moving `upto` keeps the panels where they are
+        now = {name: controls[name].value for name in ("layer", "metric", "upto")}
+        changed = [name for name in now if shown.get(name) != now[name]]
+        panels = tuple(sorted({p for name in changed for p in PANELS_OF[name]}))  # only those the change affects
+        redrawn = [figure.axes[p] for p in panels]
+        shown.update(now)
+        clear_axes(*redrawn)
+        plot_dashboard(monitor, figure=figure, panels=panels, **now)
+        # The layout takes half a redraw. Moving `upto` keeps it, as a slider should. A new layer or metric
+        # lays the panels out again only if a panel redrawn since the last layout no longer fits its room.
+        unchecked.update(redrawn)
+        choice = {"layer", "metric"} & set(changed)
+        relayout = not room or bool(choice) and any(np.any(_overhang(ax) > room[ax] + 0.5) for ax in unchecked)
+        show_figure(view, figure, relayout=relayout)
+        if choice or relayout:
+            unchecked.clear()
+        if relayout and get_ipython() is not None:  # drawn and laid out (outside IPython nothing is drawn)
+            room.update({ax: _overhang(ax) for ax in figure.axes})
 
     explorer = assemble_explorer(figure, controls, Redraw(draw), view, [["layer", "metric"], ["upto", "reset"]])
     explorer.monitor = monitor  # type: ignore[attr-defined]
     return explorer
+
+
+def _overhang(ax: Any) -> NDArray:
+    """How far (px) the title, tick labels and axis labels of ``ax`` reach out of it: left, bottom, right, top."""
+    from matplotlib.transforms import Bbox
+
+    renderer = ax.get_figure(root=True).canvas.get_renderer()
+    parts = [ax.xaxis.get_tightbbox(renderer, for_layout_only=True),
+             ax.yaxis.get_tightbbox(renderer, for_layout_only=True), ax.title.get_window_extent(renderer)]
+    box, inner = Bbox.union([b for b in parts if b is not None]), ax.get_window_extent()
+    return np.array([inner.x0 - box.x0, inner.y0 - box.y0, box.x1 - inner.x1, box.y1 - inner.y1])
 
 
 def depth_explorer(X: NDArray, y: NDArray, *, depth: int = 30, kind: str = "plain, default init", clip: bool = False,

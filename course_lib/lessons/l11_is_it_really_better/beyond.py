@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "POSITIVE_DIGIT", "ThresholdCurves", "binary_counts", "digit_classifier", "is_digit", "plot_class_scores",
-    "plot_threshold_view", "share_of_digit", "threshold_curves", "threshold_figure", "threshold_scores",
+    "POSITIVE_DIGIT", "ThresholdCurves", "ThresholdView", "binary_counts", "digit_classifier", "is_digit",
+    "plot_class_scores", "plot_threshold_view", "share_of_digit", "threshold_curves", "threshold_figure",
+    "threshold_scores",
 ]
 
 #: The rare class of the imbalanced task: "is this digit a 5?" (8.9 % of the test images).
@@ -148,60 +149,110 @@ def plot_threshold_view(axes: dict[str, Axes], y_true: ArrayLike, scores: ArrayL
     ``scores``: the histograms of the positives' and the negatives' scores, τ as a line; ``counts``:
     the 2 × 2 confusion matrix at τ; ``bars``: accuracy, precision, recall, F1 at τ; ``roc``: the ROC
     curve with τ's point; ``pr``: the precision–recall curve with τ's point. Returns τ's scores.
+    To draw the same panels again for another τ or another digit, keep a :class:`ThresholdView`.
     """
-    y, s = np.asarray(y_true), np.asarray(scores, dtype=float)
-    curves = curves or threshold_curves(y, s)
-    at = threshold_scores(y, s, threshold)
-    cm = binary_counts(y, s, threshold)
-    article = "an" if digit == 8 else "a"
-    yes, no = f"{article} {digit}", f"not {article} {digit}"
+    return ThresholdView(axes).show(y_true, scores, threshold, curves, digit=digit)
 
-    ax = axes["scores"]
-    bins = np.linspace(0, 1, 41)
-    for group, name, color in ((0, no, "tab:blue"), (1, yes, "tab:orange")):  # stairs: one artist, not 40 bars
-        counts, _ = np.histogram(s[y == group], bins=bins)
-        ax.stairs(counts, bins, fill=True, alpha=0.55, color=color, label=f"{name} ({int((y == group).sum())})",
-                  baseline=0.5)
-    ax.axvline(threshold, color="k", lw=1.5, label=f"threshold τ = {threshold:.2f}")
-    ax.set(yscale="log", xlim=(0, 1), xticks=np.linspace(0, 1, 5), title=f"The scores: P({digit}) of every test image",
-           xlabel=f"score P({digit})", ylabel="images (log scale)")
-    ax.yaxis.set_minor_locator(NullLocator())  # a log axis's minor ticks cost half of this panel's drawing
-    ax.legend(fontsize=8, loc="upper center")
 
-    ax = axes["counts"]
-    ax.imshow(cm, cmap="Blues", norm="log", vmin=1, vmax=max(len(y), 2))
-    for (i, j), name in np.ndenumerate(np.array([["TN", "FP"], ["FN", "TP"]])):
-        ax.text(j, i, f"{name}\n{cm[i, j]}", ha="center", va="center", fontsize=10,
-                color="white" if cm[i, j] > np.sqrt(len(y)) else "black")
-    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=[no, yes], yticklabels=[no, yes], xlabel="predicted",
-           ylabel="true", title=f"Counts at τ = {threshold:.2f}")
+class ThresholdView:
+    """The five panels of :func:`plot_threshold_view`, made once and then changed in place.
 
-    ax = axes["bars"]
-    names = ("accuracy", "precision", "recall", "f1")
-    ax.bar(range(4), [at[n] for n in names], color=["tab:gray", "tab:green", "tab:red", "tab:purple"])
-    for k, n in enumerate(names):
-        ax.text(k, at[n] + 0.02, f"{at[n]:.3f}", ha="center", fontsize=9)
-    ax.set(xticks=range(4), xticklabels=["accuracy", "precision", "recall", "F1"], ylim=(0, 1.12), xlim=(-0.6, 3.6),
-           yticks=_UNIT_TICKS,
-           ylabel="score", title="Scores at τ")
-    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    ``ThresholdView(axes)`` makes every line, bar, text and legend of the panels; each
+    :meth:`show` writes the numbers of one task and one τ into them. An explorer keeps one view,
+    so that a moved slider changes a few numbers instead of building the five panels again (three
+    times faster).
+    """
 
-    ax = axes["roc"]
-    ax.plot(curves.fpr, curves.tpr, label=f"ROC curve (AUC {curves.auc:.3f})")
-    ax.plot([0, 1], [0, 1], ls=":", color="gray", label="a coin toss")
-    ax.plot([at["fpr"]], [at["recall"]], "o", color="crimson", ms=8, label=f"τ = {threshold:.2f}")
-    ax.set(xlabel="false positive rate FP / (FP + TN)", ylabel="true positive rate (recall)",
-           title="ROC curve", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xticks=_UNIT_TICKS, yticks=_UNIT_TICKS)
-    ax.legend(fontsize=8, loc="lower right")
+    _GROUPS = ((0, "tab:blue"), (1, "tab:orange"))  # the negatives' and the positives' histograms
+    _MEASURES = ("accuracy", "precision", "recall", "f1")
 
-    ax = axes["pr"]
-    ax.plot(curves.tpr[1:], curves.precision[1:], label="precision–recall curve")
-    ax.axhline(float(y.mean()), ls=":", color="gray", label=f"share of {digit}s ({y.mean():.3f})")
-    ax.plot([at["recall"]], [at["precision"]], "o", color="crimson", ms=8, label=f"τ = {threshold:.2f}")
-    ax.set(xlabel="recall", ylabel="precision", title="Precision against recall", xlim=(-0.02, 1.02),
-           ylim=(-0.02, 1.02), xticks=_UNIT_TICKS, yticks=_UNIT_TICKS)
-    ax.legend(fontsize=8, loc="lower left")
-    return at
+    def __init__(self, axes: dict[str, Axes]) -> None:
+        self.axes = axes
+        for ax in axes.values():  # a title pinned to the top of its axes: unpinned, each draw looks for tick labels above
+            ax.set_title("", y=1.0)
+        bins = np.linspace(0, 1, 41)
+        ax = axes["scores"]
+        self.stairs = [ax.stairs(np.ones(40), bins, fill=True, alpha=0.55, color=color, label=" ", baseline=0.5)
+                       for _, color in self._GROUPS]  # stairs: one artist per histogram, not 40 bars
+        self.tau_line = ax.axvline(0.5, color="k", lw=1.5, label=" ")
+        ax.set(yscale="log", xlim=(0, 1), xticks=np.linspace(0, 1, 5), ylabel="images (log scale)")
+        ax.yaxis.set_minor_locator(NullLocator())  # a log axis's minor ticks cost half of this panel's drawing
+        ax.legend(fontsize=8, loc="upper center")
+
+        ax = axes["counts"]
+        self.image = ax.imshow(np.ones((2, 2)), cmap="Blues", norm="log", vmin=1, vmax=2)
+        self.cells = [ax.text(j, i, "", ha="center", va="center", fontsize=10) for i in (0, 1) for j in (0, 1)]
+        ax.set(xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="true")
+
+        ax = axes["bars"]
+        self.bars = ax.bar(range(4), np.zeros(4), color=["tab:gray", "tab:green", "tab:red", "tab:purple"])
+        self.values = [ax.text(k, 0.02, "", ha="center", fontsize=9) for k in range(4)]
+        ax.set(xticks=range(4), xticklabels=["accuracy", "precision", "recall", "F1"], ylim=(0, 1.12),
+               xlim=(-0.6, 3.6), yticks=_UNIT_TICKS, ylabel="score", title="Scores at τ")
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+
+        ax = axes["roc"]
+        self.roc = ax.plot([], [], label=" ")[0]
+        ax.plot([0, 1], [0, 1], ls=":", color="gray", label="a coin toss")
+        self.roc_point = ax.plot([], [], "o", color="crimson", ms=8, label=" ")[0]
+        ax.set(xlabel="false positive rate FP / (FP + TN)", ylabel="true positive rate (recall)",
+               title="ROC curve", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xticks=_UNIT_TICKS, yticks=_UNIT_TICKS)
+        ax.legend(fontsize=8, loc="lower right")
+
+        ax = axes["pr"]
+        self.pr = ax.plot([], [], label="precision–recall curve")[0]
+        self.share = ax.axhline(0.5, ls=":", color="gray", label=" ")
+        self.pr_point = ax.plot([], [], "o", color="crimson", ms=8, label=" ")[0]
+        ax.set(xlabel="recall", ylabel="precision", title="Precision against recall", xlim=(-0.02, 1.02),
+               ylim=(-0.02, 1.02), xticks=_UNIT_TICKS, yticks=_UNIT_TICKS)
+        ax.legend(fontsize=8, loc="lower left")
+
+    def show(self, y_true: ArrayLike, scores: ArrayLike, threshold: float, curves: ThresholdCurves | None = None,
+             *, digit: int = POSITIVE_DIGIT) -> dict[str, float]:
+        """Put the task (labels, scores, ``digit``) and τ into every panel; returns τ's scores."""
+        y, s = np.asarray(y_true), np.asarray(scores, dtype=float)
+        curves = curves or threshold_curves(y, s)
+        at = threshold_scores(y, s, threshold)
+        cm = binary_counts(y, s, threshold)
+        article = "an" if digit == 8 else "a"
+        yes, no = f"{article} {digit}", f"not {article} {digit}"
+        tau = f"τ = {threshold:.2f}"
+
+        ax = self.axes["scores"]
+        for stairs, (group, _), name in zip(self.stairs, self._GROUPS, (no, yes)):
+            stairs.set_data(np.histogram(s[y == group], bins=stairs.get_data().edges)[0])
+            stairs.set_label(f"{name} ({int((y == group).sum())})")
+        self.tau_line.set(xdata=[threshold, threshold], label=f"threshold {tau}")
+        ax.relim()
+        ax.autoscale_view()
+        ax.set(title=f"The scores: P({digit}) of every test image", xlabel=f"score P({digit})")
+        _relabel(ax, [*self.stairs, self.tau_line])
+
+        ax = self.axes["counts"]
+        self.image.set(data=cm, clim=(1, max(len(y), 2)))
+        for cell, name, n in zip(self.cells, ("TN", "FP", "FN", "TP"), cm.ravel()):
+            cell.set(text=f"{name}\n{n}", color="white" if n > np.sqrt(len(y)) else "black")
+        ax.set(xticklabels=[no, yes], yticklabels=[no, yes], title=f"Counts at {tau}")
+
+        for bar, text, name in zip(self.bars, self.values, self._MEASURES):
+            bar.set_height(at[name])
+            text.set(y=at[name] + 0.02, text=f"{at[name]:.3f}")
+
+        self.roc.set(data=(curves.fpr, curves.tpr), label=f"ROC curve (AUC {curves.auc:.3f})")
+        self.roc_point.set(data=([at["fpr"]], [at["recall"]]), label=tau)
+        _relabel(self.axes["roc"], [self.roc, None, self.roc_point])
+        self.pr.set_data(curves.tpr[1:], curves.precision[1:])
+        self.share.set(ydata=[y.mean(), y.mean()], label=f"share of {digit}s ({y.mean():.3f})")
+        self.pr_point.set(data=([at["recall"]], [at["precision"]]), label=tau)
+        _relabel(self.axes["pr"], [None, self.share, self.pr_point])
+        return at
+
+
+def _relabel(ax: Axes, artists: list) -> None:
+    """Write the labels of ``artists`` (None: leave that entry) into the entries of ``ax``'s legend, in order."""
+    for text, artist in zip(ax.get_legend().get_texts(), artists):
+        if artist is not None:
+            text.set_text(artist.get_label())
 
 
 def threshold_figure(figure: Figure | None = None) -> tuple[Figure, dict[str, Axes]]:

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.lessons.l11_is_it_really_better.beyond import (
-    POSITIVE_DIGIT, is_digit, plot_threshold_view, threshold_curves, threshold_figure,
+    POSITIVE_DIGIT, ThresholdView, is_digit, threshold_curves, threshold_figure,
 )
 from course_lib.lessons.l11_is_it_really_better.double_descent import (
     frozen_first_layer, make_width_problem, plot_sweep, plot_width_fit, sweep_widths, width_sweep,
@@ -27,9 +27,9 @@ def threshold_explorer(probs: ArrayLike, y: ArrayLike, *, digit: int = POSITIVE_
     """Move the decision threshold τ of "is it ``digit``?" and see everything it decides move together.
 
     The score of an image is the classifier's probability of ``digit`` (a column of ``probs``, (N, C));
-    an image is flagged when its score is at least τ. Five panels (:func:`~.beyond.plot_threshold_view`):
-    the scores with τ, the 2 × 2 confusion matrix, accuracy/precision/recall/F1, the ROC curve and the
-    precision–recall curve, each with τ's point.
+    an image is flagged when its score is at least τ. Five panels (:class:`~.beyond.ThresholdView`, made
+    once and changed in place at each redraw): the scores with τ, the 2 × 2 confusion matrix,
+    accuracy/precision/recall/F1, the ROC curve and the precision–recall curve, each with τ's point.
 
     Controls: ``threshold`` (τ), ``digit`` (the positive class), ``reset``.
     """
@@ -45,6 +45,7 @@ def threshold_explorer(probs: ArrayLike, y: ArrayLike, *, digit: int = POSITIVE_
         "digit": widgets.Dropdown(options=list(range(probs.shape[1])), value=digit, description="positive class: digit"),
     }
     figure, axes = threshold_figure()
+    panels = ThresholdView(axes)
     view = figure_view()
     curves: dict[int, Any] = {}  # the ROC and PR curves do not depend on τ: one computation per digit
 
@@ -53,8 +54,7 @@ def threshold_explorer(probs: ArrayLike, y: ArrayLike, *, digit: int = POSITIVE_
         labels, scores = is_digit(probs, y, d)
         if d not in curves:
             curves[d] = threshold_curves(labels, scores)
-        clear_axes(*axes.values())
-        plot_threshold_view(axes, labels, scores, controls["threshold"].value, curves[d], digit=d)
+        panels.show(labels, scores, controls["threshold"].value, curves[d], digit=d)
         show_figure(view, figure, relayout=False)
 
     return assemble_explorer(figure, controls, redraw, view, [["threshold", "reset"], ["digit"]])
