@@ -97,3 +97,23 @@ def assert_teaches(capsys):
         assert_gives_nothing_away(message, check.__name__)  # the first failure names the idea, not the code
 
     return run
+
+
+@pytest.fixture
+def notebook():
+    """An IPython shell, as in a notebook: ``show_figure`` draws its PNG, and what is displayed is kept (yielded)."""
+    import contextlib
+    import io
+    import tempfile
+
+    from IPython.core.displaypub import CapturingDisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    with tempfile.TemporaryDirectory() as ipython_dir, contextlib.redirect_stdout(io.StringIO()):
+        shell = InteractiveShell.instance(config=config, ipython_dir=ipython_dir)
+        shell.display_pub = CapturingDisplayPublisher()
+        yield shell.display_pub
+        InteractiveShell.clear_instance()

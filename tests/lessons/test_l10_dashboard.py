@@ -328,26 +328,6 @@ def test_a_huge_learning_rate_breaks_and_clipping_keeps_it_finite(seed):
     assert clipped.first_nonfinite is None and np.mean(clipped.losses[-5:]) > np.log(10)
 
 
-@pytest.fixture
-def notebook():
-    """An IPython shell, so that the explorer draws its PNG and lays its figure out as in a notebook."""
-    import contextlib
-    import io
-    import tempfile
-
-    from IPython.core.displaypub import CapturingDisplayPublisher
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    with tempfile.TemporaryDirectory() as ipython_dir, contextlib.redirect_stdout(io.StringIO()):
-        shell = InteractiveShell.instance(config=config, ipython_dir=ipython_dir)
-        shell.display_pub = CapturingDisplayPublisher()
-        yield
-        InteractiveShell.clear_instance()
-
-
 def test_a_new_layer_or_metric_keeps_the_layout_only_while_every_panel_still_fits(notebook, monkeypatch):
     import course_lib.lessons.l10_when_training_goes_wrong.explorers as explorers
 

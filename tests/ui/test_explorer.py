@@ -6,7 +6,6 @@ import contextlib
 import importlib.util
 import io
 import sys
-import tempfile
 import types
 from pathlib import Path
 
@@ -172,22 +171,6 @@ def test_render_png_is_the_canvas_pixels():
     figure.patch.set_alpha(0.0)  # a transparent figure keeps its alpha channel
     picture = np.asarray(Image.open(io.BytesIO(render_png(figure))))
     assert picture.shape[2] == 4 and np.array_equal(picture, np.asarray(figure.canvas.buffer_rgba()))
-
-
-@pytest.fixture
-def notebook():
-    """An IPython shell that keeps what is displayed, as a notebook would show it."""
-    from IPython.core.displaypub import CapturingDisplayPublisher
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    with tempfile.TemporaryDirectory() as ipython_dir, contextlib.redirect_stdout(io.StringIO()):
-        shell = InteractiveShell.instance(config=config, ipython_dir=ipython_dir)
-        shell.display_pub = CapturingDisplayPublisher()
-        yield shell.display_pub
-        InteractiveShell.clear_instance()
 
 
 def test_show_figure_sets_the_png_as_the_image_widgets_value_in_a_notebook(notebook, test_set):
