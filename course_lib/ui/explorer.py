@@ -136,13 +136,14 @@ def render_png(figure: Any, *, relayout: bool = True) -> bytes:
     return encode_png(pixels[..., :3] if figure.get_facecolor()[3] == 1.0 else pixels)
 
 
-def encode_png(pixels: np.ndarray) -> bytes:
+def encode_png(pixels: Any) -> bytes:
     """A PNG of an (height, width, 3 or 4) uint8 array: RGB or RGBA, each row unfiltered, zlib level 1.
 
     A plot is mostly flat colour, which zlib's fastest level packs well without PNG's row filters:
     over the course's explorers this takes half the time of Pillow's PNG writer at its fastest
     level, for files of about the same size (benchmarks/README.md).
     """
+    pixels = np.asarray(pixels)
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         raise ValueError(f"encode_png takes a (height, width, 3 or 4) uint8 array of RGB or RGBA pixels; got "
                          f"{pixels.dtype} {pixels.shape}. Pass e.g. np.asarray(canvas.buffer_rgba()).")

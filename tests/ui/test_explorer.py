@@ -156,7 +156,8 @@ def test_encode_png_decodes_to_the_same_pixels(channels, mode):
     assert len(encode_png(flat)) < flat.nbytes / 10
 
 
-@pytest.mark.parametrize("pixels", [np.zeros((4, 5, 2), np.uint8), np.zeros((4, 5, 3)), np.zeros((4, 15), np.uint8)])
+@pytest.mark.parametrize("pixels", [np.zeros((4, 5, 2), np.uint8), np.zeros((4, 5, 3)), np.zeros((4, 15), np.uint8),
+                                    [[[0, 0, 0]]]])
 def test_encode_png_refuses_what_is_not_rgb_or_rgba_bytes(pixels):
     with pytest.raises(ValueError, match=r"\(height, width, 3 or 4\) uint8 array .*; got"):
         encode_png(pixels)
