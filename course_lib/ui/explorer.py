@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import struct
 import textwrap
+import threading
 import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -77,12 +78,21 @@ class Explorer:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
+# Held while an explorer redraws, or holds its redraw back. The kernel may run a widget's messages on
+# two threads: ipykernel 7 hands some to a subshell thread (JupyterLab's widget manager asks for one)
+# and others to the main thread. Two redraws at once would empty axes that the other is drawing, and
+# matplotlib is not thread-safe (an AttributeError seen in lesson 05's browser test). One lock for all
+# explorers, as they share matplotlib's caches; re-entrant, as a held block redraws inside it.
+_REDRAWING = threading.RLock()
+
+
 class Redraw:
     """An explorer's redraw function that can be held back while several controls change at once.
 
     Call it (an ipywidgets observer, so it takes the change and ignores it) to redraw now. Inside
     ``with redraw.held():`` calls only note that a redraw is due, and leaving the block redraws
-    once: a reset of nine controls costs one redraw, not nine.
+    once: a reset of nine controls costs one redraw, not nine. Redraws never run at the same time,
+    even when the kernel delivers widget messages on two threads: a second waits for the first.
     """
 
     def __init__(self, draw: Callable[[], None]) -> None:
@@ -91,21 +101,23 @@ class Redraw:
         self._due = False
 
     def __call__(self, change: Any = None) -> None:
-        if self._holds:
-            self._due = True
-        else:
-            self.draw()
+        with _REDRAWING:
+            if self._holds:
+                self._due = True
+            else:
+                self.draw()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        self._holds += 1
-        try:
-            yield
-        finally:
-            self._holds -= 1
-        if not self._holds and self._due:
-            self._due = False
-            self.draw()
+        with _REDRAWING:
+            self._holds += 1
+            try:
+                yield
+            finally:
+                self._holds -= 1
+            if not self._holds and self._due:
+                self._due = False
+                self.draw()
 
 
 def render_png(figure: Any, *, relayout: bool = True) -> bytes:

@@ -128,6 +128,55 @@ def test_redraw_held_draws_once_when_released():
     assert len(draws) == 2, "nothing was due: no redraw"
 
 
+def _overlap_probe():
+    """A draw that notes how many draws run at once (it sleeps, so that an overlap would happen)."""
+    import threading
+    import time
+
+    state = {"inside": 0, "most": 0, "draws": 0}
+    guard = threading.Lock()
+
+    def draw():
+        with guard:
+            state["inside"] += 1
+            state["most"] = max(state["most"], state["inside"])
+        time.sleep(0.01)
+        with guard:
+            state["inside"] -= 1
+            state["draws"] += 1
+
+    return draw, state
+
+
+def test_redraws_on_two_threads_never_run_at_once():
+    # ipykernel 7 may run a widget's messages on a subshell thread and on the main thread.
+    import threading
+
+    draw, state = _overlap_probe()
+    redraw = Redraw(draw)
+    threads = [threading.Thread(target=lambda: [redraw() for _ in range(5)]) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert state["draws"] == 15 and state["most"] == 1
+
+
+def test_a_held_block_keeps_other_threads_redraws_until_it_ends():
+    import threading
+
+    draw, state = _overlap_probe()
+    redraw = Redraw(draw)
+    other = threading.Thread(target=redraw)
+    with redraw.held():
+        redraw()
+        other.start()
+        other.join(timeout=0.2)
+        assert other.is_alive() and state["draws"] == 0, "another thread redrew inside a held block"
+    other.join()
+    assert state["draws"] == 2 and state["most"] == 1
+
+
 def test_render_png_is_the_figure_at_its_size_and_can_keep_its_layout():
     figure, ax = _figure(layout="constrained")
     ax.set_title("one line")
