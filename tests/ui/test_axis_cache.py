@@ -1,0 +1,154 @@
+"""course_lib.ui.axis_cache: an axis stamped from a kept layer looks like the axis drawn afresh, and follows every change."""
+
+from __future__ import annotations
+
+import matplotlib.axis
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from course_lib.ui import axis_cache
+from course_lib.ui.axis_cache import cache_axes
+from course_lib.ui.explorer import render_png
+
+# A layer composited onto the figure and the same ticks drawn on it directly differ by rounding at
+# antialiased edges; a tick, label or grid line out of place differs by ~100 or more.
+TOLERANCE = 3
+
+
+def _figure() -> Figure:
+    """Axes of the kinds the explorers draw: linear with an offset ("1e6"), log, rotated labels, a colorbar."""
+    figure = Figure(figsize=(6, 3), dpi=100)
+    left, right = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
+    left.plot([0, 1, 2, 3], [1e6, 1e6 + 3, 1e6 + 1, 1e6 + 4], label="loss")
+    left.set(title="linear", xlabel="step t", ylabel="loss")
+    right.plot([1, 10, 100], [1e-3, 1e-1, 1e1])
+    right.set(yscale="log", xlabel="width", ylabel="error (log)")
+    right.tick_params(axis="x", labelrotation=30)
+    image = right.imshow(np.arange(12).reshape(3, 4), extent=(1, 100, 1e-3, 1e1), aspect="auto", alpha=0.3)
+    figure.colorbar(image, ax=right)
+    return figure
+
+
+def _plain(figure: Figure) -> np.ndarray:
+    """The figure drawn by matplotlib alone: no axis stamped, no layout change."""
+    cached = {axis: vars(axis).pop("draw") for ax in figure.axes for axis in (ax.xaxis, ax.yaxis) if "draw" in vars(axis)}
+    canvas = figure.canvas
+    try:
+        return _pixels(FigureCanvasAgg(figure))
+    finally:
+        figure.set_canvas(canvas)
+        for axis, draw in cached.items():
+            axis.draw = draw
+
+
+def _pixels(canvas: FigureCanvasAgg) -> np.ndarray:
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).astype(int)
+
+
+def _cached(figure: Figure) -> np.ndarray:
+    cache_axes(figure)
+    return _pixels(FigureCanvasAgg(figure))
+
+
+def _differs(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.abs(a - b).max())
+
+
+@pytest.fixture
+def axis_draws(monkeypatch):
+    """How many times matplotlib's own Axis.draw ran."""
+    calls = []
+    draw = matplotlib.axis.Axis.draw
+    monkeypatch.setattr(matplotlib.axis.Axis, "draw", lambda self, renderer, *a, **k: calls.append(self) or draw(self, renderer, *a, **k))
+    return calls
+
+
+def _layers(figure: Figure) -> list[int]:
+    return [len(vars(axis)["draw"].layers) for ax in figure.axes for axis in (ax.xaxis, ax.yaxis)]
+
+
+def test_an_axis_that_looks_the_same_is_drawn_once_more_then_stamped(axis_draws):
+    figure = _figure()
+    plain = _plain(figure)
+    axes = len(figure.axes) * 2
+    axis_draws.clear()
+    first = _cached(figure)  # drawn as matplotlib draws it: the look is new
+    second = _cached(figure)  # the same look again: drawn onto a layer, which is kept
+    assert len(axis_draws) == 2 * axes and _layers(figure) == [1] * axes
+    third = _cached(figure)  # stamped: matplotlib draws no axis
+    assert len(axis_draws) == 2 * axes
+    assert np.array_equal(first, plain)
+    assert _differs(second, plain) <= TOLERANCE
+    assert np.array_equal(second, third)
+
+
+def _warm(figure: Figure) -> None:
+    for _ in range(3):
+        _cached(figure)
+
+
+CHANGES = {
+    "the limits": lambda f: f.axes[0].set_xlim(0.5, 2.5),
+    "the data range (the offset text)": lambda f: f.axes[0].set_ylim(2e6, 2e6 + 8),
+    "one tick label's colour": lambda f: f.axes[0].xaxis.get_major_ticks()[2].label1.set_color("crimson"),
+    "the tick labels' texts": lambda f: f.axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"#{v:.0f}")),
+    "the axis label": lambda f: f.axes[0].set_xlabel("another label"),
+    "the axis label's colour": lambda f: f.axes[1].yaxis.label.set_color("crimson"),
+    "the axis label's place": lambda f: f.axes[0].yaxis.set_label_coords(-0.25, 0.2),
+    "the axis label's place along the axis": lambda f: f.axes[0].set_xlabel("step t", loc="left"),
+    "the grid": lambda f: f.axes[0].grid(True),
+    "the tick marks' length": lambda f: f.axes[1].tick_params(length=9),
+    "the tick labels' size": lambda f: f.axes[0].tick_params(labelsize=14),
+    "minor ticks": lambda f: f.axes[0].minorticks_on(),
+    "the scale": lambda f: f.axes[1].set_xscale("log"),
+    "the axes' box": lambda f: f.axes[0].set_position([0.1, 0.3, 0.3, 0.5]),
+    "a spine moved": lambda f: f.axes[0].spines["bottom"].set_position(("outward", 12)),
+    "the axis hidden": lambda f: f.axes[0].xaxis.set_visible(False),
+    "the labels on the other side": lambda f: f.axes[0].yaxis.tick_right(),
+    "the dpi": lambda f: f.set_dpi(80),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_a_changed_axis_is_drawn_as_it_now_looks(change):
+    figure = _figure()
+    _warm(figure)
+    before = _plain(figure)
+    CHANGES[change](figure)
+    after = _plain(figure)
+    assert before.shape != after.shape or _differs(before, after) > 50, "the change must show in the picture"
+    for _ in range(3):  # drawn afresh, onto a layer, stamped: each as it looks now
+        assert _differs(_cached(figure), after) <= TOLERANCE
+
+
+def test_an_axis_label_placed_by_hand_and_moved_is_drawn_where_it_now_is():
+    figure = _figure()
+    figure.axes[0].yaxis.set_label_coords(-0.2, 0.5)
+    _warm(figure)
+    figure.axes[0].yaxis.set_label_coords(-0.25, 0.2)
+    after = _plain(figure)
+    for _ in range(3):
+        assert _differs(_cached(figure), after) <= TOLERANCE
+
+
+def test_each_axis_keeps_its_last_layers_and_draws_right_past_them(monkeypatch):
+    monkeypatch.setattr(axis_cache, "LAYERS_PER_AXIS", 2)
+    figure = _figure()
+    for limits in [(0, 1), (0, 2), (0, 3), (0, 1), (0, 2), (0, 3)] * 2:
+        figure.axes[0].set_xlim(*limits)
+        for _ in range(2):
+            assert _differs(_cached(figure), _plain(figure)) <= TOLERANCE
+    assert max(_layers(figure)) == 2
+
+
+def test_render_png_stamps_axes_that_did_not_change(axis_draws):
+    figure = _figure()
+    for _ in range(2):
+        render_png(figure, relayout=False)
+    axis_draws.clear()
+    render_png(figure, relayout=False)
+    assert axis_draws == []
