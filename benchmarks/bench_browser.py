@@ -16,7 +16,9 @@ control:
   :data:`DRAG_MOVES` small moves, one every :data:`DRAG_PAUSE_MS` ms (about 21 moves/s, a slow
   hand), then lets go; the figure is the number of new pictures painted during the drag per
   second of dragging, beside the number of values the slider passed (a short integer slider passes
-  fewer than 8 a second: then the goal is a picture for nearly each of them). Then, once the kernel is idle: was the picture shown the one for the value
+  fewer than 8 a second: then the goal is a picture for nearly each of them, counting the pictures
+  painted from the start of the drag until the kernel is idle after it, as the last comes after the
+  mouse stops). Then, once the kernel is idle: was the picture shown the one for the value
   let go? (ArrowRight then ArrowLeft come back to that value; the picture must be byte for byte the
   one shown at the end of the drag.)
 
@@ -173,8 +175,9 @@ def _presses(lab: Any, case: dict[str, Any]) -> list[float]:
     return times
 
 
-def _drag(lab: Any, case: dict[str, Any]) -> tuple[float, int, bool]:
-    """Pictures painted per second while the handle is dragged, the values it passed, whether the last was drawn."""
+def _drag(lab: Any, case: dict[str, Any]) -> tuple[float, int, bool, int]:
+    """Pictures painted per second while the handle is dragged, the values it passed, whether the last was drawn,
+    and the pictures painted from the start of the drag until the kernel was idle after it."""
     cell = case["cell"]
     scope = lab.cell_output(cell)
     handle = scope.locator(".bench-timed .noUi-handle").first
@@ -199,6 +202,7 @@ def _drag(lab: Any, case: dict[str, Any]) -> tuple[float, int, bool]:
     fps = drawn / ((end - begin) / 1000)
     _idle(lab)
     lab.page.wait_for_timeout(300)  # the last picture's decode and paint
+    painted = sum(begin <= t for t in lab.page.evaluate("() => window.__benchWatch.painted"))
     shown = lab.page.evaluate(_PICTURE, cell)
     for key in ("ArrowRight", "ArrowLeft") if direction < 0 else ("ArrowLeft", "ArrowRight"):
         lab.page.evaluate(_WATCH, cell)
@@ -206,14 +210,17 @@ def _drag(lab: Any, case: dict[str, Any]) -> tuple[float, int, bool]:
         _painted_after(lab, 1)
         _idle(lab)
     lab.page.wait_for_timeout(300)
-    return fps, passed, shown is not None and shown == lab.page.evaluate(_PICTURE, cell)
+    return fps, passed, shown is not None and shown == lab.page.evaluate(_PICTURE, cell), painted
 
 
-def _row(case: dict[str, Any], times: list[float], drag: tuple[float, int, bool] | None) -> dict[str, str]:
+def _row(case: dict[str, Any], times: list[float], drag: tuple[float, int, bool, int] | None) -> dict[str, str]:
     median, p90 = statistics.median(times), float(np.percentile(times, 90))
     seconds = DRAG_MOVES * DRAG_PAUSE_MS / 1000
-    # A slider with few steps passes fewer values than 8 per second: then every value must have been drawn.
-    fast = drag is None or drag[0] >= min(GOAL_FPS, 0.9 * drag[1] / seconds)
+    # A slider with few steps passes fewer than 8 values a second: then nearly every value it passed must
+    # have been drawn, counting the pictures painted until the kernel was idle (the last value's picture
+    # comes after the mouse stops).
+    few = drag is not None and drag[1] / seconds < GOAL_FPS
+    fast = drag is None or drag[0] >= GOAL_FPS or (few and drag[3] >= 0.9 * drag[1])
     met = median <= GOAL_MEDIAN_MS and p90 <= GOAL_P90_MS and fast and (drag is None or drag[2])
     values = " ↔ ".join(str(v) for v in case["values"])
     return {
@@ -224,6 +231,7 @@ def _row(case: dict[str, Any], times: list[float], drag: tuple[float, int, bool]
         "p90": f"{p90:.0f} ms",
         "redraws/s while dragging": f"{drag[0]:.1f}" if drag else "—",
         "values passed": f"{drag[1]}" if drag else "—",
+        "pictures, drag and after": f"{drag[3]}" if drag else "—",
         "last value drawn": ("yes" if drag[2] else "**no**") if drag else "—",
         "goal met": "yes" if met else "**no**",
     }

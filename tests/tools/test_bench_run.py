@@ -77,3 +77,24 @@ def test_the_browser_benchmark_times_every_slider_and_choice_the_lesson_records_
     exec(cells[0].source, namespace)  # the setup cell; then the first timed cell, as the kernel would run it
     explorer = eval(cells[cases[0]["cell"]].source, namespace)
     assert "bench-timed" in explorer.controls[cases[0]["control"]]._dom_classes, "the page finds the timed control by this class"
+
+
+def test_the_browser_benchmark_asks_a_slider_with_few_values_for_a_picture_of_nearly_each():
+    """bench_browser's goal while dragging: 8 pictures a second, or, where the slider passes fewer values, nearly all."""
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        bench = importlib.import_module("bench_browser")
+    finally:
+        sys.path.remove(str(RUN.parent))
+    case = {"lesson": "06", "explorer": "polynomial_explorer", "control": "degree", "values": []}
+    presses = [100.0] * 12
+
+    def met(drag):
+        return bench._row(case, presses, drag)["goal met"] == "yes"
+
+    assert met((9.0, 40, True, 15))  # fast enough
+    assert not met((7.0, 40, True, 12))  # a slider passing 25 values a second, drawn 7 times a second
+    assert met((3.2, 7, True, 7))  # 7 values passed, the last one painted after the mouse stopped
+    assert not met((3.2, 7, True, 5))  # two of the 7 values never drawn
+    assert not met((9.0, 40, False, 15))  # the last value let go is not the one shown
+    assert not bench._row(case, [130.0] * 12, (9.0, 40, True, 15))["goal met"] == "yes"  # slow key presses
