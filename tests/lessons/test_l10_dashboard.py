@@ -349,3 +349,17 @@ def test_a_new_layer_or_metric_keeps_the_layout_only_while_every_panel_still_fit
                    for b in boxes), f"{name} = {value}: a panel reaches out of the figure"
         assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), f"{name} = {value}: panels overlap"
     assert relayouts[0] is True and False in relayouts[1:len(explorer.monitor.names) + 1], "some choices keep the layout"
+
+
+def test_moving_upto_draws_less_of_the_curves_on_the_axes_of_the_whole_run():
+    explorer = dashboard_explorer(steps=8, n_train=200, sizes=(784, 16, 10))
+    timed = [explorer.figure.axes[p] for p in (0, 4, 5)]  # the loss, the update ratios, panel 6
+
+    def frames():
+        return [(ax.get_xlim(), ax.get_ylim()) for ax in timed]
+
+    whole = frames()
+    for upto in (1, 4, 6):
+        explorer.controls["upto"].value = upto
+        assert frames() == whole, f"upto = {upto}"
+        assert all(len(line.get_xdata()) == upto + 1 for ax in timed for line in ax.lines if len(line.get_xdata()) > 2)

@@ -210,11 +210,23 @@ def _plot_loss(ax: Any, monitor: HealthMonitor, last: int) -> None:
     losses = np.asarray(monitor.losses[: last + 1], dtype=float)
     ax.plot(np.arange(last + 1), np.where(np.isfinite(losses), losses, np.nan), color="tab:blue", label="training loss")
     ax.set(title="1. Loss per step", xlabel="step t", ylabel="loss (log scale)", yscale="log")
+    _whole_run(ax, [monitor.losses], log=True)
     if bad is not None and bad.step <= last:
         ax.axvline(bad.step, color="crimson", linestyle="--", label=f"first NaN/inf (step {bad.step})")
     ax.legend(loc="upper right", fontsize=8)
     if bad is not None:
         draw_message(ax, str(bad), y=0.25, width=36)
+
+
+def _whole_run(ax: Any, series: list[Any], *, log: bool) -> None:
+    """Frame ``ax`` on the whole run, whatever part of it is drawn: moving ``upto`` draws more or less of the
+    curves on axes that stay where they are (and are redrawn from the last picture, ui.axis_cache)."""
+    for values in series:
+        values = np.asarray(values, dtype=float)
+        shown = np.isfinite(values) & (values > 0 if log else True)
+        if shown.any():
+            ax.update_datalim(np.column_stack([np.flatnonzero(shown), values[shown]]))
+    ax.autoscale_view()
 
 
 def _plot_units(ax: Any, monitor: HealthMonitor, last: int) -> None:
@@ -242,7 +254,7 @@ def _plot_ratio(ax: Any, monitor: HealthMonitor, last: int) -> None:
         ax.plot(np.arange(last + 1), np.where(ratio > 0, ratio, np.nan), label=name)
     ax.set(title="5. Update/weight ratio ‖ΔW‖/‖W‖", xlabel="step t", ylabel="ratio (log scale)", yscale="log")
     ax.relim()  # after clear_axes, a band across the axes would keep the steps of the last draw as x limits
-    ax.autoscale_view()
+    _whole_run(ax, [monitor.history[name]["update_ratio"] for name in _layers_with(monitor, "update_ratio")], log=True)
     ax.legend(loc="upper right", fontsize=8)
 
 
@@ -256,6 +268,7 @@ def _plot_metric(ax: Any, monitor: HealthMonitor, metric: str, last: int) -> Non
                                             for n in named)
     ax.set(title=f"6. Per layer: {metric}", xlabel="step t", ylabel=METRIC_LABELS[metric],
            yscale="log" if log else "linear")
+    _whole_run(ax, [monitor.history[name][metric] for name in named], log=log)
     if named:
         ax.legend(loc="upper right", fontsize=7, ncol=2)
     else:
