@@ -47,6 +47,7 @@ __all__ = [
     "Redraw",
     "assemble_explorer",
     "clear_axes",
+    "decade_frame",
     "draw_message",
     "encode_png",
     "explorer_layout",
@@ -255,6 +256,19 @@ def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
         ax.ignore_existing_data_limits = True
         ax.set_xlim(0, 1, auto=True)
         ax.set_ylim(0, 1, auto=True)
+
+
+def decade_frame(ax: Any) -> None:
+    """Frame a log y axis in whole decades around the data of its lines (curves and horizontal lines).
+
+    Autoscaled, the frame follows every change of the data, so a slider that moves a curve a little
+    moves every tick with it; in whole decades it moves only when the data cross a decade, and the
+    axis is stamped from the last draw in between (:func:`~course_lib.ui.axis_cache.cache_axes`).
+    """
+    values = np.concatenate([np.ravel(np.asarray(line.get_ydata(), float)) for line in ax.lines] or [np.array([])])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size:  # a point just on a decade keeps a sliver of room
+        ax.set_ylim(10.0 ** np.floor(np.log10(values.min()) - 0.02), 10.0 ** np.ceil(np.log10(values.max()) + 0.02))
 
 
 def log_slider(

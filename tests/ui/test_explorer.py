@@ -301,3 +301,23 @@ def test_bench_run_with_names_replaces_only_their_sections(tmp_path, monkeypatch
     assert sections["Notes"] == "written by hand"
     with pytest.raises(SystemExit, match="unknown benchmark 'nope'; choose from bench_fake_a"):
         runner.main(["nope"])
+
+
+def test_decade_frame_frames_a_log_axis_in_whole_decades_around_its_lines():
+    from matplotlib.figure import Figure
+
+    from course_lib.ui.explorer import decade_frame
+
+    ax = Figure().add_subplot(yscale="log")
+    ax.plot([0, 1, 2], [3.0, 0.0, 450.0])  # 0 cannot be shown on a log axis: ignored
+    ax.axhline(0.01, linestyle="--")  # a reference line counts; on a decade, so a sliver of room: the next one
+    decade_frame(ax)
+    assert ax.get_ylim() == pytest.approx((1e-3, 1e3))
+    ax.lines[0].set_ydata([5.0, 6.0, 7.0])
+    ax.lines[1].set_ydata([10.0, 10.0])
+    decade_frame(ax)
+    assert ax.get_ylim() == pytest.approx((1.0, 100.0))
+    empty = Figure().add_subplot(yscale="log")
+    before = empty.get_ylim()
+    decade_frame(empty)
+    assert empty.get_ylim() == before

@@ -14,7 +14,7 @@ from course_lib.lessons.l01_gradient_descent.plots import (
     plot_descent_path, plot_learning_rate_scale, plot_loss_contours, plot_descent_losses,
 )
 from course_lib.ui.explorer import (
-    SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, figure_view, show_figure,
+    SLIDER, Explorer, assemble_explorer, clear_axes, decade_frame, draw_message, log_slider, figure_view, show_figure,
 )
 
 __all__ = ["lr_explorer", "steps_text"]
@@ -94,6 +94,7 @@ def lr_explorer(
                       title=f"ends at w = {result.w:.3g}, b = {result.b:.3g}", title_fontsize=8)
         plot_descent_losses({f"η = {eta:.3g}": result}, ax=ax_loss, minimum_loss=j_star, title="Loss J after each step")
         ax_loss.set_xlim(0, n_steps)
+        decade_frame(ax_loss)  # ticks that stay while η moves the curve within its decades
         plot_learning_rate_scale(eta, critical, ax=ax_scale, lr_range=lr_range)
         ax_scale.xaxis.set_minor_locator(NullLocator())  # 40 unlabelled minor ticks: a tenth of a redraw
         if result.diverged:
