@@ -21,9 +21,9 @@ the figure as one PNG, drawn once, keeping its layout where the redraw allows (`
 as the binary value of an ``ipywidgets.Image`` (:func:`figure_view`) updated in place: no base64, and
 no output area cleared and rebuilt. The figure is drawn on a
 :class:`~course_lib.ui.text_cache.TextCachingCanvas`, which rasterises each string once and stamps
-it on later draws (a third off the median redraw), and each axis whose ticks and labels look as at
-an earlier draw is composited from the pixels of that draw (:func:`~course_lib.ui.axis_cache.cache_axes`,
-a quarter off what is left). ``benchmarks/bench_browser.py`` measures what a
+it on later draws (a third off the median redraw), and each axis or legend that looks as at an
+earlier draw is composited from the pixels of that draw (:func:`~course_lib.ui.layer_cache.cache_layers`,
+a third off what is left). ``benchmarks/bench_browser.py`` measures what a
 learner waits for, from a key press on a slider to the new picture on the page.
 """
 
@@ -133,13 +133,13 @@ def render_png(figure: Any, *, relayout: bool = True) -> bytes:
     stays on the figure, so its renderer and text caches are reused from one render to the next; it
     is a :class:`~course_lib.ui.text_cache.TextCachingCanvas`, which rasterises a string once and
     stamps it on later draws (tick labels, titles and legends rarely change as a slider moves). An
-    axis whose ticks, labels and frame look as at an earlier draw is composited from that draw's
-    pixels (:func:`~course_lib.ui.axis_cache.cache_axes`).
+    axis or legend that looks as at an earlier draw is composited from that draw's pixels
+    (:func:`~course_lib.ui.layer_cache.cache_layers`).
     """
-    from course_lib.ui.axis_cache import cache_axes
+    from course_lib.ui.layer_cache import cache_layers
     from course_lib.ui.text_cache import TextCachingCanvas
 
-    cache_axes(figure)
+    cache_layers(figure)
     canvas = figure.canvas if isinstance(figure.canvas, TextCachingCanvas) else TextCachingCanvas(figure)
     engine = figure.get_layout_engine()
     keep = not relayout and engine is not None and figure in _LAID_OUT
@@ -263,7 +263,7 @@ def decade_frame(ax: Any) -> None:
 
     Autoscaled, the frame follows every change of the data, so a slider that moves a curve a little
     moves every tick with it; in whole decades it moves only when the data cross a decade, and the
-    axis is stamped from the last draw in between (:func:`~course_lib.ui.axis_cache.cache_axes`).
+    axis is stamped from the last draw in between (:func:`~course_lib.ui.layer_cache.cache_layers`).
     """
     values = np.concatenate([np.ravel(np.asarray(line.get_ydata(), float)) for line in ax.lines] or [np.array([])])
     values = values[np.isfinite(values) & (values > 0)]

@@ -220,7 +220,7 @@ def _plot_loss(ax: Any, monitor: HealthMonitor, last: int) -> None:
 
 def _whole_run(ax: Any, series: list[Any], *, log: bool) -> None:
     """Frame ``ax`` on the whole run, whatever part of it is drawn: moving ``upto`` draws more or less of the
-    curves on axes that stay where they are (and are redrawn from the last picture, ui.axis_cache)."""
+    curves on axes that stay where they are (and are redrawn from the last picture, ui.layer_cache)."""
     for values in series:
         values = np.asarray(values, dtype=float)
         shown = np.isfinite(values) & (values > 0 if log else True)

@@ -1,4 +1,4 @@
-"""course_lib.ui.axis_cache: an axis stamped from a kept layer looks like the axis drawn afresh, and follows every change."""
+"""course_lib.ui.layer_cache: an axis or legend stamped from a kept layer looks as drawn afresh, and follows every change."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from course_lib.ui import axis_cache
-from course_lib.ui.axis_cache import cache_axes
+from course_lib.ui import layer_cache
+from course_lib.ui.layer_cache import cache_layers
 from course_lib.ui.explorer import render_png
 
 # A layer composited onto the figure and the same ticks drawn on it directly differ by rounding at
@@ -24,24 +24,28 @@ def _figure() -> Figure:
     left, right = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
     left.plot([0, 1, 2, 3], [1e6, 1e6 + 3, 1e6 + 1, 1e6 + 4], label="loss")
     left.set(title="linear", xlabel="step t", ylabel="loss")
-    right.plot([1, 10, 100], [1e-3, 1e-1, 1e1])
+    left.axhspan(1e6 + 1, 1e6 + 2, color="tab:green", alpha=0.2, label="band")
+    left.legend(loc="upper left", title="runs")
+    right.plot([1, 10, 100], [1e-3, 1e-1, 1e1], "o-", label="error")
     right.set(yscale="log", xlabel="width", ylabel="error (log)")
     right.tick_params(axis="x", labelrotation=30)
     image = right.imshow(np.arange(12).reshape(3, 4), extent=(1, 100, 1e-3, 1e1), aspect="auto", alpha=0.3)
     figure.colorbar(image, ax=right)
+    right.legend()  # loc="best": placed where it covers the least data
     return figure
 
 
 def _plain(figure: Figure) -> np.ndarray:
     """The figure drawn by matplotlib alone: no axis stamped, no layout change."""
-    cached = {axis: vars(axis).pop("draw") for ax in figure.axes for axis in (ax.xaxis, ax.yaxis) if "draw" in vars(axis)}
+    drawn = [*(axis for ax in figure.axes for axis in (ax.xaxis, ax.yaxis)), *_legends(figure)]
+    cached = {artist: vars(artist).pop("draw") for artist in drawn if "draw" in vars(artist)}
     canvas = figure.canvas
     try:
         return _pixels(FigureCanvasAgg(figure))
     finally:
         figure.set_canvas(canvas)
-        for axis, draw in cached.items():
-            axis.draw = draw
+        for artist, draw in cached.items():
+            artist.draw = draw
 
 
 def _pixels(canvas: FigureCanvasAgg) -> np.ndarray:
@@ -50,7 +54,7 @@ def _pixels(canvas: FigureCanvasAgg) -> np.ndarray:
 
 
 def _cached(figure: Figure) -> np.ndarray:
-    cache_axes(figure)
+    cache_layers(figure)
     return _pixels(FigureCanvasAgg(figure))
 
 
@@ -67,8 +71,12 @@ def axis_draws(monkeypatch):
     return calls
 
 
+def _legends(figure: Figure) -> list:
+    return [ax.get_legend() for ax in figure.axes if ax.get_legend() is not None]
+
+
 def _layers(figure: Figure) -> list[int]:
-    return [len(vars(axis)["draw"].layers) for ax in figure.axes for axis in (ax.xaxis, ax.yaxis)]
+    return [len(vars(axis)["draw"].layers.kept) for ax in figure.axes for axis in (ax.xaxis, ax.yaxis)]
 
 
 def test_an_axis_that_looks_the_same_is_drawn_once_more_then_stamped(axis_draws):
@@ -110,11 +118,20 @@ CHANGES = {
     "the axis hidden": lambda f: f.axes[0].xaxis.set_visible(False),
     "the labels on the other side": lambda f: f.axes[0].yaxis.tick_right(),
     "the dpi": lambda f: f.set_dpi(80),
+    "a legend's text": lambda f: f.axes[0].get_legend().texts[0].set_text("validation loss"),
+    "a legend's title": lambda f: f.axes[0].get_legend().set_title("other runs"),
+    "a legend sample's colour": lambda f: f.axes[0].get_legend().legend_handles[0].set_color("crimson"),
+    "a legend band's colour": lambda f: f.axes[0].get_legend().legend_handles[1].set(facecolor="tab:purple", alpha=0.9),
+    "a legend sample's markers": lambda f: f.axes[1].get_legend().legend_handles[0].set_marker("s"),
+    "a legend's place": lambda f: f.axes[0].get_legend().set_loc("lower right"),
+    "a legend's frame": lambda f: f.axes[0].get_legend().get_frame().set_facecolor("khaki"),
+    "a new legend with other entries": lambda f: f.axes[0].legend(["loss", "another band"], loc="upper left"),
+    "the data under a 'best' legend": lambda f: f.axes[1].lines[0].set_ydata([1e1, 1e-1, 1e-3]),
 }
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
-def test_a_changed_axis_is_drawn_as_it_now_looks(change):
+def test_a_changed_axis_or_legend_is_drawn_as_it_now_looks(change):
     figure = _figure()
     _warm(figure)
     before = _plain(figure)
@@ -136,13 +153,46 @@ def test_an_axis_label_placed_by_hand_and_moved_is_drawn_where_it_now_is():
 
 
 def test_each_axis_keeps_its_last_layers_and_draws_right_past_them(monkeypatch):
-    monkeypatch.setattr(axis_cache, "LAYERS_PER_AXIS", 2)
+    monkeypatch.setattr(layer_cache, "LAYERS_KEPT", 2)
     figure = _figure()
     for limits in [(0, 1), (0, 2), (0, 3), (0, 1), (0, 2), (0, 3)] * 2:
         figure.axes[0].set_xlim(*limits)
         for _ in range(2):
             assert _differs(_cached(figure), _plain(figure)) <= TOLERANCE
     assert max(_layers(figure)) == 2
+
+
+@pytest.fixture
+def legend_draws(monkeypatch):
+    """How many times matplotlib's own Legend.draw ran."""
+    import matplotlib.legend
+
+    calls = []
+    draw = matplotlib.legend.Legend.draw
+    monkeypatch.setattr(matplotlib.legend.Legend, "draw", lambda self, renderer: calls.append(self) or draw(self, renderer))
+    return calls
+
+
+def test_a_legend_made_again_at_every_redraw_is_stamped_while_it_looks_the_same(legend_draws):
+    figure = _figure()
+    for redraw in range(4):  # as an explorer does: a new Legend each time
+        figure.axes[0].legend(loc="upper left", title="runs")
+        figure.axes[1].legend()
+        assert _differs(_cached(figure), _plain(figure)) <= TOLERANCE
+    # each redraw's plain picture draws both; the cached draws: twice by matplotlib, then stamped
+    assert len(legend_draws) == 4 * 2 + 2 * 2
+
+
+def test_a_legend_with_a_sample_it_cannot_describe_is_always_drawn_by_matplotlib(legend_draws):
+    figure = _figure()
+    figure.axes[0].scatter([1, 2], [1e6 + 1, 1e6 + 2], label="points")
+    figure.axes[0].legend()
+    for _ in range(3):
+        _cached(figure)
+    left, right = (ax.get_legend() for ax in figure.axes[:2])
+    assert legend_draws.count(left) == 3  # a scatter's sample: drawn every time
+    assert legend_draws.count(right) == 2  # drawn, drawn onto a layer, stamped
+    assert _differs(_cached(figure), _plain(figure)) <= TOLERANCE
 
 
 def test_render_png_stamps_axes_that_did_not_change(axis_draws):
