@@ -259,13 +259,15 @@ def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
 
 
 def decade_frame(ax: Any) -> None:
-    """Frame a log y axis in whole decades around the data of its lines (curves and horizontal lines).
+    """Frame a log y axis in whole decades around the data of its lines (curves and horizontal lines;
+    a vertical line's y runs over the axes, not the data, and does not count).
 
     Autoscaled, the frame follows every change of the data, so a slider that moves a curve a little
     moves every tick with it; in whole decades it moves only when the data cross a decade, and the
     axis is stamped from the last draw in between (:func:`~course_lib.ui.layer_cache.cache_layers`).
     """
-    values = np.concatenate([np.ravel(np.asarray(line.get_ydata(), float)) for line in ax.lines] or [np.array([])])
+    data_y = [line for line in ax.lines if line.get_transform().contains_branch_seperately(ax.transData)[1]]
+    values = np.concatenate([np.ravel(np.asarray(line.get_ydata(), float)) for line in data_y] or [np.array([])])
     values = values[np.isfinite(values) & (values > 0)]
     if values.size:  # a point just on a decade keeps a sliver of room
         ax.set_ylim(10.0 ** np.floor(np.log10(values.min()) - 0.02), 10.0 ** np.ceil(np.log10(values.max()) + 0.02))

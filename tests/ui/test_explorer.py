@@ -311,10 +311,12 @@ def test_decade_frame_frames_a_log_axis_in_whole_decades_around_its_lines():
     ax = Figure().add_subplot(yscale="log")
     ax.plot([0, 1, 2], [3.0, 0.0, 450.0])  # 0 cannot be shown on a log axis: ignored
     ax.axhline(0.01, linestyle="--")  # a reference line counts; on a decade, so a sliver of room: the next one
+    ax.axvline(1.5)  # its y runs from 0 to 1 across the axes: not data
     decade_frame(ax)
     assert ax.get_ylim() == pytest.approx((1e-3, 1e3))
     ax.lines[0].set_ydata([5.0, 6.0, 7.0])
     ax.lines[1].set_ydata([10.0, 10.0])
+    ax.lines[2].set_xdata([0.5, 0.5])
     decade_frame(ax)
     assert ax.get_ylim() == pytest.approx((1.0, 100.0))
     empty = Figure().add_subplot(yscale="log")
