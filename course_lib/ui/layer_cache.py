@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import OffsetBox
 from matplotlib.patches import Patch
@@ -77,7 +78,8 @@ class _CachedDraw:
     def __call__(self, renderer: Any, *args: Any, **kwargs: Any) -> None:
         artist = self.artist()
         draw = type(artist).draw
-        key = self.look(artist, renderer) if artist.get_visible() and hasattr(renderer, "start_filter") else None
+        # Pixels only for pixels: a PDF or SVG (savefig) gets the artist drawn as matplotlib draws it.
+        key = self.look(artist, renderer) if artist.get_visible() and isinstance(renderer, RendererAgg) else None
         if key is None:
             return draw(artist, renderer, *args, **kwargs)
         layers = self.layers

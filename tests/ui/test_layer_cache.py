@@ -195,6 +195,15 @@ def test_a_legend_with_a_sample_it_cannot_describe_is_always_drawn_by_matplotlib
     assert _differs(_cached(figure), _plain(figure)) <= TOLERANCE
 
 
+@pytest.mark.parametrize("kind", ["pdf", "svg"])
+def test_a_figure_saved_as_vector_graphics_is_drawn_by_matplotlib(kind, axis_draws, tmp_path):
+    figure = _figure()
+    _warm(figure)
+    axis_draws.clear()
+    figure.savefig(tmp_path / f"explorer.{kind}")
+    assert len(axis_draws) == len(figure.axes) * 2  # every axis drawn as lines and text, none stamped
+
+
 def test_render_png_stamps_axes_that_did_not_change(axis_draws):
     figure = _figure()
     for _ in range(2):
