@@ -20,6 +20,15 @@ def run(tmp_path, monkeypatch):
     return module
 
 
+def _benchmark(name: str):
+    """A benchmark module of benchmarks/, imported as run.py imports it (its folder on the path)."""
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(RUN.parent))
+
+
 def test_a_full_run_rewrites_every_benchmark_and_keeps_the_other_scripts_sections(run):
     run.RESULTS.write_text("# old\n\n## Machine\n\nold box\n\n## bench_data\n\nold data\n\n"
                            "## seed_spread\n\nfive seeds\n")
@@ -39,11 +48,7 @@ def test_a_named_run_replaces_only_its_section(run):
 
 
 def test_the_widget_benchmark_sees_each_redraw_of_an_explorer():
-    sys.path.insert(0, str(RUN.parent))
-    try:
-        bench = importlib.import_module("bench_widgets")
-    finally:
-        sys.path.remove(str(RUN.parent))
+    bench = _benchmark("bench_widgets")
     from course_lib.lessons import all_lessons
 
     entry = next(e for lesson in all_lessons() for e in lesson.explorers if e.timings)
@@ -60,11 +65,7 @@ def test_the_widget_benchmark_sees_each_redraw_of_an_explorer():
 
 def test_the_browser_benchmark_times_every_slider_and_choice_the_lesson_records_name(tmp_path):
     """bench_browser's notebook (no browser here): one cell per timed slider or choice, each building its explorer."""
-    sys.path.insert(0, str(RUN.parent))
-    try:
-        bench = importlib.import_module("bench_browser")
-    finally:
-        sys.path.remove(str(RUN.parent))
+    bench = _benchmark("bench_browser")
     import nbformat
 
     from course_lib.lessons import all_lessons
@@ -81,11 +82,7 @@ def test_the_browser_benchmark_times_every_slider_and_choice_the_lesson_records_
 
 def test_the_browser_benchmark_asks_a_slider_with_few_values_for_a_picture_of_nearly_each():
     """bench_browser's goal while dragging: 8 pictures a second, or, where the slider passes fewer values, nearly all."""
-    sys.path.insert(0, str(RUN.parent))
-    try:
-        bench = importlib.import_module("bench_browser")
-    finally:
-        sys.path.remove(str(RUN.parent))
+    bench = _benchmark("bench_browser")
     case = {"lesson": "06", "explorer": "polynomial_explorer", "control": "degree", "values": []}
     presses = [100.0] * 12
 
