@@ -9,8 +9,10 @@ own and keeps the coverage mask (how much ink each pixel gets, 0-255). Drawing t
 in the same font, size, angle and sub-pixel position, stamps the kept mask in the text's colour
 with the same Agg call the renderer uses for a glyph. The colour and transparency come from the
 drawing call, so a string that changes colour still hits the cache. A string seen for the first
-time costs about what it costs without the cache (benchmarks/README.md has the figures). The picture
-differs from an uncached draw by at most a few levels of 255 at the edges of glyphs
+time is rasterised from the glyphs' bitmaps, each kept too: matplotlib renders every glyph of a
+string on its own, at its place to 1/64 px, and a new value on a slider ("0.731" after "0.724") is
+mostly glyphs already rendered at the same fraction of a pixel (benchmarks/README.md has the figures).
+The picture differs from an uncached draw by at most a few levels of 255 at the edges of glyphs
 (tests/ui/test_text_cache.py compares them).
 
 :func:`course_lib.ui.explorer.render_png` draws through :class:`TextCachingCanvas`; nothing else in
@@ -25,11 +27,14 @@ from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.ft2font import RenderMode
 
 __all__ = ["TextCachingCanvas", "TextCachingRenderer"]
 
 #: Masks kept per renderer (per figure), the least recently used dropped first: a few hundred KB.
 CACHE_SIZE = 1024
+#: Glyph bitmaps kept per renderer, the least recently used dropped first: about 100 bytes each.
+GLYPHS_KEPT = 4096
 _SUBPIXELS = 64  # FreeType places glyphs in 1/64 px: positions that round alike draw alike
 
 
@@ -39,6 +44,7 @@ class TextCachingRenderer(RendererAgg):
     def __init__(self, width: int, height: int, dpi: float) -> None:
         super().__init__(width, height, dpi)
         self.text_masks: OrderedDict[tuple, tuple[Any, int, int]] = OrderedDict()
+        self.glyph_bitmaps: OrderedDict[tuple, tuple[Any, int, int]] = OrderedDict()
 
     def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float,
                   ismath: Any = False, mtext: Any = None) -> None:
@@ -84,7 +90,7 @@ class TextCachingRenderer(RendererAgg):
         origin_up = pad - math.floor(min(c[1] for c in corners))
         columns = origin_x + math.ceil(max(c[0] for c in corners)) + pad + 1
         rows = origin_up + math.ceil(max(c[1] for c in corners)) + pad + 1
-        alone = RendererAgg(columns, rows, self.dpi)
+        alone = _GlyphStampingRenderer(columns, rows, self.dpi, self.glyph_bitmaps)
         alone.mathtext_parser = self.mathtext_parser  # shares the parsed formulas
         ink = alone.new_gc()
         ink.set_foreground((0, 0, 0, 1))
@@ -101,6 +107,47 @@ class TextCachingRenderer(RendererAgg):
         # The origin's pixel is row rows - 1 - origin_up of the small canvas (rows run down): the mask's
         # bottom edge lies last + 1 - (rows - origin_up) rows below the origin's, on either canvas.
         return mask, int(inked_columns[0]) - origin_x, int(last) + 1 + origin_up - rows
+
+
+class _GlyphStampingRenderer(RendererAgg):
+    """The small canvas a new string is rasterised on: each glyph's bitmap is rendered once and kept.
+
+    Matplotlib (3.11) draws a string glyph by glyph: FreeType renders each glyph at its place, to
+    1/64 px, and Agg composites the bitmap. A bitmap rendered at (X, Y) in 1/64 px is the one rendered
+    at (X mod 64, Y mod 64) moved by whole pixels, so it is kept under the glyph, its font, size,
+    transform and that fraction, and stamped with the same Agg call. The pixels are matplotlib's.
+    """
+
+    def __init__(self, width: int, height: int, dpi: float, bitmaps: OrderedDict) -> None:
+        super().__init__(width, height, dpi)
+        self.bitmaps = bitmaps
+
+    def _draw_text_glyphs_and_boxes(self, gc: Any, x: float, y: float, angle: float, glyphs: Any,
+                                    boxes: Any) -> None:
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        flags, antialiased = get_hinting_flag(), gc.get_antialiased()
+        for font, size, index, slant, extend, dx, dy in glyphs:  # dy is upwards, as FreeType's y
+            across = round(_SUBPIXELS * (x + dx * cos - dy * sin))
+            up = round(_SUBPIXELS * (self.height - y + dx * sin + dy * cos))
+            key = (font, size, self.dpi, index, angle, slant, extend, flags, antialiased,
+                   across % _SUBPIXELS, up % _SUBPIXELS)
+            entry = self.bitmaps.get(key)
+            if entry is None:
+                font.set_size(size, self.dpi)
+                font._set_transform((0x10000 * np.array([[cos, -sin], [sin, cos]])
+                                     @ [[extend, extend * slant], [0, 1]]).round().astype(int),
+                                    [across % _SUBPIXELS, up % _SUBPIXELS])
+                bitmap = font._render_glyph(index, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
+                buffer = np.array(bitmap.buffer) * (1 if antialiased else 0xff)
+                entry = self.bitmaps[key] = (buffer.astype(np.uint8), bitmap.left, bitmap.top)
+                if len(self.bitmaps) > GLYPHS_KEPT:
+                    self.bitmaps.popitem(last=False)
+            else:
+                self.bitmaps.move_to_end(key)
+            buffer, left, top = entry  # draw_text_image's y runs down, to the bitmap's bottom row
+            self._renderer.draw_text_image(buffer, across // _SUBPIXELS + left,
+                                           int(self.height) - (up // _SUBPIXELS + top) + buffer.shape[0], 0, gc)
+        super()._draw_text_glyphs_and_boxes(gc, x, y, angle, (), boxes)  # a formula's rules and boxes
 
 
 class TextCachingCanvas(FigureCanvasAgg):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 
 from course_lib.ui import text_cache
 from course_lib.ui.explorer import render_png
@@ -107,3 +110,42 @@ def test_render_png_draws_through_the_text_cache(relayout):
     render_png(figure, relayout=relayout)
     assert figure.canvas.get_renderer() is renderer
     assert renderer.text_masks.keys() == masks.keys()
+
+
+# Strings a slider changes, drawn as an explorer draws them: plain, rotated, a formula, and each at places
+# that share the fraction of a pixel across, up, or both (where kept glyphs are stamped) or neither.
+_STRINGS = [("0.731 ∂L/∂w", 0.0), ("0.713", 0.0), ("0.713", 90.0), ("rotated 0.73", 27.5),
+            (r"$\frac{\partial L}{\partial w} = 10^{-3}$", 0.0)]
+_PLACES = [(10.3, 40.7), (33.3, 41.7), (10.3, 40.95), (21.85, 40.7), (70.125, 80.2)]
+
+
+@pytest.mark.parametrize("antialiased", [True, False])
+def test_a_new_string_is_rasterised_from_kept_glyphs_into_matplotlibs_own_pixels(antialiased):
+    bitmaps = OrderedDict()
+    for s, angle in _STRINGS:
+        for x, y in _PLACES:
+            kept = len(bitmaps)
+            plain, stamping = RendererAgg(200, 120, 100), text_cache._GlyphStampingRenderer(200, 120, 100, bitmaps)
+            for renderer in (plain, stamping):
+                ink = renderer.new_gc()
+                ink.set_foreground((0.2, 0.1, 0.7, 1))
+                ink.set_antialiased(antialiased)
+                RendererAgg.draw_text(renderer, ink, x, y, s, FontProperties(size=10.3), angle, ismath=s[0] == "$")
+            assert np.asarray(plain.buffer_rgba())[..., 3].any()
+            assert np.array_equal(np.asarray(stamping.buffer_rgba()), np.asarray(plain.buffer_rgba())), (s, angle, x, y)
+            if (x, y) == (33.3, 41.7):  # whole pixels away from (10.3, 40.7): every glyph was kept
+                assert len(bitmaps) == kept, s
+    assert len(bitmaps) > 40
+
+
+def test_the_glyphs_kept_are_bounded_and_the_newest_stay(monkeypatch):
+    monkeypatch.setattr(text_cache, "GLYPHS_KEPT", 6)
+    figure = Figure(figsize=(3, 2), dpi=100)
+    label = figure.text(0.1, 0.5, "")
+    canvas = TextCachingCanvas(figure)
+    for n in range(12):
+        label.set_text(f"{n}.{n}5 glyph")
+        plain = Figure(figsize=(3, 2), dpi=100)
+        plain.text(0.1, 0.5, f"{n}.{n}5 glyph")
+        assert _differs(_pixels(canvas), _pixels(FigureCanvasAgg(plain))) <= TOLERANCE
+    assert len(canvas.get_renderer().glyph_bitmaps) == 6
