@@ -167,8 +167,9 @@ def encode_png(pixels: Any) -> bytes:
         raise ValueError(f"encode_png takes a (height, width, 3 or 4) uint8 array of RGB or RGBA pixels; got "
                          f"{pixels.dtype} {pixels.shape}. Pass e.g. np.asarray(canvas.buffer_rgba()).")
     height, width, channels = pixels.shape
-    rows = np.zeros((height, 1 + width * channels), np.uint8)  # each row starts with its filter: 0, none
-    rows[:, 1:] = pixels.reshape(height, -1)
+    rows = np.empty((height, 1 + width * channels), np.uint8)
+    rows[:, 0] = 0  # each row starts with its filter: 0, none
+    rows[:, 1:].reshape(height, width, channels)[...] = pixels  # one copy, even from an RGBA canvas's RGB view
     header = struct.pack(">IIBBBBB", width, height, 8, 2 if channels == 3 else 6, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.data, 1)) + _chunk(b"IEND", b"")
 

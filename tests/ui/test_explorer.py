@@ -198,7 +198,8 @@ def test_encode_png_decodes_to_the_same_pixels(channels, mode):
     noisy = rng.integers(0, 256, size=(37, 53, channels), dtype=np.uint8)
     flat = np.full((20, 30, channels), 200, np.uint8)
     flat[5:9, 3:25] = 17  # a plot is mostly flat colour with a few lines
-    for pixels in (noisy, flat, np.ascontiguousarray(noisy[::2, ::3])):
+    canvas_view = np.concatenate([noisy, noisy[..., :1]], axis=2)[..., :channels]  # as render_png passes RGB
+    for pixels in (noisy, flat, np.ascontiguousarray(noisy[::2, ::3]), canvas_view, noisy[::-1, ::2]):
         picture = Image.open(io.BytesIO(encode_png(pixels)))
         assert picture.mode == mode and picture.size == (pixels.shape[1], pixels.shape[0])
         assert np.array_equal(np.asarray(picture), pixels)
