@@ -139,3 +139,21 @@ def test_a_new_string_is_rasterised_from_kept_glyphs_into_matplotlibs_own_pixels
                 assert len(bitmaps) == kept, s
     assert len(bitmaps) > 40
 
+
+
+def test_texts_are_laid_out_with_the_fonts_own_line_metrics():
+    """The ascent, descent and line gap the renderer keeps per font place every line where matplotlib would."""
+    figure = Figure(figsize=(4, 3), dpi=150)
+    texts = [figure.text(0.1, 0.2, "two\nlines", fontsize=11),
+             figure.text(0.2, 0.5, "STIX, same size\nother metrics", family="STIXGeneral", fontsize=11),
+             figure.text(0.3, 0.4, "serif,\nspaced\nthree", family="serif", linespacing=1.6, rotation=20),
+             figure.text(0.6, 0.7, "mono $x^2$\nAgy", family="monospace", fontsize=7.5, ha="center", va="baseline"),
+             figure.text(0.5, 0.1, "one line", fontsize=14, weight="bold")]
+    plain = RendererAgg(600, 450, 150)
+    caching = TextCachingCanvas(figure).get_renderer()
+    for text in texts:
+        for _ in range(2):  # the metrics read, then kept
+            (box, lines, *_), (plain_box, plain_lines, *_) = text._get_layout(caching), text._get_layout(plain)
+            assert (box.bounds, lines) == (plain_box.bounds, plain_lines), text.get_text()
+            assert text.get_window_extent(caching).bounds == text.get_window_extent(plain).bounds
+    assert len(caching.line_metrics) == 5  # one entry per font and size
