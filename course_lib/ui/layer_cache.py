@@ -39,6 +39,8 @@ __all__ = ["cache_layers"]
 LAYERS_KEPT = 2
 # An explorer makes a new Legend at every redraw: its layers are kept by the Axes (or Figure) it belongs to.
 _LEGEND_LAYERS: weakref.WeakKeyDictionary[Any, _Layers] = weakref.WeakKeyDictionary()
+# The ticks an axis's look has just taken from ``_update_ticks``, handed to its draw on a miss.
+_TICKS: weakref.WeakKeyDictionary[Any, list] = weakref.WeakKeyDictionary()
 
 
 def cache_layers(figure: Any) -> None:
@@ -80,6 +82,7 @@ class _CachedDraw:
         draw = type(artist).draw
         # Pixels only for pixels: a PDF or SVG (savefig) gets the artist drawn as matplotlib draws it.
         key = self.look(artist, renderer) if artist.get_visible() and isinstance(renderer, RendererAgg) else None
+        ticks = _TICKS.pop(artist, None)
         if key is None:
             return draw(artist, renderer, *args, **kwargs)
         layers = self.layers
@@ -90,10 +93,10 @@ class _CachedDraw:
             artist.stale = False
             return None
         if not seen_last:
-            return draw(artist, renderer, *args, **kwargs)
+            return _draw(draw, artist, ticks, renderer, *args, **kwargs)
         renderer.start_filter()  # a transparent canvas of the figure's size; the figure's is put aside
         try:
-            draw(artist, renderer, *args, **kwargs)
+            _draw(draw, artist, ticks, renderer, *args, **kwargs)
         finally:
             layer = _ink(np.asarray(renderer.buffer_rgba()))
             renderer.stop_filter(lambda *_: (np.zeros((0, 0, 4), np.uint8), 0, 0))  # back to the figure's canvas
@@ -102,6 +105,17 @@ class _CachedDraw:
         if len(layers.kept) > LAYERS_KEPT:
             layers.kept.popitem(last=False)
         return None
+
+
+def _draw(draw: Callable[..., None], artist: Any, ticks: list | None, renderer: Any, *args: Any, **kwargs: Any) -> None:
+    """Draw as matplotlib does; an axis whose look took its ticks draws those instead of working them out again."""
+    if ticks is None:
+        return draw(artist, renderer, *args, **kwargs)
+    artist._update_ticks = lambda: ticks  # Axis.draw's first step; the same state gives the same ticks
+    try:
+        return draw(artist, renderer, *args, **kwargs)
+    finally:
+        del artist._update_ticks
 
 
 def _ink(pixels: np.ndarray) -> tuple[np.ndarray, int, int] | None:
@@ -149,7 +163,7 @@ def _axis_look(axis: Any, renderer: Any) -> tuple:
     their labels' texts and each one's style. With them: the axes' box, the figure's size and dpi,
     the axis label (text, style, place) and the offset text ("1e6").
     """
-    ticks = axis._update_ticks()
+    ticks = _TICKS[axis] = axis._update_ticks()
     scaled = axis.get_transform().transform(np.array([t.get_loc() for t in ticks], float)) if ticks else ()
     first = ticks[0] if ticks else None
     label, offset = axis.label, axis.offsetText
