@@ -89,9 +89,13 @@ def test_the_browser_benchmark_asks_a_slider_with_few_values_for_a_picture_of_ne
     def met(drag):
         return bench._row(case, presses, drag)["goal met"] == "yes"
 
-    assert met((9.0, 40, True, 15))  # fast enough
-    assert not met((7.0, 40, True, 12))  # a slider passing 25 values a second, drawn 7 times a second
-    assert met((3.2, 7, True, 7))  # 7 values passed, the last one painted after the mouse stopped
-    assert not met((3.2, 7, True, 5))  # two of the 7 values never drawn
-    assert not met((9.0, 40, False, 15))  # the last value let go is not the one shown
-    assert not bench._row(case, [130.0] * 12, (9.0, 40, True, 15))["goal met"] == "yes"  # slow key presses
+    assert met((9.0, 40, True, 15, 2.0))  # fast enough
+    assert not met((7.0, 40, True, 12, 2.0))  # a slider passing 20 values a second, drawn 7 times a second
+    assert met((3.2, 7, True, 7, 2.0))  # 7 values passed, the last one painted after the mouse stopped
+    assert not met((3.2, 7, True, 5, 2.0))  # two of the 7 values never drawn
+    # 15 values in 2.4 s (6.3 a second, each drawn): as fast as the slider goes; in 1.6 s they would be 9.4 a second
+    assert met((5.7, 15, True, 15, 2.4))
+    assert not met((5.7, 15, True, 15, 1.6))
+    assert not met((9.0, 40, False, 15, 2.0))  # the last value let go is not the one shown
+    assert not bench._row(case, [130.0] * 12, (9.0, 40, True, 15, 2.0))["goal met"] == "yes"  # slow key presses
+    assert bench._row(case, presses, (5.7, 15, True, 15, 2.4))["values passed"] == "15 in 2.4 s"
