@@ -417,6 +417,44 @@ def test_explorer_every_control_at_its_extremes_never_raises():
         assert explorer.figure.axes[0].get_xlim() == SURFACES[option[1]].xlim
 
 
+def test_explorer_keeps_the_contour_lines_of_its_map_and_draws_the_same_picture(monkeypatch):
+    """The map's contour lines are drawn once per surface; the picture is the one drawn with new lines each time."""
+    import io
+
+    from matplotlib.contour import ContourSet
+    from PIL import Image
+
+    import course_lib.lessons.l05_optimizers.explorers as module
+    from course_lib.ui.explorer import render_png
+
+    clear, paths, surface = module.clear_axes, module.plot_paths, module.plot_surface
+
+    def drawn_anew(patch):  # nothing kept, every contour line drawn again
+        patch.setattr(module, "clear_axes", lambda *axes, keep=(): clear(*axes))
+        patch.setattr(module, "plot_paths", lambda *a, contours=True, **k: paths(*a, **k))
+        patch.setattr(module, "plot_surface", lambda *a, contours=True, **k: surface(*a, **k))
+
+    def pixels(explorer):
+        return np.asarray(Image.open(io.BytesIO(render_png(explorer.figure, relayout=False))))
+
+    def contour_sets(explorer):
+        return [a for a in explorer.figure.axes[0].collections if isinstance(a, ContourSet)]
+
+    kept = optimizer_explorer("Adam", "rosenbrock", lr=0.05)
+    with monkeypatch.context() as patch:
+        drawn_anew(patch)
+        fresh = optimizer_explorer("Adam", "rosenbrock", lr=0.05)
+    first = contour_sets(kept)
+    for name, value in [("lr", 0.2), ("lr", 12.0), ("steps", 40), ("surface", "bowl"), ("lr", 0.01), ("lr", 1e-4)]:
+        kept.controls[name].value = value
+        with monkeypatch.context() as patch:
+            drawn_anew(patch)
+            fresh.controls[name].value = value
+        assert len(contour_sets(kept)) == 1, f"{name} = {value}: the map must hold one set of contour lines"
+        assert (contour_sets(kept) == first) == (kept.controls["surface"].value == "rosenbrock"), name
+        assert np.array_equal(pixels(kept), pixels(fresh)), f"{name} = {value}: the kept map looks different"
+
+
 def test_explorer_reports_divergence_on_the_plot():
     explorer = optimizer_explorer("SGD", "rosenbrock", lr=0.01)
     explorer.controls["lr"].value = 10 ** explorer.controls["lr"].max  # a log slider's max is an exponent: η = 10

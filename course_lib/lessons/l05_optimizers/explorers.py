@@ -53,6 +53,7 @@ def optimizer_explorer(
     A run that diverges, or a setting the optimizer refuses, is written on the plot.
     """
     import ipywidgets as widgets
+    from matplotlib.contour import ContourSet
     from matplotlib.figure import Figure
 
     if optimizer not in _USES:
@@ -85,6 +86,7 @@ def optimizer_explorer(
     ax_path, ax_loss = figure.subplots(1, 2)
     figure.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
     view = figure_view()
+    drawn: dict[str, Any] = {"surface": None, "contours": ()}  # the contour lines on the map, kept while it stays
 
     def draw() -> None:
         c = {name: control.value for name, control in controls.items() if name != "reset"}
@@ -93,7 +95,8 @@ def optimizer_explorer(
             controls[name].disabled = not any(name in _USES[n] for n in names)
         controls["second_lr"].disabled = c["second"] == _NONE
         chosen = SURFACES[c["surface"]]
-        clear_axes(ax_path, ax_loss)
+        same_map = drawn["surface"] == c["surface"]
+        clear_axes(ax_path, ax_loss, keep=drawn["contours"] if same_map else ())
         runs, problems, failed = {}, [], False   # failed: a run diverged or a setting was refused
         for name, lr, which in zip(names, (c["lr"], c["second_lr"]), ("", "second: ")):
             try:
@@ -115,12 +118,14 @@ def optimizer_explorer(
             first = runs.get(f"{c['optimizer']}, η = {c['lr']:.2g}")
             outcome = "" if first is None else ": diverged" if first.diverged else \
                 f": f = {first.losses[-1]:.3g} after {len(first.path) - 1} steps"
-            plot_paths(runs, ax_path, resolution=100, title=f"{c['optimizer']}, η = {c['lr']:.2g}{outcome}")
+            plot_paths(runs, ax_path, resolution=100, title=f"{c['optimizer']}, η = {c['lr']:.2g}{outcome}",
+                       contours=not same_map)
             plot_loss_per_step(runs, ax_loss)
             ax_loss.set_xlim(0, c["steps"])
         else:
-            plot_surface(chosen, ax_path, resolution=100)
+            plot_surface(chosen, ax_path, resolution=100, contours=not same_map)
             ax_loss.set(title="Loss per step", xlabel="step t", ylabel="f(x, y) − f_min")
+        drawn.update(surface=c["surface"], contours=tuple(a for a in ax_path.collections if isinstance(a, ContourSet)))
         for ax in (ax_path, ax_loss):
             ax.title.set_fontsize(10)
         if problems:

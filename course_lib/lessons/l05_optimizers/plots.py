@@ -50,19 +50,22 @@ def _label(label: str, run: "OptimizerRun") -> str:
     return f"{label} (diverged)" if run.diverged else label
 
 
-def plot_surface(surface: "Surface", ax: "Axes | None" = None, *, resolution: int = 150, levels: int = 20) -> "Axes":
+def plot_surface(surface: "Surface", ax: "Axes | None" = None, *, resolution: int = 150, levels: int = 20,
+                 contours: bool = True) -> "Axes":
     """Contour lines of f over the surface's window, spaced evenly in log(f − f_min); stars at the minima.
 
-    The log spacing shows the flat floor of a valley as well as its steep walls.
+    The log spacing shows the flat floor of a valley as well as its steep walls. ``contours=False``
+    draws all but the contour lines, for an explorer that keeps those of its last redraw.
     """
     ax = axes_or_current(ax)
-    x = np.linspace(*surface.xlim, resolution)
-    y = np.linspace(*surface.ylim, resolution)
-    X, Y = np.meshgrid(x, y)
-    gap = surface.f(X, Y) - surface.f_min
-    low = max(float(np.percentile(gap, 0.5)), 1e-3 * float(gap.max()) ** 0.5, 1e-6)
-    levels_ = np.geomspace(low, float(gap.max()), levels)
-    ax.contour(X, Y, np.maximum(gap, low), levels=levels_, norm=LogNorm(), cmap="Greys_r", linewidths=0.7, alpha=0.8)
+    if contours:
+        x = np.linspace(*surface.xlim, resolution)
+        y = np.linspace(*surface.ylim, resolution)
+        X, Y = np.meshgrid(x, y)
+        gap = surface.f(X, Y) - surface.f_min
+        low = max(float(np.percentile(gap, 0.5)), 1e-3 * float(gap.max()) ** 0.5, 1e-6)
+        ax.contour(X, Y, np.maximum(gap, low), levels=np.geomspace(low, float(gap.max()), levels), norm=LogNorm(),
+                   cmap="Greys_r", linewidths=0.7, alpha=0.8)
     minima = np.array(surface.minima)
     ax.plot(
         minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=13, color="gold",
@@ -79,6 +82,7 @@ def plot_paths(
     title: str | None = None,
     resolution: int = 150,
     legend: bool = True,
+    contours: bool = True,
 ) -> "Axes":
     """The surface's contours and each run's path on them, from a black start dot to its last point.
 
@@ -86,12 +90,13 @@ def plot_paths(
         runs: ``{label: run}``, or runs (labelled by ``run.label``), all on one surface.
         title: the title; the surface's title by default.
         legend: draw the legend (off when a figure shares one legend between panels).
+        contours: draw the contour lines (off when an explorer keeps those of its last redraw).
     """
     pairs = _runs(runs)
     surface = pairs[0][1].surface
     if any(run.surface.name != surface.name for _, run in pairs):
         raise ValueError("plot_paths draws runs of one surface; these runs walked on different surfaces.")
-    ax = plot_surface(surface, ax, resolution=resolution)
+    ax = plot_surface(surface, ax, resolution=resolution, contours=contours)
     for label, run in pairs:
         x, y = run.path[:, 0], run.path[:, 1]
         (line,) = ax.plot(x, y, marker="o", markersize=2, linewidth=1.3, **optimizer_style(label), label=_label(label, run))
