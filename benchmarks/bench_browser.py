@@ -13,15 +13,15 @@ control:
   then the next animation frame). One press at a time, the kernel idle before each; median and 90th
   percentile over :data:`PRESSES` presses after :data:`WARM_UP`.
 - **while dragging**: the mouse holds the handle and moves it across half the slider in
-  :data:`DRAG_MOVES` small moves, one every :data:`DRAG_PAUSE_MS` ms (about 21 moves/s, a slow
+  :data:`DRAG_MOVES` small moves, one every :data:`DRAG_PAUSE_MS` ms or a little more (11–20 moves/s, a slow
   hand), then lets go; the figure is the number of new pictures painted during the drag per
   second of dragging, beside the number of values the slider passed and the drag's length (the
-  moves take longer than their pauses: a drag lasts 1.9-2.6 s). A slider that passes fewer than 8
+  moves take longer than their pauses: a drag lasts 2–3.5 s). A slider that passes fewer than 8
   values per second of the drag (a short integer slider) cannot be drawn 8 times a second: then the
   goal is a picture for nearly each value, counting the pictures painted from the start of the drag
-  until the kernel is idle after it, as the last comes after the mouse stops. Then, once the kernel is idle: was the picture shown the one for the value
-  let go? (ArrowRight then ArrowLeft come back to that value; the picture must be byte for byte the
-  one shown at the end of the drag.)
+  until the kernel is idle after it, as the last comes after the mouse stops. Then, once the kernel
+  is idle: was the picture shown the one for the value let go? (ArrowRight then ArrowLeft come back
+  to that value; the picture must be byte for byte the one shown at the end of the drag.)
 
 The goals (issue 18): a median ≤ 120 ms and a 90th percentile ≤ 200 ms per key press, and at least
 8 redraws per second while dragging, with the last value always drawn.

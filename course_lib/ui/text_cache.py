@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
-from matplotlib.ft2font import RenderMode
 
 __all__ = ["TextCachingCanvas", "TextCachingRenderer"]
 
@@ -147,6 +146,8 @@ class _GlyphStampingRenderer(RendererAgg):
 
     def _draw_text_glyphs_and_boxes(self, gc: Any, x: float, y: float, angle: float, glyphs: Any,
                                     boxes: Any) -> None:
+        from matplotlib.ft2font import RenderMode  # matplotlib 3.10 on; earlier ones never call this method
+
         cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
         flags, antialiased = get_hinting_flag(), gc.get_antialiased()
         for font, size, index, slant, extend, dx, dy in glyphs:  # dy is upwards, as FreeType's y
