@@ -219,7 +219,9 @@ def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
     """Empty each Axes for the next redraw, as ``ax.clear()`` does, but keep its tick objects.
 
     Removes every line, patch, collection, image, text, legend and inset but those in ``keep``
-    (a background that no control changes, e.g. a contour map, drawn once), and resets the titles,
+    (a background that no control changes, e.g. a contour map, made once; while its Axes keep their
+    frame it is stamped from the pixels of an earlier draw, :func:`~course_lib.ui.layer_cache.stamp_kept`,
+    so change a kept artist only by making a new one), and resets the titles,
     axis labels, scales (with their tick locators and formatters), limits and autoscaling, aspect,
     margins, grid and colour cycle, so that drawing again gives the picture a fresh Axes would.
     ``Axes.clear`` also throws away the Tick objects, and building them again takes about a
@@ -231,7 +233,10 @@ def clear_axes(*axes: Any, keep: Iterable[Any] = ()) -> None:
     """
     import matplotlib as mpl
 
+    from course_lib.ui.layer_cache import stamp_kept
+
     kept = set(keep)
+    stamp_kept(kept)  # no control changes them: drawn from the pixels of an earlier draw while the frame stays
     for ax in axes:
         for container in list(ax.containers):
             container.remove()

@@ -15,7 +15,12 @@ kept (matplotlib's ``start_filter``/``stop_filter``, the path of an artist's ``a
 composites the same pixels with the same call as that draw, so the picture does not depend on what
 was cached (tests/ui/test_layer_cache.py compares pictures with plain draws).
 
-Only :func:`course_lib.ui.explorer.render_png` uses it, on the explorers' figures.
+A background an explorer keeps from one redraw to the next (``clear_axes(keep=...)``: contour lines
+that no control changes) is stamped the same way while its Axes keep their place, limits and scales
+(:func:`stamp_kept`).
+
+Only :func:`course_lib.ui.explorer.render_png` and :func:`course_lib.ui.explorer.clear_axes` use it,
+on the explorers' figures.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from matplotlib.offsetbox import OffsetBox
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 
-__all__ = ["cache_layers"]
+__all__ = ["cache_layers", "stamp_kept"]
 
 #: Looks kept per axis and per legend slot, the least recently used dropped first: a control that
 #: flips between two views hits for both.
@@ -53,6 +58,19 @@ def cache_layers(figure: Any) -> None:
     for parent, legend in [*((ax, ax.get_legend()) for ax in figure.axes), *((figure, lg) for lg in figure.legends)]:
         if legend is not None and not isinstance(vars(legend).get("draw"), _CachedDraw):
             legend.draw = _CachedDraw(legend, _LEGEND_LAYERS.setdefault(parent, _Layers()), _legend_look)
+
+
+def stamp_kept(artists: Any) -> None:
+    """Let each of ``artists``, a background an explorer keeps from one redraw to the next, stamp its pixels.
+
+    :func:`course_lib.ui.explorer.clear_axes` calls it for the artists it keeps: a background that no
+    control changes (contour lines, a minimum's star). Such an artist looks as at its last draw while
+    its Axes keeps its place, limits and scales, so those are its look; an artist outside an Axes is
+    drawn as matplotlib draws it.
+    """
+    for artist in artists:
+        if not isinstance(vars(artist).get("draw"), _CachedDraw):
+            artist.draw = _CachedDraw(artist, _Layers(), _kept_look)
 
 
 class _Layers:
@@ -181,6 +199,15 @@ def _axis_look(axis: Any, renderer: Any) -> tuple:
         (label.get_text(), place, axis.label_position, axis.labelpad, axis._autolabelpos) + _style(label),
         (axis.major.formatter.get_offset(), axis.offset_text_position) + _style(offset),
     )
+
+
+def _kept_look(artist: Any, renderer: Any) -> tuple | None:
+    """Everything a kept artist's pixels depend on, given that no control changes it: its Axes' frame."""
+    ax = artist.axes
+    if ax is None:
+        return None
+    return (renderer.width, renderer.height, renderer.dpi, tuple(np.round(ax.bbox.bounds, 3)), tuple(ax.viewLim.bounds),
+            ax.get_xscale(), ax.get_yscale(), artist.get_zorder(), artist.get_alpha())
 
 
 def _legend_look(legend: Any, renderer: Any) -> tuple | None:

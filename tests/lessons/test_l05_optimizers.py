@@ -429,7 +429,7 @@ def test_explorer_keeps_the_contour_lines_of_its_map_and_draws_the_same_picture(
 
     clear, paths, surface = module.clear_axes, module.plot_paths, module.plot_surface
 
-    def drawn_anew(patch):  # nothing kept, every contour line drawn again
+    def drawn_anew(patch):  # nothing kept, every contour line drawn again (and by matplotlib: none is stamped)
         patch.setattr(module, "clear_axes", lambda *axes, keep=(): clear(*axes))
         patch.setattr(module, "plot_paths", lambda *a, contours=True, **k: paths(*a, **k))
         patch.setattr(module, "plot_surface", lambda *a, contours=True, **k: surface(*a, **k))
@@ -452,7 +452,8 @@ def test_explorer_keeps_the_contour_lines_of_its_map_and_draws_the_same_picture(
             fresh.controls[name].value = value
         assert len(contour_sets(kept)) == 1, f"{name} = {value}: the map must hold one set of contour lines"
         assert (contour_sets(kept) == first) == (kept.controls["surface"].value == "rosenbrock"), name
-        assert np.array_equal(pixels(kept), pixels(fresh)), f"{name} = {value}: the kept map looks different"
+        # The kept lines are stamped from a layer: within rounding of lines drawn anew (a line out of place: ~100)
+        assert np.abs(pixels(kept).astype(int) - pixels(fresh)).max() <= 3, f"{name} = {value}: the map looks different"
 
 
 def test_explorer_reports_divergence_on_the_plot():

@@ -211,3 +211,49 @@ def test_render_png_stamps_axes_that_did_not_change(axis_draws):
     axis_draws.clear()
     render_png(figure, relayout=False)
     assert axis_draws == []
+
+
+def _kept_figure() -> tuple[Figure, list]:
+    """A map with a background kept from one redraw to the next (contour lines, a star) and a path over it."""
+    figure = Figure(figsize=(4, 3), dpi=100)
+    ax = figure.add_subplot()
+    x, y = np.meshgrid(np.linspace(-2, 2, 40), np.linspace(-1, 3, 40))
+    contours = ax.contour(x, y, (1 - x) ** 2 + 5 * (y - x**2) ** 2, levels=12, cmap="Greys_r", alpha=0.8)
+    (star,) = ax.plot([1], [1], "*", markersize=12, color="gold", markeredgecolor="black")
+    return figure, [contours, star]
+
+
+def test_a_kept_background_is_stamped_while_its_axes_keep_their_frame(monkeypatch):
+    from matplotlib.collections import Collection
+
+    (figure, kept), (reference, _) = _kept_figure(), _kept_figure()  # the reference draws its background plainly
+    layer_cache.stamp_kept(kept)
+    draws = []
+    draw = Collection.draw
+    monkeypatch.setattr(Collection, "draw", lambda self, renderer: draws.append(self) or draw(self, renderer))
+    # The frame stays for three redraws, moves, stays for three more, and the figure's size changes.
+    frames = [(-2, 2)] * 4 + [(-1, 2)] * 3 + [((-1, 2), 2.5)] * 3
+    for step, frame in enumerate(frames):
+        limits, height = frame if isinstance(frame[0], tuple) else (frame, 3)
+        for fig in (figure, reference):
+            ax = fig.axes[0]
+            for line in ax.lines[1:]:
+                line.remove()
+            ax.plot([-1.2, 0.3 * step], [1, 0.5], color="crimson")  # what a control moves: drawn at every redraw
+            ax.set_xlim(*limits)
+            fig.set_size_inches(4, height)
+        draws.clear()
+        stamped = _pixels(FigureCanvasAgg(figure))
+        drawn = draws.count(kept[0])
+        assert _differs(stamped, _pixels(FigureCanvasAgg(reference))) <= TOLERANCE, f"redraw {step} looks different"
+        # drawn, drawn onto a layer, then stamped; anew after each change of the frame
+        assert drawn == (0 if step in (2, 3, 6, 9) else 1), f"redraw {step}: the contour lines drawn {drawn} times"
+
+
+def test_a_kept_artist_outside_any_axes_is_drawn_by_matplotlib():
+    figure = Figure(figsize=(3, 2), dpi=100)
+    label = figure.text(0.2, 0.5, "kept, on the figure")
+    layer_cache.stamp_kept([label])
+    for _ in range(3):
+        _pixels(FigureCanvasAgg(figure))
+    assert vars(label)["draw"].layers.kept == {}

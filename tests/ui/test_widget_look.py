@@ -27,6 +27,7 @@ from PIL import Image
 
 from course_lib.lessons import all_lessons
 from course_lib.ui.explorer import Explorer, Redraw, render_png
+from course_lib.ui.layer_cache import stamp_kept
 
 SLIDERS = (widgets.FloatSlider, widgets.FloatLogSlider, widgets.IntSlider, widgets.SelectionSlider)
 # A description naming a learning rate or a regularisation strength, as the lessons write them.
@@ -181,8 +182,13 @@ def _axes_pixels(explorer: Explorer) -> list[np.ndarray]:
 
 
 def _fresh_axes(*axes: Any, keep: Any = ()) -> None:
-    """clear_axes done the slow way: Axes.clear (new tick objects), then the kept artists put back."""
+    """clear_axes done the slow way: Axes.clear (new tick objects), then the kept artists put back.
+
+    The kept artists are stamped from their layers as clear_axes has them stamped (a cache of pixels,
+    compared with plain draws in tests/ui/test_layer_cache.py): this compares the tick objects.
+    """
     kept = list(keep)
+    stamp_kept(kept)
     for ax in axes:
         mine = [artist for artist in kept if artist.axes is ax]
         ax.clear()
