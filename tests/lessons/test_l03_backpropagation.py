@@ -21,7 +21,7 @@ from course_lib.lessons.l03_backpropagation.checks import (
 from course_lib.ui.checks import CheckFailed
 from course_lib.numpy_nn.gradcheck import numerical_gradient
 from course_lib.lessons.l03_backpropagation.plots import (
-    draw_graph, graph_layout, plot_secant, plot_step_size_errors, plot_tangent,
+    ARROW_GID, draw_graph, graph_layout, plot_secant, plot_step_size_errors, plot_tangent,
 )
 from course_lib.lessons.l03_backpropagation.explorers import gradcheck_explorer, neuron_explorer
 
@@ -243,6 +243,12 @@ def test_draw_graph_routes_a_reused_value_over_the_top():
     lane = ax.get_lines()[0]
     assert list(lane.get_xdata()) == [0, 2] and lane.get_ydata()[0] > max(p[1] for p in graph_layout(g).values())
     assert "∂f/∂x = 5" in [t.get_text() for t in ax.texts] and ax.get_title() == "reuse"
+    arrows = [a for a in ax.get_children() if a.get_gid() == ARROW_GID]
+    assert len(arrows) == len([t for t in ax.texts if not t.get_text()]) + 1  # every arrow, and the lane
+    bare = draw_graph(g, ax=axes_or_current(), title="reuse", arrows=False)  # an explorer keeps the arrows
+    assert not [a for a in bare.get_children() if a.get_gid() == ARROW_GID] and not bare.get_lines()
+    assert sorted(t.get_text() for t in bare.texts if t.get_text()) == sorted(t.get_text() for t in ax.texts if t.get_text())
+    assert (bare.get_xlim(), bare.get_ylim()) == (ax.get_xlim(), ax.get_ylim())
 
 
 def test_plot_step_size_errors_draws_each_series_and_the_mark():
@@ -300,6 +306,45 @@ def test_neuron_explorer_follows_every_slider():
             assert ax_curve.get_lines()[0].get_xdata()[0] == -6
         explorer.controls["reset"].click()
     assert explorer.controls["w"].value == 0.5 and ax_graph.get_title().startswith("L = 0.1425")
+
+
+def test_neuron_explorer_keeps_its_graphs_arrows_and_draws_the_same_picture(monkeypatch):
+    """The arrows are drawn once per graph and then kept; the picture is the one with arrows drawn anew."""
+    import io
+
+    from PIL import Image
+
+    import course_lib.lessons.l03_backpropagation.explorers as module
+    from course_lib.lessons.l03_backpropagation.plots import ARROW_GID
+    from course_lib.ui.explorer import render_png
+
+    clear, draw = module.clear_axes, module.draw_graph
+
+    def drawn_anew(patch):  # nothing kept, every arrow drawn again by matplotlib
+        patch.setattr(module, "clear_axes", lambda *axes, keep=(): clear(*axes))
+        patch.setattr(module, "draw_graph", lambda *a, arrows=True, **k: draw(*a, **k))
+
+    def pixels(explorer):
+        return np.asarray(Image.open(io.BytesIO(render_png(explorer.figure, relayout=False)))).astype(int)
+
+    def arrows(explorer):
+        return [a for a in explorer.figure.axes[0].get_children() if a.get_gid() == ARROW_GID]
+
+    kept = neuron_explorer()
+    with monkeypatch.context() as patch:
+        drawn_anew(patch)
+        fresh = neuron_explorer()
+    first = arrows(kept)
+    assert len(first) >= 5
+    for name, value in [("w", 1.5), ("w", -4.0), ("x", -2.0), ("y", 0.0), ("loss", "cross-entropy"), ("w", 2.5)]:
+        kept.controls[name].value = value
+        with monkeypatch.context() as patch:
+            drawn_anew(patch)
+            fresh.controls[name].value = value
+        assert len(arrows(kept)) == len(arrows(fresh)), f"{name} = {value}: arrows missing or doubled"
+        assert (arrows(kept) == first) == (kept.controls["loss"].value == "squared error"), f"{name} = {value}"
+        # The kept arrows are stamped from layers: within rounding of arrows drawn anew (an arrow out of place: ~100)
+        assert np.abs(pixels(kept) - pixels(fresh)).max() <= 3, f"{name} = {value}: the graph looks different"
 
 
 def test_neuron_explorer_with_cross_entropy_keeps_the_gradient_where_sigma_saturates():

@@ -10,7 +10,7 @@ from course_lib.lessons.l03_backpropagation.graph import (
     FUNCTIONS, best_step, error_model, neuron_graph, output_curve, step_size_errors, step_sizes,
 )
 from course_lib.lessons.l03_backpropagation.plots import (
-    draw_graph, plot_secant, plot_step_size_errors, plot_tangent,
+    ARROW_GID, draw_graph, plot_secant, plot_step_size_errors, plot_tangent,
 )
 from course_lib.ui.explorer import (
     SLIDER, Explorer, assemble_explorer, clear_axes, draw_message, log_slider, figure_view, show_figure,
@@ -60,6 +60,7 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, y: float = 
     view = figure_view()
     ws = np.linspace(-6, 6, 121)
     shown = {"loss": loss}
+    arrows: dict[str, Any] = {"loss": None, "artists": ()}  # the graph's arrows, kept while the graph stays
 
     def redraw() -> None:
         values = {name: controls[name].value for name in "wxby"}
@@ -67,8 +68,11 @@ def neuron_explorer(w: float = 0.5, x: float = 2.0, b: float = -0.5, y: float = 
         curve = output_curve(graph, "w", ws, **{k: v for k, v in values.items() if k != "w"})
         loss_value = graph.forward(**values)
         grads = graph.backward()
-        clear_axes(ax_graph, ax_curve)
-        draw_graph(graph, ax=ax_graph)
+        same_graph = arrows["loss"] == controls["loss"].value
+        clear_axes(ax_graph, ax_curve, keep=arrows["artists"] if same_graph else ())
+        draw_graph(graph, ax=ax_graph, arrows=not same_graph)
+        arrows.update(loss=controls["loss"].value,
+                      artists=tuple(a for a in ax_graph.get_children() if a.get_gid() == ARROW_GID))
         plot_tangent(ws, curve, values["w"], loss_value, grads["w"], ax=ax_curve, xlabel="w", ylabel="L",
                      title=f"L(w) for x = {values['x']:.2f}, b = {values['b']:.2f}, y = {values['y']:.2f}")
         z = graph["z"].value

@@ -63,8 +63,12 @@ def graph_layout(graph: Graph) -> dict[str, tuple[float, float]]:
     return {name: (column[name] - first, row[name]) for name in column}
 
 
+#: The ``gid`` of the artists that draw a graph's arrows: they change only with the graph's shape.
+ARROW_GID = "graph arrow"
+
+
 def draw_graph(
-    graph: Graph, ax: "Axes | None" = None, *, show_grads: bool = True, title: str | None = None
+    graph: Graph, ax: "Axes | None" = None, *, show_grads: bool = True, title: str | None = None, arrows: bool = True
 ) -> "Axes":
     """Draw a scalar computational graph: one box per node, arrows in the direction of computation.
 
@@ -77,6 +81,8 @@ def draw_graph(
         ax: where to draw (default: the current Axes).
         show_grads: show the gradients and local derivatives (only once backward has run).
         title: the title; by default it names the output.
+        arrows: draw the arrows (tagged with ``gid`` :data:`ARROW_GID`); off for an explorer that keeps
+            those of its last redraw of the same graph.
 
     Returns:
         The Axes.
@@ -109,15 +115,18 @@ def draw_graph(
         local = graph.local_gradients(target).get(source) if have_grads else None
         arrow = {"arrowstyle": "-|>", "color": "0.35", "shrinkA": 26, "shrinkB": 30}
         if x1 - x0 <= 1:
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=1, arrowprops=arrow)
+            if arrows:
+                ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=1, arrowprops=arrow, gid=ARROW_GID)
             label_at = ((x0 + x1) / 2, (y0 + y1) / 2 + 0.08)
         else:  # an arrow that skips a column runs above every node, so it crosses none of them
             lanes += 1
             lane = top + 0.55 * lanes
-            ax.annotate("", xy=(x0, lane), xytext=(x0, y0), zorder=1,
-                        arrowprops={**arrow, "arrowstyle": "-", "shrinkA": 12, "shrinkB": 0})
-            ax.plot([x0, x1], [lane, lane], color="0.35", linewidth=1, zorder=1)
-            ax.annotate("", xy=(x1, y1), xytext=(x1, lane), zorder=1, arrowprops={**arrow, "shrinkA": 0, "shrinkB": 20})
+            if arrows:
+                ax.annotate("", xy=(x0, lane), xytext=(x0, y0), zorder=1, gid=ARROW_GID,
+                            arrowprops={**arrow, "arrowstyle": "-", "shrinkA": 12, "shrinkB": 0})
+                ax.plot([x0, x1], [lane, lane], color="0.35", linewidth=1, zorder=1, gid=ARROW_GID)
+                ax.annotate("", xy=(x1, y1), xytext=(x1, lane), zorder=1, gid=ARROW_GID,
+                            arrowprops={**arrow, "shrinkA": 0, "shrinkB": 20})
             label_at = ((x0 + x1) / 2, lane + 0.05)
         if local is not None:
             ax.text(*label_at, f"{local:.3g}", ha="center", va="bottom", fontsize=8, color=_GRAD_COLOR, zorder=2,
