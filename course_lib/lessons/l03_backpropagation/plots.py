@@ -64,7 +64,7 @@ def graph_layout(graph: Graph) -> dict[str, tuple[float, float]]:
 
 
 #: The ``gid`` of the artists that draw a graph's arrows: they change only with the graph's shape.
-ARROW_GID = "graph arrow"
+ARROW_GID = "graph-arrow"
 
 
 def draw_graph(
