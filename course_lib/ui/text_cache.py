@@ -162,8 +162,10 @@ class _GlyphStampingRenderer(RendererAgg):
                                      @ [[extend, extend * slant], [0, 1]]).round().astype(int),
                                     [across % _SUBPIXELS, up % _SUBPIXELS])
                 bitmap = font._render_glyph(index, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
-                buffer = np.array(bitmap.buffer) * (1 if antialiased else 0xff)
-                entry = self.bitmaps[key] = (buffer.astype(np.uint8), bitmap.left, bitmap.top)
+                buffer = np.array(bitmap.buffer, np.uint8)  # a copy of FreeType's bitmap, kept
+                if not antialiased:
+                    buffer *= 0xff  # monochrome coverage is 0 or 1
+                entry = self.bitmaps[key] = (buffer, bitmap.left, bitmap.top)
                 if len(self.bitmaps) > GLYPHS_KEPT:
                     self.bitmaps.popitem(last=False)
             else:
