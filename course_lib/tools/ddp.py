@@ -33,8 +33,16 @@ oversubscribe the cores many times over.
 **Pitfalls built in**: ``dist.barrier()`` before ``destroy_process_group()`` (the issue measured 4
 aborts at shutdown, SIGABRT after training had finished, in 19 runs without it and none in 10 with
 it; on torch 2.13 with gloo, 10 runs without it and 20 with it all ended cleanly here);
-every collective has a ``timeout``, so a dead or stuck worker fails the run with a message instead
-of hanging; ``--standalone`` picks a free port for every run, so two runs at once do not collide;
+once its result is written and the group destroyed, a worker leaves with ``os._exit(0)``, without the
+interpreter's teardown: ``destroy_process_group`` drops only torch's own reference to the group, DDP
+holds another, and a gloo group torn down with the interpreter can abort the process (pytorch/pytorch
+pull request 179291 describes how). Here rank 1, which has nothing to write and leaves first, died
+so ("terminate called without an active exception", SIGABRT) in 11 of 269 runs while other processes
+kept both cores busy (lesson 12's ``course-lib train --nproc 2``, 7 of 169, and a minimal DDP worker,
+4 of 100), and in none of 122 runs that left by ``os._exit`` (52 and 70); every collective has a
+``timeout``, so a dead or stuck worker fails the run with a message instead of hanging, and that
+message ends with the failing rank's own last lines (each worker writes to files of its own,
+torchrun's ``--redirects``); ``--standalone`` picks a free port for every run, so two runs at once do not collide;
 the launcher kills the whole process group when its wall-clock timeout passes.
 """
 
@@ -53,9 +61,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["DdpError", "DdpResult", "run_ddp", "weights_digest", "worker_main"]
 
@@ -117,7 +126,8 @@ def _train(recipe: Any, *, rank: int, world: int, dtype: str, timeout: float, de
     finished = False
     try:
         if os.environ.get(FAIL_RANK_ENV) == str(rank):
-            os._exit(3)  # a worker that dies without a word, as one killed by the OOM killer would
+            print(f"rank {rank} exits with code 3 ({FAIL_RANK_ENV})", file=sys.stderr, flush=True)
+            os._exit(3)  # a worker that dies at once, as one killed by the OOM killer would
         if os.environ.get(HANG_RANK_ENV) == str(rank):
             time.sleep(10 * timeout)  # the others wait in their first collective (DDP's broadcast) until its timeout
         splits = load_splits(recipe)
@@ -191,8 +201,11 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-torchrun").start()
 
 
-def worker_main(argv: list[str] | None = None) -> int:
-    """The worker's entry point, one per process (torchrun sets RANK, WORLD_SIZE and the rendezvous)."""
+def worker_main(argv: list[str] | None = None) -> NoReturn:
+    """The worker's entry point, one per process (torchrun sets RANK, WORLD_SIZE and the rendezvous).
+
+    It ends its process (``os._exit(0)``) when its work is done, and never returns.
+    """
     parser = argparse.ArgumentParser(prog="python -m course_lib.tools.ddp", description="One data-parallel worker.")
     parser.add_argument("--recipe", required=True, help="the recipe's fields as JSON (batch_size is per process)")
     parser.add_argument("--out", required=True, help="where rank 0 writes the result as JSON")
@@ -215,7 +228,11 @@ def worker_main(argv: list[str] | None = None) -> int:
         tmp = Path(args.out).with_suffix(".partial")
         tmp.write_text(json.dumps(result))
         tmp.replace(args.out)  # all at once: a reader never sees half a file
-    return 0
+    # The work is done and the group destroyed. Leave without the interpreter's teardown, where the gloo
+    # group DDP still holds could abort the process (SIGABRT) and fail the finished run (module docstring).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -253,14 +270,26 @@ def _tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def _first_failure(text: str) -> str:
-    """torchrun's "Root Cause" summary in a few words: which rank failed first, and how."""
+def _first_failure(text: str) -> tuple[int | None, str]:
+    """torchrun's "Root Cause" summary: the rank that failed first, and how, in a few words."""
     found = re.search(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)[^\n]*", text, flags=re.DOTALL)
     if found is None:
-        return "; a worker died or raised"
-    rank, code = found.group(1), int(found.group(2))
+        return None, "; a worker died or raised"
+    rank, code = int(found.group(1)), int(found.group(2))
     how = f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-    return f": rank {rank} {how} first"
+    return rank, f": rank {rank} {how} first"
+
+
+def _workers_output(logs: Path, ranks: Iterable[int], lines: int = 15) -> str:
+    """The last lines each of ``ranks`` wrote, from the files torchrun keeps per rank (``--redirects``)."""
+    parts = []
+    for rank in ranks:
+        for stream in ("stderr", "stdout"):
+            files = sorted(logs.glob(f"*/attempt_*/{rank}/{stream}.log"))
+            text = "".join(path.read_text(errors="replace") for path in files)
+            if text.strip():
+                parts.append(f"rank {rank}, {stream}:\n{_tail(text, lines)}")
+    return "\n".join(parts) or "(the workers wrote nothing)"
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -306,7 +335,12 @@ def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = 
     fields = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(recipe).items()}
     with tempfile.TemporaryDirectory(prefix="course_lib_ddp_") as folder:
         out, weights = Path(folder) / "result.json", Path(folder) / "weights.npz"
+        # Each worker's output goes to files of its own (torchrun's --redirects), so that an error can show
+        # the failing rank's last words; torchrun's own output goes to a file, not a pipe, which a worker
+        # left behind could block.
+        logs, log = Path(folder) / "logs", Path(folder) / "torchrun.log"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+                   "--log-dir", str(logs), "--redirects", "3",
                    "-m", "course_lib.tools.ddp", "--recipe", json.dumps(fields), "--out", str(out),
                    "--weights", str(weights), "--dtype", dtype, "--timeout", str(collective_timeout)]
         child_env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}
@@ -314,7 +348,6 @@ def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = 
         package_root = str(Path(__file__).resolve().parents[2])
         child_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, child_env.get("PYTHONPATH")) if p)
         start = time.perf_counter()
-        log = Path(folder) / "torchrun.log"  # a file, not a pipe: a worker left behind cannot block the reading
         with log.open("w") as sink:
             process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=child_env,
                                        start_new_session=True)
@@ -323,12 +356,14 @@ def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = 
             except subprocess.TimeoutExpired:
                 _stop(process)
                 raise DdpError(f"the {nproc}-process run passed its time limit of {timeout:g} s and was stopped. "
-                               f"Workers' output, last lines:\n{_tail(log.read_text())}") from None
+                               f"The workers' last lines:\n{_workers_output(logs, range(nproc))}") from None
         launch = time.perf_counter() - start
         if process.returncode != 0 or not out.exists():
             text = log.read_text()
-            raise DdpError(f"the {nproc}-process run failed (torchrun exit code {process.returncode}){_first_failure(text)}. "
-                           f"Workers' output, last lines:\n{_tail(text)}")
+            rank, how = _first_failure(text)
+            said = (f"Rank {rank}'s last lines:\n{_workers_output(logs, [rank])}" if rank is not None else
+                    f"The workers' last lines:\n{_workers_output(logs, range(nproc))}\ntorchrun's:\n{_tail(text)}")
+            raise DdpError(f"the {nproc}-process run failed (torchrun exit code {process.returncode}){how}. {said}")
         data = json.loads(out.read_text())
         with np.load(weights) as saved:
             arrays = {name: saved[name] for name in saved.files}
@@ -339,4 +374,4 @@ def run_ddp(recipe: Any, nproc: int, *, device: str | None = None, dtype: str = 
 
 
 if __name__ == "__main__":
-    sys.exit(worker_main())
+    worker_main()

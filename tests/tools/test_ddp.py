@@ -7,6 +7,7 @@ process, loading MNIST), so the runs are small and shared through module-scoped 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,14 +85,20 @@ def test_a_worker_that_dies_fails_the_run_with_its_stderr():
         run_ddp(SMALL.replace(batch_size=32), 2, device="cpu", timeout=60, collective_timeout=10,
                 env={FAIL_RANK_ENV: "1"})
     assert "rank 1 exited with code 3 first" in str(error.value)  # the test hook's exit, from torchrun's summary
+    # The dead rank's own last words, from its own log file, not torchrun's traceback.
+    assert f"Rank 1's last lines:\nrank 1, stderr:\nrank 1 exits with code 3 ({FAIL_RANK_ENV})" in str(error.value)
+    assert "ChildFailedError" not in str(error.value)
     assert time.perf_counter() - start < 60
 
 
 def test_a_stuck_worker_fails_the_run_at_the_collective_timeout():
     start = time.perf_counter()
-    with pytest.raises(DdpError, match="2-process run failed"):
+    with pytest.raises(DdpError, match="2-process run failed") as error:
         run_ddp(SMALL.replace(batch_size=32), 2, device="cpu", timeout=90, collective_timeout=5,
                 env={HANG_RANK_ENV: "1"})
+    # Rank 0 gives up waiting for rank 1 first; its error (gloo's timeout) ends the message.
+    assert "rank 0 exited with code 1 first. Rank 0's last lines:\nrank 0, stderr:" in str(error.value)
+    assert "Error" in str(error.value).splitlines()[-1]
     assert time.perf_counter() - start < 60
 
 
@@ -110,6 +117,31 @@ def test_the_launcher_refuses_bad_arguments():
         run_ddp(SMALL, 1.5)
     with pytest.raises(TypeError, match="expects a Recipe"):
         run_ddp({"batch_size": 32}, 2)
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_the_worker_leaves_without_the_interpreters_teardown(rank, tmp_path, monkeypatch):
+    """The worker ends its process with os._exit(0) once its work is done: in the interpreter's teardown a
+    C++ thread of torch's could abort it (SIGABRT), and torchrun would fail the finished run."""
+    from course_lib.tools import ddp
+
+    class Left(Exception):
+        pass
+
+    def leave(code):
+        raise Left(code)
+
+    monkeypatch.setattr(ddp.os, "_exit", leave)
+    monkeypatch.setattr(ddp, "_exit_with_parent", lambda: None)
+    monkeypatch.setattr(ddp, "_train", lambda recipe, **kw: {"test_accuracy": 0.5} if kw["rank"] == 0 else None)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    monkeypatch.setenv("RANK", str(rank))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    out = tmp_path / "result.json"
+    with pytest.raises(Left) as left:
+        ddp.worker_main(["--recipe", "{}", "--out", str(out), "--device", "cpu"])
+    assert left.value.args == (0,)
+    assert (json.loads(out.read_text()) if rank == 0 else out.exists()) == ({"test_accuracy": 0.5} if rank == 0 else False)
 
 
 def test_the_worker_says_how_to_start_it():
