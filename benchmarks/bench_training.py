@@ -53,8 +53,10 @@ def numpy_bare_loop(train, test, seed):
         p[np.arange(n), yb] -= 1  # dLoss/dz · n: softmax minus one-hot
         p /= n
         dh = (p @ W2) * (h > 0)
-        W2 -= LR * (p.T @ a); b2 -= LR * p.sum(axis=0)
-        W1 -= LR * (dh.T @ xb); b1 -= LR * dh.sum(axis=0)
+        W2 -= LR * (p.T @ a)
+        b2 -= LR * p.sum(axis=0)
+        W1 -= LR * (dh.T @ xb)
+        b1 -= LR * dh.sum(axis=0)
     seconds = time.perf_counter() - start
     logits = np.maximum(test[0] @ W1.T + b1, 0) @ W2.T + b2
     return seconds, (logits.argmax(axis=1) == test[1]).mean()
